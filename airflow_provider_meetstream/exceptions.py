@@ -1,0 +1,125 @@
+"""The error hierarchy of the MeetStream provider: one type per failure a DAG author handles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+
+#: Longest slice of a response body kept on an error, so a huge HTML error page stays out of logs.
+MAX_ERROR_BODY_CHARS = 1024
+
+
+class MeetStreamError(AirflowException):
+    """Base class of every error raised by the MeetStream provider."""
+
+
+class MeetStreamAPIError(MeetStreamError):
+    """
+    MeetStream answered with a non-success status.
+
+    :param message: The server's explanation, read from ``message``, ``detail``, ``error`` or
+        ``errors`` in the body, or the HTTP reason phrase when the body has none.
+    :param status_code: The HTTP status of the answer.
+    :param request_id: The ``x-request-id`` header of the answer, for MeetStream support.
+    :param body: The body of the answer, truncated to about 1 KB.
+    :param method: The HTTP method of the request that failed.
+    :param path: The API path of the request that failed, without host or query.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None = None,
+        body: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+        self.body = body[:MAX_ERROR_BODY_CHARS] if body else body
+        self.method = method
+        self.path = path
+        where = f" to {method} {path}" if method and path else ""
+        rid = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"MeetStream answered {status_code}{where}: {message}{rid}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments are lost by the default pickling of exceptions; Airflow pickles
+        # errors that cross process boundaries, so rebuild with every field.
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
+
+def _rebuild(cls: type[MeetStreamAPIError], message: str, state: dict[str, Any]) -> MeetStreamAPIError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+class MeetStreamAuthError(MeetStreamAPIError):
+    """The API key is missing, malformed or rejected (401), or the resource is not yours (403)."""
+
+
+class MeetStreamNotFoundError(MeetStreamAPIError):
+    """The event, schedule or bot does not exist, or no calendar is connected (404)."""
+
+
+class MeetStreamConflictError(MeetStreamAPIError):
+    """
+    The event already has a bot (409).
+
+    :param existing_bot_id: The bot that already serves the event, when the body names it.
+    """
+
+    def __init__(self, message: str, *, existing_bot_id: str | None = None, **kwargs: Any) -> None:
+        self.existing_bot_id = existing_bot_id
+        super().__init__(message, **kwargs)
+
+
+class MeetStreamRateLimitError(MeetStreamAPIError):
+    """
+    MeetStream kept answering 429 until the retries were spent.
+
+    :param retry_after: Seconds the server last asked to wait, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class MeetStreamServerError(MeetStreamAPIError):
+    """MeetStream kept answering 5xx until the retries were spent."""
+
+
+class MeetStreamConnectionError(MeetStreamError):
+    """The request never got an answer (connection refused or reset, timeout) once retries were spent."""
+
+
+class MeetStreamInputError(MeetStreamError, AirflowFailException, ValueError):
+    """
+    An argument is invalid; raised before any request is sent.
+
+    It is a ``ValueError`` for plain Python callers and an ``AirflowFailException`` so that a task
+    fails at once instead of retrying a request that can never succeed.
+
+    :param argument: The name of the bad argument.
+    :param value: The bad value, shown shortened in the message.
+    :param reason: What is wrong with it.
+    """
+
+    def __init__(self, argument: str, value: Any, reason: str) -> None:
+        self.argument = argument
+        self.value = value
+        self.reason = reason
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(f"Invalid {argument}={shown}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.argument, self.value, self.reason))
