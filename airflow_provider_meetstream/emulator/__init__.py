@@ -1,0 +1,1 @@
+"""A local MeetStream-compatible server for demos and tests; imports nothing from the client side."""

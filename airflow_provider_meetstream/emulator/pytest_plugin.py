@@ -1,0 +1,1 @@
+"""Pytest fixtures that run the MeetStream emulator on a free port."""
