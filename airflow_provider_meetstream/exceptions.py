@@ -38,7 +38,8 @@ class MeetStreamAPIError(MeetStreamError):
         path: str | None = None,
     ) -> None:
         self.message = message
-        self.status_code = status_code
+        # AirflowException declares status_code as an HTTPStatus; MeetStream may answer codes outside it.
+        self.status_code = status_code  # type: ignore[assignment]
         self.request_id = request_id
         self.body = body[:MAX_ERROR_BODY_CHARS] if body else body
         self.method = method

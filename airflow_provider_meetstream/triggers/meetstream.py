@@ -1,0 +1,100 @@
+"""ListScheduledTrigger: the triggerer side of a deferred ListScheduledSensor."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+
+class ListScheduledTrigger(BaseTrigger):
+    """
+    Poll MeetStream's scheduled list until the sensor's condition holds or the time runs out.
+
+    It yields exactly one event: ``{"status": "success", "bots": [...]}``,
+    ``{"status": "timeout", "message": ...}`` or ``{"status": "error", "message": ...}``; an
+    exception inside becomes an error event. The condition is the sensor's own
+    :class:`~airflow_provider_meetstream.sensors.meetstream.ScheduledCriteria`.
+
+    :param meetstream_conn_id: The Airflow connection to use.
+    :param criteria: ``ScheduledCriteria.serialize()`` of the sensor.
+    :param poll_interval: Seconds between two looks at the list.
+    :param timeout: Seconds from ``started_at`` until a timeout event.
+    :param started_at: When the wait began (epoch seconds); now when None.
+    """
+
+    def __init__(
+        self,
+        *,
+        meetstream_conn_id: str,
+        criteria: dict[str, Any],
+        poll_interval: float = 60.0,
+        timeout: float = 7 * 24 * 3600.0,
+        started_at: float | None = None,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.meetstream_conn_id = meetstream_conn_id
+        self.criteria = criteria
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.started_at = time.time() if started_at is None else started_at
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Return the class path and primitive keyword arguments to rebuild this trigger."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "meetstream_conn_id": self.meetstream_conn_id,
+                "criteria": dict(self.criteria),
+                "poll_interval": self.poll_interval,
+                "timeout": self.timeout,
+                "started_at": self.started_at,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until done, timed out or failed; yield one event."""
+        try:
+            event = await self._wait()
+        except Exception as err:
+            event = {"status": "error", "message": f"{type(err).__name__}: {err}"}
+        yield TriggerEvent(event)  # type: ignore[no-untyped-call]
+
+    async def _wait(self) -> dict[str, Any]:
+        from airflow_provider_meetstream.hooks.meetstream import MeetStreamAsyncClient
+        from airflow_provider_meetstream.sensors.meetstream import ScheduledCriteria, _log_verdict
+
+        criteria = ScheduledCriteria.build(**self.criteria)
+        deadline = self.started_at + self.timeout
+        async with MeetStreamAsyncClient(self.meetstream_conn_id) as client:
+            while True:
+                verdict = criteria.evaluate(await client.list_scheduled_bots(limit=criteria.limit))
+                _log_verdict(self.log, criteria, verdict)
+                statuses = [
+                    await self._status_or_none(client, bot_id)
+                    for bot_id in verdict.to_confirm
+                    if verdict.done
+                ]
+                done = criteria.confirmed(verdict, statuses)
+                if done:
+                    return {"status": "success", "bots": verdict.matches}
+                remaining = deadline - time.time()
+                if remaining <= 0:
+                    return {
+                        "status": "timeout",
+                        "message": f"After {self.timeout:.0f} s, still waiting for {criteria.describe()}.",
+                    }
+                await asyncio.sleep(min(self.poll_interval, remaining))
+
+    @staticmethod
+    async def _status_or_none(client: Any, bot_id: str) -> dict[str, Any] | None:
+        from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
+
+        try:
+            status: dict[str, Any] = await client.get_bot_status(bot_id)
+        except MeetStreamNotFoundError:
+            return None
+        return status
