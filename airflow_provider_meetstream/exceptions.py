@@ -44,21 +44,29 @@ class MeetStreamAPIError(MeetStreamError):
         self.body = body[:MAX_ERROR_BODY_CHARS] if body else body
         self.method = method
         self.path = path
+        self._init_kwargs: dict[str, Any] = {
+            "status_code": status_code,
+            "request_id": request_id,
+            "body": self.body,
+            "method": method,
+            "path": path,
+        }
         where = f" to {method} {path}" if method and path else ""
         rid = f" (request id {request_id})" if request_id else ""
         super().__init__(f"MeetStream answered {status_code}{where}: {message}{rid}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only arguments are lost by the default pickling of exceptions; Airflow pickles
-        # errors that cross process boundaries, so rebuild with every field.
-        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+        # Exceptions pickle as cls(*args) by default, which loses the keyword-only fields.
+        return (_rebuild, (type(self), self.message, self._init_kwargs))
+
+    def serialize(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """Airflow's serde form of the error: class path, args and keyword arguments."""
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}", (self.message,), dict(self._init_kwargs)
 
 
-def _rebuild(cls: type[MeetStreamAPIError], message: str, state: dict[str, Any]) -> MeetStreamAPIError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, message)
-    error.__dict__.update(state)
-    return error
+def _rebuild(cls: type[MeetStreamAPIError], message: str, kwargs: dict[str, Any]) -> MeetStreamAPIError:
+    return cls(message, **kwargs)
 
 
 class MeetStreamAuthError(MeetStreamAPIError):
@@ -79,6 +87,7 @@ class MeetStreamConflictError(MeetStreamAPIError):
     def __init__(self, message: str, *, existing_bot_id: str | None = None, **kwargs: Any) -> None:
         self.existing_bot_id = existing_bot_id
         super().__init__(message, **kwargs)
+        self._init_kwargs["existing_bot_id"] = existing_bot_id
 
 
 class MeetStreamRateLimitError(MeetStreamAPIError):
@@ -91,6 +100,7 @@ class MeetStreamRateLimitError(MeetStreamAPIError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
         super().__init__(message, **kwargs)
+        self._init_kwargs["retry_after"] = retry_after
 
 
 class MeetStreamServerError(MeetStreamAPIError):
@@ -124,3 +134,8 @@ class MeetStreamInputError(MeetStreamError, AirflowFailException, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.argument, self.value, self.reason))
+
+    def serialize(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """Airflow's serde form of the error: class path, args and keyword arguments."""
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}", (self.argument, self.value, self.reason), {}

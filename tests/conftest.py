@@ -1,0 +1,35 @@
+"""Test setup: a throwaway AIRFLOW_HOME, set before anything imports Airflow, migrated once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="meetstream-tests-airflow-home-")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+os.environ.update(
+    {
+        "AIRFLOW_HOME": _AIRFLOW_HOME,
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "example_dags"),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
+    }
+)
+# A developer's own connection must never leak into a test.
+os.environ.pop("AIRFLOW_CONN_MEETSTREAM_DEFAULT", None)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _airflow_db() -> object:
+    """Migrate the throwaway metadata database once, with the real CLI, then remove the home."""
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    yield
+    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
