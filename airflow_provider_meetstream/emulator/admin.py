@@ -1,0 +1,201 @@
+"""A small client for the emulator's ``/_emulator`` test controls."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+
+from airflow_provider_meetstream.emulator.calendar import format_instant, parse_instant
+
+
+class EmulatorAdminError(RuntimeError):
+    """
+    A control request failed.
+
+    :param status_code: The HTTP status.
+    :param message: The emulator's ``message``.
+    """
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(f"{status_code}: {message}")
+        self.status_code = status_code
+        self.message = message
+
+
+class EmulatorAdmin:
+    """
+    Drives a running emulator's controls: reset, calendar, request log, clock, config, faults, state.
+
+    :param base_url: The emulator's base URL, e.g. ``http://127.0.0.1:54321`` (no ``/api/v1``).
+    :param timeout: Seconds per control request.
+    """
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._session = requests.Session()
+
+    def close(self) -> None:
+        """Close the pooled connection."""
+        self._session.close()
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self._session.request(
+            method, f"{self.base_url}/_emulator{path}", json=body, timeout=self.timeout
+        )
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {"message": response.text}
+        if response.status_code >= 400:
+            message = payload.get("message") if isinstance(payload, dict) else None
+            raise EmulatorAdminError(response.status_code, str(message or response.reason))
+        return payload
+
+    def reset(self) -> dict[str, Any]:
+        """Drop bots, schedules, the request log and faults; restore calendar, clock and config."""
+        result: dict[str, Any] = self._call("POST", "/reset")
+        return result
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every loaded event, whatever its dates."""
+        events: list[dict[str, Any]] = self._call("GET", "/events")["events"]
+        return events
+
+    def load_events(self, events: list[dict[str, Any]], *, replace: bool = True) -> dict[str, Any]:
+        """
+        Load calendar events; relative dates (``{{today +1d 10:00 UTC}}``) resolve against the emulator clock.
+
+        :param events: Events as in a calendar file (``id``, ``start_time``, ``end_time``, ...).
+        :param replace: Replace the calendar (True) or add to it, overwriting equal ids (False).
+        """
+        result: dict[str, Any] = self._call("POST", "/events", {"events": events, "replace": replace})
+        return result
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The API requests received since the last reset or clear, oldest first, keys masked."""
+        entries: list[dict[str, Any]] = self._call("GET", "/requests")["requests"]
+        return entries
+
+    def clear_requests(self) -> int:
+        """Empty the request log; returns how many entries it held."""
+        cleared: int = self._call("DELETE", "/requests")["cleared"]
+        return cleared
+
+    def clock(self) -> dict[str, Any]:
+        """``{"now", "frozen", "offset_seconds"}``."""
+        result: dict[str, Any] = self._call("GET", "/clock")
+        return result
+
+    def now(self) -> datetime:
+        """The emulator's now, as an aware UTC datetime."""
+        return parse_instant(self.clock()["now"], "now")
+
+    def set_clock(self, when: datetime | str) -> dict[str, Any]:
+        """
+        Freeze the emulator clock at an instant.
+
+        :param when: An aware datetime or an ISO 8601 string with an offset.
+        """
+        now = format_instant(when) if isinstance(when, datetime) else when
+        result: dict[str, Any] = self._call("POST", "/clock/set", {"now": now})
+        return result
+
+    def advance_clock(self, seconds: float | timedelta) -> dict[str, Any]:
+        """
+        Move the emulator clock forward, frozen or running.
+
+        :param seconds: Seconds, or a timedelta.
+        """
+        amount = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
+        result: dict[str, Any] = self._call("POST", "/clock/advance", {"seconds": amount})
+        return result
+
+    def run_clock(self) -> dict[str, Any]:
+        """Let a frozen clock run in real time again, from where it stands."""
+        result: dict[str, Any] = self._call("POST", "/clock/run")
+        return result
+
+    def config(self) -> dict[str, Any]:
+        """``{"conflict_mode", "join_lead_minutes"}``."""
+        result: dict[str, Any] = self._call("GET", "/config")
+        return result
+
+    def set_config(
+        self, *, conflict_mode: str | int | None = None, join_lead_minutes: int | None = None
+    ) -> dict[str, Any]:
+        """
+        Change runtime settings until the next reset.
+
+        :param conflict_mode: ``"update"`` or ``"409"``.
+        :param join_lead_minutes: Minutes before the start that bots join.
+        """
+        body: dict[str, Any] = {}
+        if conflict_mode is not None:
+            body["conflict_mode"] = str(conflict_mode)
+        if join_lead_minutes is not None:
+            body["join_lead_minutes"] = join_lead_minutes
+        result: dict[str, Any] = self._call("POST", "/config", body)
+        return result
+
+    def faults(self) -> dict[str, Any] | None:
+        """The fault plan with its counters and what is left of the sequence, or None."""
+        plan: dict[str, Any] | None = self._call("GET", "/faults")["faults"]
+        return plan
+
+    def set_faults(
+        self,
+        *,
+        sequence: list[int | str] | None = None,
+        probability: float = 0.0,
+        statuses: list[int | str] | None = None,
+        seed: int | None = None,
+        latency_ms: float = 0.0,
+        retry_after: float | str = 1,
+        method: str | None = None,
+        path_prefix: str | None = None,
+    ) -> dict[str, Any]:
+        """
+        Replace the fault plan for API requests (controls are never faulted).
+
+        :param sequence: Outcomes consumed one per matching request: a status, ``"drop"`` or ``"ok"``.
+        :param probability: After the sequence, the chance that a matching request fails.
+        :param statuses: What a probabilistic failure answers (``"drop"`` allowed); default ``[503]``.
+        :param seed: Seed for the probabilistic failures; same seed, same failures.
+        :param latency_ms: Delay before answering each matching request.
+        :param retry_after: ``Retry-After`` sent with 429 (seconds or an HTTP date).
+        :param method: Only this HTTP method fails.
+        :param path_prefix: Only raw paths starting with this fail, e.g. ``/api/v1/calendar/schedule/``.
+        """
+        body: dict[str, Any] = {
+            "sequence": sequence or [],
+            "probability": probability,
+            "latency_ms": latency_ms,
+            "retry_after": retry_after,
+        }
+        for name, value in (
+            ("statuses", statuses),
+            ("seed", seed),
+            ("method", method),
+            ("path_prefix", path_prefix),
+        ):
+            if value is not None:
+                body[name] = value
+        plan: dict[str, Any] = self._call("POST", "/faults", body)["faults"]
+        return plan
+
+    def clear_faults(self) -> None:
+        """Remove the fault plan."""
+        self._call("DELETE", "/faults")
+
+    def connections(self) -> dict[str, Any]:
+        """``{"accepted", "api_connections", "open", "tracking"}`` since the last reset."""
+        result: dict[str, Any] = self._call("GET", "/connections")
+        return result
+
+    def state(self) -> dict[str, Any]:
+        """Every schedule and bot (tenants masked), with the emulator's now and config."""
+        result: dict[str, Any] = self._call("GET", "/state")
+        return result

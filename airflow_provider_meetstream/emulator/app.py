@@ -1,0 +1,474 @@
+"""The emulator's HTTP face: the FastAPI app, the ``/api/v1`` dispatcher and the ``/_emulator`` controls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from airflow_provider_meetstream.emulator.calendar import (
+    CalendarError,
+    demo_calendar_template,
+    format_instant,
+    parse_instant,
+    read_calendar_file,
+)
+from airflow_provider_meetstream.emulator.state import ApiError, EmulatorState
+from airflow_provider_meetstream.emulator.wire import (
+    ConnectionTracker,
+    FaultPlan,
+    RequestLog,
+    mask_authorization,
+)
+
+API_PREFIX = "/api/v1"
+CONTROLS_PREFIX = "/_emulator"
+DEFAULT_API_KEY = "emulator-key"
+log = logging.getLogger(__name__)
+
+Action = Callable[[EmulatorState, str, str, dict[str, Any], dict[str, str]], dict[str, Any]]
+
+# Path templates after /api/v1; None is one opaque, percent-decoded segment.
+ROUTES: list[tuple[tuple[str | None, ...], dict[str, Action]]] = [
+    (
+        ("calendar", "schedule", None),
+        {
+            "POST": lambda s, tenant, event_id, body, q: s.schedule(tenant, event_id, body),
+            "DELETE": lambda s, tenant, event_id, body, q: s.unschedule(tenant, event_id, body),
+        },
+    ),
+    *(
+        (
+            (("calendar", alias)),
+            {"GET": lambda s, tenant, _, body, q: s.list_scheduled(tenant, q.get("limit"))},
+        )
+        for alias in ("scheduled", "schedule", "scheduled_bots")
+    ),
+    *(
+        (
+            ("calendar", alias, None),
+            {
+                "PATCH": lambda s, tenant, bot_id, body, q: s.update_bot(tenant, bot_id, body),
+                "DELETE": lambda s, tenant, bot_id, body, q: s.delete_bot(tenant, bot_id),
+            },
+        )
+        for alias in ("scheduled", "scheduled_bots")
+    ),
+    (("calendar", "events"), {"GET": lambda s, tenant, _, body, q: s.list_events(tenant, q)}),
+    (("bots", None, "status"), {"GET": lambda s, tenant, bot_id, body, q: s.bot_status(tenant, bot_id)}),
+]
+
+
+class Emulator:
+    """
+    One emulator instance: the state, the API keys, and the wire-level test controls.
+
+    :param state: The store and domain logic.
+    :param api_keys: Accepted API keys; each is its own tenant.
+    :param enable_controls: Serve the ``/_emulator`` controls.
+    """
+
+    def __init__(
+        self, state: EmulatorState, api_keys: Iterable[str], *, enable_controls: bool = True
+    ) -> None:
+        self.state = state
+        self.api_keys = frozenset(api_keys)
+        if not self.api_keys:
+            raise ValueError("The emulator needs at least one API key.")
+        self.enable_controls = enable_controls
+        self.requests = RequestLog()
+        self.connections = ConnectionTracker()
+        self.faults: FaultPlan | None = None
+
+    def reset(self) -> None:
+        """Back to the state at startup: calendar, clock, config; no bots, schedules, log or faults."""
+        self.state.reset()
+        self.requests.clear()
+        self.faults = None
+        self.connections.reset()
+
+    async def handle_api(self, request: Request) -> Response:
+        """
+        Answer one ``/api/v1`` request: log it, apply faults, route on the raw path, authenticate.
+
+        :param request: The incoming request.
+        """
+        method = request.method.upper()
+        raw_path = _raw_path(request.scope)
+        body = await request.body()
+        entry = self.requests.append(
+            {
+                "time": format_instant(self.state.clock.now()),
+                "method": method,
+                "path": raw_path,
+                "query": request.scope.get("query_string", b"").decode("latin-1"),
+                "headers": _masked_headers(request.scope.get("headers", [])),
+                "body": _loggable_body(body),
+                "request_id": request.state.request_id,
+                "status": None,
+            }
+        )
+        peer = _peer(request.scope)
+        self.connections.mark_api(peer)
+        plan = self.faults
+        decision = plan.decide(method, raw_path) if plan is not None else None
+        if decision is not None:
+            if decision.latency_ms:
+                await asyncio.sleep(decision.latency_ms / 1000)
+            if decision.drop and self.connections.abort(peer):
+                entry["status"] = "drop"
+                await _wait_for_disconnect(request)
+                return Response(status_code=204)
+            if decision.drop or decision.status is not None:
+                status = decision.status or 502
+                entry["status"] = status
+                headers = {"Retry-After": decision.retry_after} if decision.retry_after else None
+                message = (
+                    f"Injected fault: {status}."
+                    if not decision.drop
+                    else "Injected fault: drop (unsupported)."
+                )
+                return JSONResponse({"message": message}, status_code=status, headers=headers)
+        try:
+            result = self._dispatch(method, raw_path, body, dict(request.query_params), request)
+            response = JSONResponse(result)
+        except ApiError as exc:
+            response = JSONResponse(exc.body(), status_code=exc.status)
+        except Exception as exc:  # the emulator must answer in JSON even when it has a bug
+            log.exception("Emulator error on %s %s", method, raw_path)
+            response = JSONResponse({"message": f"Internal emulator error: {exc!r}"}, status_code=500)
+        entry["status"] = response.status_code
+        return response
+
+    def _dispatch(
+        self, method: str, raw_path: str, body: bytes, query: dict[str, str], request: Request
+    ) -> dict[str, Any]:
+        segments = _segments(raw_path[len(API_PREFIX) :])
+        actions, param = _match(segments)
+        action = actions.get(method)
+        if action is None:
+            raise ApiError(405, f"Method {method} is not allowed here; allowed: {sorted(actions)}.")
+        tenant = self._authenticate(request.headers.get("authorization"))
+        payload = _json_object(body) if method in ("POST", "PATCH", "DELETE") else {}
+        return action(self.state, tenant, param, payload, query)
+
+    def _authenticate(self, header: str | None) -> str:
+        if not header:
+            raise ApiError(401, "Authentication credentials were not provided.")
+        scheme, _, key = header.strip().partition(" ")
+        if scheme.lower() != "token" or not key.strip():
+            raise ApiError(401, "Use the header 'Authorization: Token <api_key>'.")
+        if key.strip() not in self.api_keys:
+            raise ApiError(403, "Invalid API key.")
+        return key.strip()
+
+
+def _raw_path(scope: Scope) -> str:
+    raw = scope.get("raw_path")
+    # Servers that do not pass raw_path lose encoded slashes; re-encoding is the best left to do.
+    return raw.decode("latin-1") if raw else quote(scope["path"])
+
+
+def _segments(path: str) -> list[str]:
+    parts = path.split("/")[1:] if path.startswith("/") else path.split("/")
+    if len(parts) > 1 and parts[-1] == "":
+        parts = parts[:-1]
+    try:
+        return [unquote(part, errors="strict") for part in parts]
+    except UnicodeDecodeError:
+        raise ApiError(400, "Path segments must be percent-encoded UTF-8.") from None
+
+
+def _match(segments: list[str]) -> tuple[dict[str, Action], str]:
+    for template, actions in ROUTES:
+        if len(template) != len(segments):
+            continue
+        params = [seg for tmpl, seg in zip(template, segments, strict=True) if tmpl is None]
+        if all(tmpl is None or tmpl == seg for tmpl, seg in zip(template, segments, strict=True)) and all(
+            params
+        ):
+            return actions, params[0] if params else ""
+    raise ApiError(404, "Not found.")
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    return value
+
+
+def _masked_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    masked: dict[str, str] = {}
+    for name, value in headers:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        masked[key] = mask_authorization(text) if key == "authorization" else text
+    return masked
+
+
+def _loggable_body(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body.decode("utf-8", errors="replace")
+
+
+def _peer(scope: Scope) -> tuple[str, int] | None:
+    client = scope.get("client")
+    return (str(client[0]), int(client[1])) if client else None
+
+
+async def _wait_for_disconnect(request: Request) -> None:
+    # Returning before uvicorn notices the abort would make it log "returned without a response".
+    async def drain() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(drain(), timeout=2)
+
+
+class RequestIdMiddleware:
+    """
+    Gives every request an id, visible to handlers as ``request.state.request_id``.
+
+    :param app: The wrapped ASGI app.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Tag the request, then every response it produces with ``x-request-id``."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"req_{uuid.uuid4().hex}"
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def load_calendar(calendar: Any) -> Any:
+    """
+    Turn the ``calendar`` argument of :func:`create_app` into calendar JSON.
+
+    :param calendar: ``"demo"`` for the packaged demo, None for no events, a path to a JSON file,
+        or the JSON itself (a list of events or ``{"events": [...]}``).
+    """
+    if calendar is None:
+        return []
+    if isinstance(calendar, str) and calendar == "demo":
+        return demo_calendar_template()
+    if isinstance(calendar, (str, Path)):
+        return read_calendar_file(calendar)
+    return calendar
+
+
+def create_app(
+    *,
+    api_keys: Iterable[str] = (DEFAULT_API_KEY,),
+    calendar: Any = "demo",
+    join_lead_minutes: int = 3,
+    conflict_mode: str = "update",
+    enable_controls: bool = True,
+) -> FastAPI:
+    """
+    Build the emulator's FastAPI app; the :class:`Emulator` is at ``app.state.emulator``.
+
+    :param api_keys: Accepted API keys, each its own tenant.
+    :param calendar: See :func:`load_calendar`; the demo calendar by default.
+    :param join_lead_minutes: How long before the start bots join.
+    :param conflict_mode: ``update`` (repeat schedules update in place) or ``409``.
+    :param enable_controls: Serve ``/_emulator``; turn off when the emulator is reachable by others.
+    """
+    try:
+        state = EmulatorState(
+            calendar=load_calendar(calendar), join_lead_minutes=join_lead_minutes, conflict_mode=conflict_mode
+        )
+    except ApiError as exc:
+        raise ValueError(exc.message) from None
+    emulator = Emulator(state, api_keys, enable_controls=enable_controls)
+    app = FastAPI(title="MeetStream emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.emulator = emulator
+    app.add_middleware(RequestIdMiddleware)
+    _install_error_handlers(app)
+
+    @app.api_route(
+        API_PREFIX + "/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    async def api(request: Request) -> Response:
+        return await emulator.handle_api(request)
+
+    if enable_controls:
+        app.include_router(controls_router(emulator))
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+        detail = exc.detail if isinstance(exc, StarletteHTTPException) else "Internal emulator error."
+        return JSONResponse({"message": str(detail)}, status_code=status)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"message": f"Invalid request: {exc}"}, status_code=400)
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, ApiError):
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse({"message": str(exc)}, status_code=400)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ApiError, api_error)
+
+
+async def _control_body(request: Request) -> dict[str, Any]:
+    return _json_object(await request.body())
+
+
+def controls_router(emulator: Emulator) -> APIRouter:
+    """
+    The ``/_emulator`` test controls (no authentication).
+
+    :param emulator: The instance the controls act on.
+    """
+    router = APIRouter(prefix=CONTROLS_PREFIX, include_in_schema=False)
+    state = emulator.state
+
+    Control = Callable[[dict[str, Any]], dict[str, Any]]
+
+    def handler(method: str, path: str) -> Callable[[Control], Control]:
+        def register(function: Control) -> Control:
+            async def endpoint(request: Request) -> Response:
+                body = await _control_body(request) if method in ("POST", "DELETE") else {}
+                try:
+                    return JSONResponse(function(body))
+                except (ValueError, TypeError) as exc:
+                    message = exc.message if isinstance(exc, ApiError) else str(exc)
+                    return JSONResponse({"message": message}, status_code=400)
+
+            router.add_api_route(path, endpoint, methods=[method])
+            return function
+
+        return register
+
+    @handler("POST", "/reset")
+    def reset(body: dict[str, Any]) -> dict[str, Any]:
+        emulator.reset()
+        return {"reset": True, "now": format_instant(state.clock.now()), "events": len(state.all_events())}
+
+    @handler("GET", "/events")
+    def events(body: dict[str, Any]) -> dict[str, Any]:
+        return {"events": state.all_events()}
+
+    @handler("POST", "/events")
+    def load_events(body: dict[str, Any]) -> dict[str, Any]:
+        if "events" not in body:
+            raise ValueError('Send {"events": [...], "replace": true|false}.')
+        replace = body.get("replace", True)
+        if not isinstance(replace, bool):
+            raise ValueError("replace must be a boolean.")
+        return state.load_events(body["events"], replace=replace)
+
+    @handler("GET", "/requests")
+    def requests(body: dict[str, Any]) -> dict[str, Any]:
+        return {"requests": emulator.requests.entries()}
+
+    @handler("DELETE", "/requests")
+    def clear_requests(body: dict[str, Any]) -> dict[str, Any]:
+        return {"cleared": emulator.requests.clear()}
+
+    @handler("GET", "/clock")
+    def clock(body: dict[str, Any]) -> dict[str, Any]:
+        return state.clock.snapshot()
+
+    @handler("POST", "/clock/set")
+    def set_clock(body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            state.clock.set(parse_instant(body.get("now"), "now"))
+        except CalendarError as exc:
+            raise ValueError(str(exc)) from None
+        return state.clock.snapshot()
+
+    @handler("POST", "/clock/advance")
+    def advance_clock(body: dict[str, Any]) -> dict[str, Any]:
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise ValueError("seconds must be a number.")
+        state.clock.advance(float(seconds))
+        return state.clock.snapshot()
+
+    @handler("POST", "/clock/run")
+    def run_clock(body: dict[str, Any]) -> dict[str, Any]:
+        state.clock.run()
+        return state.clock.snapshot()
+
+    @handler("GET", "/config")
+    def config(body: dict[str, Any]) -> dict[str, Any]:
+        return state.config()
+
+    @handler("POST", "/config")
+    def set_config(body: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(body) - {"conflict_mode", "join_lead_minutes"})
+        if unknown:
+            raise ValueError(f"Unknown settings: {unknown}.")
+        return state.set_config(
+            conflict_mode=body.get("conflict_mode"), join_lead_minutes=body.get("join_lead_minutes")
+        )
+
+    @handler("GET", "/faults")
+    def faults(body: dict[str, Any]) -> dict[str, Any]:
+        plan = emulator.faults
+        return {"faults": plan.to_json() if plan is not None else None}
+
+    @handler("POST", "/faults")
+    def set_faults(body: dict[str, Any]) -> dict[str, Any]:
+        emulator.faults = FaultPlan.from_json(body)
+        return {"faults": emulator.faults.to_json()}
+
+    @handler("DELETE", "/faults")
+    def clear_faults(body: dict[str, Any]) -> dict[str, Any]:
+        emulator.faults = None
+        return {"faults": None}
+
+    @handler("GET", "/connections")
+    def connections(body: dict[str, Any]) -> dict[str, Any]:
+        return emulator.connections.snapshot()
+
+    @handler("GET", "/state")
+    def dump(body: dict[str, Any]) -> dict[str, Any]:
+        return state.dump()
+
+    return router
+
+
+__all__ = ["Emulator", "create_app", "load_calendar"]

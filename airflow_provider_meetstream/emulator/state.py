@@ -1,0 +1,995 @@
+"""The emulator's thread-safe store and MeetStream's scheduling rules; knows nothing of HTTP."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow_provider_meetstream.emulator.calendar import (
+    CalendarError,
+    CalendarEvent,
+    format_instant,
+    meeting_platform,
+    parse_events,
+    parse_instant,
+)
+
+UTC = timezone.utc
+CONFLICT_MODES = ("update", "409")
+DEFAULT_OCCURRENCE_LIMIT = 52
+MAX_OCCURRENCE_LIMIT = 1000
+MAX_DEDUPLICATION_KEY_LENGTH = 2000
+ENDED_MESSAGE = "Cannot schedule bot as calendar event has ended."
+DEFAULT_BOT_NAME = "MeetStream Bot"
+SCHEDULE_SOURCE = "calendar_schedule_api"
+
+ScheduleKey = tuple[str, str, "datetime | None"]
+BotKey = tuple[str, str, "datetime | None"]
+
+
+class ApiError(Exception):
+    """
+    An error the API answers with: an HTTP status and a ``{"message": ...}`` body.
+
+    :param status: The HTTP status code.
+    :param message: The human-readable message.
+    :param extra: More body fields, e.g. ``bot_id`` on a 409.
+    """
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the error response."""
+        return {"message": self.message, **self.extra}
+
+
+class Clock:
+    """The emulator's notion of now: real time plus an offset, or frozen at an instant."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset = timedelta(0)
+        self._frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        """The current emulator time, aware UTC."""
+        with self._lock:
+            if self._frozen is not None:
+                return self._frozen
+            return datetime.now(UTC) + self._offset
+
+    def set(self, instant: datetime) -> None:
+        """
+        Freeze the clock at an instant.
+
+        :param instant: An aware datetime.
+        """
+        with self._lock:
+            self._frozen = instant.astimezone(UTC)
+
+    def advance(self, seconds: float) -> None:
+        """
+        Move the clock forward (or back, when negative), frozen or running.
+
+        :param seconds: How far to move it.
+        """
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen += timedelta(seconds=seconds)
+            else:
+                self._offset += timedelta(seconds=seconds)
+
+    def run(self) -> None:
+        """Let the clock run in real time again, from where it stands now."""
+        with self._lock:
+            if self._frozen is not None:
+                self._offset = self._frozen - datetime.now(UTC)
+                self._frozen = None
+
+    def reset(self) -> None:
+        """Back to real time, unfrozen, with no offset."""
+        with self._lock:
+            self._offset = timedelta(0)
+            self._frozen = None
+
+    def snapshot(self) -> dict[str, Any]:
+        """The clock as the ``/_emulator/clock`` control shows it."""
+        now = self.now()
+        with self._lock:
+            return {
+                "now": format_instant(now),
+                "frozen": self._frozen is not None,
+                "offset_seconds": round((now - datetime.now(UTC)).total_seconds(), 3),
+            }
+
+
+@dataclass
+class Bot:
+    """A scheduled bot: one per (tenant, deduplication key, occurrence or none)."""
+
+    bot_id: str
+    tenant: str
+    deduplication_key: str
+    occurrence: datetime | None
+    config: dict[str, Any]
+    event_id: str
+    join_time: datetime
+    end_time: datetime
+    schedule_group: str
+    meeting_url: str | None
+    created_at: datetime
+    cancelled_at: datetime | None = None
+
+    def status(self, now: datetime) -> str:
+        """
+        The bot's status at an instant, following the emulator clock.
+
+        :param now: The emulator's now.
+        """
+        if self.cancelled_at is not None:
+            return "Cancelled"
+        if now >= self.end_time:
+            return "Done"
+        if now >= self.join_time:
+            return "InMeeting"
+        return "Scheduled"
+
+    @property
+    def username(self) -> str:
+        """The bot's display name."""
+        name = self.config.get("bot_name")
+        return name if isinstance(name, str) and name else DEFAULT_BOT_NAME
+
+    def custom_attributes(self) -> dict[str, Any]:
+        """The user's custom attributes with MeetStream's own keys on top."""
+        user = self.config.get("custom_attributes")
+        attributes: dict[str, Any] = dict(user) if isinstance(user, dict) else {}
+        attributes.update(
+            source=SCHEDULE_SOURCE, event_id=self.event_id, deduplication_key=self.deduplication_key
+        )
+        if self.occurrence is not None:
+            attributes["occurrence_date"] = format_instant(self.occurrence)
+        return attributes
+
+
+@dataclass
+class Schedule:
+    """A schedule: one per (tenant, event, occurrence or none), pointing at one bot."""
+
+    schedule_id: str
+    tenant: str
+    event_id: str
+    occurrence: datetime | None
+    start: datetime
+    end: datetime
+    bot_id: str
+    scheduled_time: datetime
+    schedule_group: str
+    recurring_event: bool
+    created_at: datetime
+    updated_at: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.updated_at = self.created_at
+
+
+@dataclass
+class ScheduleRequest:
+    """A validated ``POST /calendar/schedule/{event_id}`` body."""
+
+    deduplication_key: str
+    bot_config: dict[str, Any]
+    join_at: datetime | None
+    occurrence_date: datetime | None
+    schedule_all_occurrences: bool
+    occurrence_limit: int
+    recurring_event: bool | None
+
+
+def mask_tenant(api_key: str) -> str:
+    """
+    Name a tenant without revealing its API key.
+
+    :param api_key: The tenant's API key.
+    :return: ``tenant_`` and the first 8 hex digits of the key's SHA-256.
+    """
+    return "tenant_" + hashlib.sha256(api_key.encode()).hexdigest()[:8]
+
+
+def parse_limit(raw: str | None, *, default: int, maximum: int = 100) -> int:
+    """
+    Parse a ``limit`` query parameter.
+
+    :param raw: The query string value, or None when absent.
+    :param default: The value when absent.
+    :param maximum: The largest accepted value.
+    """
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= maximum or not raw.strip().isdigit():
+        raise ApiError(400, f"limit must be an integer between 1 and {maximum}, got {raw!r}.")
+    return value
+
+
+def _new_id(prefix: str = "") -> str:
+    return f"{prefix}{uuid.uuid4()}"
+
+
+def _optional(body: dict[str, Any], name: str) -> Any:
+    # The contract says clients never send null; the emulator holds them to it.
+    if name in body and body[name] is None:
+        raise ApiError(400, f"{name} must not be null; leave the field out instead.")
+    return body.get(name)
+
+
+def _optional_bool(body: dict[str, Any], name: str) -> bool | None:
+    value = _optional(body, name)
+    if value is not None and not isinstance(value, bool):
+        raise ApiError(400, f"{name} must be a boolean.")
+    return value
+
+
+def _instant(value: Any, name: str) -> datetime:
+    try:
+        return parse_instant(value, name)
+    except CalendarError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def parse_schedule_request(body: dict[str, Any]) -> ScheduleRequest:
+    """
+    Validate a schedule body; unknown top-level fields are ignored, unknown bot_config fields kept.
+
+    :param body: The decoded JSON object.
+    """
+    key = _optional(body, "deduplication_key")
+    if key is None:
+        raise ApiError(400, "deduplication_key is required.")
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_DEDUPLICATION_KEY_LENGTH or not key.isprintable():
+        raise ApiError(
+            400, f"deduplication_key must be 1 to {MAX_DEDUPLICATION_KEY_LENGTH} printable characters."
+        )
+    config = _optional(body, "bot_config")
+    if config is None:
+        raise ApiError(400, "bot_config is required (send {} for the defaults).")
+    if not isinstance(config, dict):
+        raise ApiError(400, "bot_config must be an object.")
+    for name, kind, label in (
+        ("bot_name", str, "a string"),
+        ("meeting_url", str, "a string"),
+        ("custom_attributes", dict, "an object"),
+    ):
+        if name in config and not isinstance(config[name], kind):
+            raise ApiError(400, f"bot_config.{name} must be {label}.")
+    join_at = _instant(config["join_at"], "bot_config.join_at") if "join_at" in config else None
+    occurrence = _optional(body, "occurrence_date")
+    limit = _optional(body, "occurrence_limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ApiError(400, "occurrence_limit must be an integer >= 1.")
+    request = ScheduleRequest(
+        deduplication_key=key,
+        bot_config=dict(config),
+        join_at=join_at,
+        occurrence_date=None if occurrence is None else _instant(occurrence, "occurrence_date"),
+        schedule_all_occurrences=bool(_optional_bool(body, "schedule_all_occurrences")),
+        occurrence_limit=min(limit or DEFAULT_OCCURRENCE_LIMIT, MAX_OCCURRENCE_LIMIT),
+        recurring_event=_optional_bool(body, "recurring_event"),
+    )
+    if request.schedule_all_occurrences and request.occurrence_date is not None:
+        raise ApiError(400, "occurrence_date and schedule_all_occurrences cannot be combined.")
+    if request.schedule_all_occurrences and request.join_at is not None:
+        raise ApiError(400, "bot_config.join_at cannot be combined with schedule_all_occurrences.")
+    return request
+
+
+def expand(
+    event: CalendarEvent, window_start: datetime, window_end: datetime | None, limit: int
+) -> list[datetime]:
+    """
+    Occurrence starts of a recurring event, through the provider's recurrence module.
+
+    :param event: A series master.
+    :param window_start: Earliest start wanted.
+    :param window_end: Latest start wanted, or None.
+    :param limit: At most this many.
+    """
+    # Imported here: the emulator shares only this pure module with the client side.
+    from airflow_provider_meetstream.recurrence import expand_occurrences
+
+    recurrence = event.recurrence
+    if recurrence is None:
+        return [event.start]
+    try:
+        return expand_occurrences(
+            recurrence,
+            event.start,
+            timezone=event.timezone,
+            window_start=window_start,
+            window_end=window_end,
+            limit=limit,
+        )
+    except ValueError as exc:
+        raise ApiError(400, f"The recurrence of event {event.id!r} cannot be expanded: {exc}") from None
+
+
+class EmulatorState:
+    """
+    Everything the emulator remembers, behind one lock: events, schedules, bots, clock and config.
+
+    Each API key is its own tenant; calendar events are shared by all tenants.
+
+    :param calendar: Calendar JSON (relative dates unresolved), re-resolved at every reset.
+    :param join_lead_minutes: How long before the start a bot joins, unless ``join_at`` is given.
+    :param conflict_mode: ``update`` (repeat schedules update in place) or ``409``.
+    :param clock: The clock; a new real-time one by default.
+    """
+
+    def __init__(
+        self,
+        *,
+        calendar: Any = None,
+        join_lead_minutes: int = 3,
+        conflict_mode: str = "update",
+        clock: Clock | None = None,
+    ) -> None:
+        self.clock = clock or Clock()
+        self._lock = threading.RLock()
+        self._calendar_template = calendar if calendar is not None else []
+        self._initial_config = self._checked_config(conflict_mode, join_lead_minutes)
+        self._config = dict(self._initial_config)
+        self._events: dict[str, CalendarEvent] = {}
+        self._schedules: dict[str, Schedule] = {}
+        self._schedule_index: dict[ScheduleKey, str] = {}
+        self._bots: dict[str, Bot] = {}
+        self._bot_index: dict[BotKey, str] = {}
+        self.reset()
+
+    # -- controls ---------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Drop schedules and bots, restore the clock and config, and reload the calendar."""
+        with self._lock:
+            self.clock.reset()
+            self._config = dict(self._initial_config)
+            self._schedules.clear()
+            self._schedule_index.clear()
+            self._bots.clear()
+            self._bot_index.clear()
+            events = parse_events(self._calendar_template, self.clock.now())
+            self._events = {event.id: event for event in events}
+
+    def load_events(self, data: Any, *, replace: bool = True) -> dict[str, Any]:
+        """
+        Load calendar events; schedules and bots are left as they are.
+
+        :param data: A list of events or ``{"events": [...]}``; relative dates resolve against the clock.
+        :param replace: Replace the whole calendar (True) or add/overwrite by id (False).
+        """
+        try:
+            events = parse_events(data, self.clock.now())
+        except CalendarError as exc:
+            raise ApiError(400, str(exc)) from None
+        with self._lock:
+            if replace:
+                self._events = {}
+            self._events.update({event.id: event for event in events})
+            return {"loaded": len(events), "total": len(self._events), "replace": replace}
+
+    @staticmethod
+    def _checked_config(conflict_mode: Any, join_lead_minutes: Any) -> dict[str, Any]:
+        mode = str(conflict_mode)
+        if mode not in CONFLICT_MODES:
+            raise ApiError(
+                400, f"conflict_mode must be one of {list(CONFLICT_MODES)}, got {conflict_mode!r}."
+            )
+        if (
+            isinstance(join_lead_minutes, bool)
+            or not isinstance(join_lead_minutes, int)
+            or join_lead_minutes < 0
+        ):
+            raise ApiError(400, "join_lead_minutes must be an integer >= 0.")
+        return {"conflict_mode": mode, "join_lead_minutes": join_lead_minutes}
+
+    def config(self) -> dict[str, Any]:
+        """The runtime configuration."""
+        with self._lock:
+            return dict(self._config)
+
+    def set_config(self, *, conflict_mode: Any = None, join_lead_minutes: Any = None) -> dict[str, Any]:
+        """
+        Change the runtime configuration; None leaves a setting as it is.
+
+        :param conflict_mode: ``update`` or ``409`` (the integer 409 is accepted too).
+        :param join_lead_minutes: Minutes before the start that bots join.
+        """
+        with self._lock:
+            self._config = self._checked_config(
+                self._config["conflict_mode"] if conflict_mode is None else conflict_mode,
+                self._config["join_lead_minutes"] if join_lead_minutes is None else join_lead_minutes,
+            )
+            return dict(self._config)
+
+    def dump(self) -> dict[str, Any]:
+        """Every schedule and bot, for the demo's table and for tests; tenants are masked."""
+        with self._lock:
+            now = self.clock.now()
+            schedules = sorted(self._schedules.values(), key=lambda s: (s.scheduled_time, s.schedule_id))
+            bots = sorted(self._bots.values(), key=lambda b: (b.join_time, b.bot_id))
+            return {
+                "now": format_instant(now),
+                "config": dict(self._config),
+                "events": len(self._events),
+                "schedules": [self._dump_schedule(schedule, now) for schedule in schedules],
+                "bots": [
+                    {
+                        "bot_id": bot.bot_id,
+                        "tenant": mask_tenant(bot.tenant),
+                        "deduplication_key": bot.deduplication_key,
+                        "event_id": bot.event_id,
+                        "occurrence_date": _iso_or_none(bot.occurrence),
+                        "scheduled_join_time": format_instant(bot.join_time),
+                        "status": bot.status(now),
+                        "schedule_group": bot.schedule_group,
+                    }
+                    for bot in bots
+                ],
+            }
+
+    def _dump_schedule(self, schedule: Schedule, now: datetime) -> dict[str, Any]:
+        bot = self._bots[schedule.bot_id]
+        return {
+            "schedule_id": schedule.schedule_id,
+            "tenant": mask_tenant(schedule.tenant),
+            "event_id": schedule.event_id,
+            "occurrence_date": _iso_or_none(schedule.occurrence),
+            "bot_id": schedule.bot_id,
+            "scheduled_time": format_instant(schedule.scheduled_time),
+            "schedule_group": schedule.schedule_group,
+            "deduplication_key": bot.deduplication_key,
+            "status": bot.status(now),
+            "recurring_event": schedule.recurring_event,
+        }
+
+    def all_events(self) -> list[dict[str, Any]]:
+        """Every loaded event in API shape, without bots (for the events control)."""
+        with self._lock:
+            return [event.to_api([]) for event in sorted(self._events.values(), key=_event_order)]
+
+    # -- POST /calendar/schedule/{event_id} ---------------------------------------------------------
+
+    def schedule(self, tenant: str, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """
+        Schedule a bot for an event, one occurrence, or a whole series.
+
+        :param tenant: The caller's API key.
+        :param event_id: The decoded event id.
+        :param body: The decoded JSON body.
+        """
+        request = parse_schedule_request(body)
+        with self._lock:
+            now = self.clock.now()
+            event = self._live_event(event_id)
+            existing = sum(
+                1 for s in self._schedules.values() if s.tenant == tenant and s.event_id == event_id
+            )
+            if request.schedule_all_occurrences:
+                return self._schedule_series(tenant, event, request, now, existing)
+            occurrence = self._resolve_occurrence(event, request.occurrence_date, now)
+            start = occurrence or event.start
+            if start + event.duration <= now:
+                raise ApiError(400, ENDED_MESSAGE)
+            schedule, bot, updated = self._apply(tenant, event, occurrence, request, now)
+            response = self._schedule_response(event, schedule, bot, request, updated, existing)
+            response["message"] = "Bot schedule updated." if updated else "Bot scheduled successfully."
+            return response
+
+    def _live_event(self, event_id: str) -> CalendarEvent:
+        event = self._events.get(event_id)
+        if event is None or event.is_deleted:
+            raise ApiError(404, f"Calendar event {event_id!r} not found.")
+        return event
+
+    def _resolve_occurrence(
+        self, event: CalendarEvent, requested: datetime | None, now: datetime
+    ) -> datetime | None:
+        if event.recurrence is None:
+            if requested is not None and requested != event.start:
+                raise ApiError(
+                    400,
+                    f"occurrence_date {format_instant(requested)} does not match the start of event "
+                    f"{event.id!r} ({format_instant(event.start)}), which is not recurring.",
+                )
+            # A single event's only occurrence is the event itself: one schedule identity, not two.
+            return None
+        if requested is not None:
+            nearby = expand(event, requested - timedelta(days=1), requested + timedelta(days=1), 10)
+            if requested not in nearby:
+                raise ApiError(
+                    400,
+                    f"occurrence_date {format_instant(requested)} is not an occurrence of {event.id!r}.",
+                )
+            return requested
+        upcoming = self._upcoming(event, now, 1)
+        if not upcoming:
+            raise ApiError(400, ENDED_MESSAGE)
+        return upcoming[0]
+
+    def _upcoming(self, event: CalendarEvent, now: datetime, limit: int) -> list[datetime]:
+        # An occurrence in progress has not ended, so it is still schedulable.
+        starts = expand(event, now - event.duration, None, min(limit + 1, MAX_OCCURRENCE_LIMIT))
+        return [start for start in starts if start + event.duration > now][:limit]
+
+    def _apply(
+        self,
+        tenant: str,
+        event: CalendarEvent,
+        occurrence: datetime | None,
+        request: ScheduleRequest,
+        now: datetime,
+    ) -> tuple[Schedule, Bot, bool]:
+        start = occurrence or event.start
+        end = start + event.duration
+        url = request.bot_config.get("meeting_url") or event.meeting_url
+        group = meeting_platform(url) or "default"
+        join = request.join_at or start - timedelta(minutes=self._config["join_lead_minutes"])
+        schedule_id = self._schedule_index.get((tenant, event.id, occurrence))
+        existing = self._schedules[schedule_id] if schedule_id else None
+        if existing is not None and self._config["conflict_mode"] == "409":
+            raise ApiError(
+                409,
+                f"Event {event.id!r} already has a scheduled bot.",
+                bot_id=existing.bot_id,
+                schedule_id=existing.schedule_id,
+            )
+        bot = self._reusable_bot(tenant, request.deduplication_key, occurrence, now)
+        config = {**request.bot_config, "deduplication_key": request.deduplication_key}
+        if bot is None:
+            bot = Bot(
+                bot_id=_new_id(),
+                tenant=tenant,
+                deduplication_key=request.deduplication_key,
+                occurrence=occurrence,
+                config=config,
+                event_id=event.id,
+                join_time=join,
+                end_time=end,
+                schedule_group=group,
+                meeting_url=url,
+                created_at=now,
+            )
+            self._bots[bot.bot_id] = bot
+            self._bot_index[(tenant, bot.deduplication_key, occurrence)] = bot.bot_id
+        else:
+            # A shared bot follows the schedule applied last.
+            bot.config, bot.event_id, bot.join_time, bot.end_time = config, event.id, join, end
+            bot.schedule_group, bot.meeting_url = group, url
+        recurring = bool(request.recurring_event)
+        if existing is not None:
+            previous_bot = existing.bot_id
+            existing.bot_id, existing.scheduled_time, existing.schedule_group = bot.bot_id, join, group
+            existing.recurring_event = recurring or existing.recurring_event
+            existing.updated_at = now
+            if previous_bot != bot.bot_id:
+                self._release_if_orphan(previous_bot, now)
+            return existing, bot, True
+        schedule = Schedule(
+            schedule_id=_new_id("sched_"),
+            tenant=tenant,
+            event_id=event.id,
+            occurrence=occurrence,
+            start=start,
+            end=end,
+            bot_id=bot.bot_id,
+            scheduled_time=join,
+            schedule_group=group,
+            recurring_event=recurring,
+            created_at=now,
+        )
+        self._schedules[schedule.schedule_id] = schedule
+        self._schedule_index[(tenant, event.id, occurrence)] = schedule.schedule_id
+        return schedule, bot, False
+
+    def _reusable_bot(self, tenant: str, key: str, occurrence: datetime | None, now: datetime) -> Bot | None:
+        bot_id = self._bot_index.get((tenant, key, occurrence))
+        if bot_id is None:
+            return None
+        bot = self._bots[bot_id]
+        if bot.status(now) in ("Done", "Cancelled"):
+            # A bot that has left its meeting is not brought back; the key gets a fresh bot.
+            del self._bot_index[(tenant, key, occurrence)]
+            return None
+        return bot
+
+    def _release_if_orphan(self, bot_id: str, now: datetime) -> bool:
+        if any(schedule.bot_id == bot_id for schedule in self._schedules.values()):
+            return False
+        bot = self._bots[bot_id]
+        if bot.cancelled_at is None:
+            bot.cancelled_at = now
+        if self._bot_index.get((bot.tenant, bot.deduplication_key, bot.occurrence)) == bot_id:
+            del self._bot_index[(bot.tenant, bot.deduplication_key, bot.occurrence)]
+        return True
+
+    def _schedule_response(
+        self,
+        event: CalendarEvent,
+        schedule: Schedule,
+        bot: Bot,
+        request: ScheduleRequest,
+        updated: bool,
+        existing: int,
+    ) -> dict[str, Any]:
+        response: dict[str, Any] = {
+            "scheduled": True,
+            "schedule_id": schedule.schedule_id,
+            "bot_id": bot.bot_id,
+            "schedule_group": schedule.schedule_group,
+            "event_id": event.id,
+            "scheduled_time": format_instant(schedule.scheduled_time),
+            "bot_config": dict(bot.config),
+            "message": "",
+            "updated_existing": updated,
+            "existing_schedules": existing,
+            "occurrence_date": _iso_or_none(schedule.occurrence),
+            "is_recurring_occurrence": schedule.occurrence is not None,
+        }
+        if request.recurring_event is not None:
+            response["recurring_event"] = request.recurring_event
+        return response
+
+    def _schedule_series(
+        self, tenant: str, event: CalendarEvent, request: ScheduleRequest, now: datetime, existing: int
+    ) -> dict[str, Any]:
+        if event.recurrence is None:
+            raise ApiError(400, f"schedule_all_occurrences needs a recurring event; {event.id!r} is not one.")
+        occurrences = self._upcoming(event, now, request.occurrence_limit)
+        if not occurrences:
+            raise ApiError(400, ENDED_MESSAGE)
+        created: list[tuple[Schedule, Bot, bool]] = []
+        failed: list[dict[str, Any]] = []
+        conflict: ApiError | None = None
+        for occurrence in occurrences:
+            try:
+                created.append(self._apply(tenant, event, occurrence, request, now))
+            except ApiError as exc:
+                conflict = conflict or exc
+                failed.append({"occurrence_date": format_instant(occurrence), "error": exc.message})
+        if not created and conflict is not None:
+            raise conflict
+        first_schedule, first_bot, _ = created[0]
+        response = self._schedule_response(event, first_schedule, first_bot, request, False, existing)
+        response.update(
+            message=f"Scheduled {len(created)} of {len(occurrences)} occurrences.",
+            updated_existing=any(updated for _, _, updated in created),
+            master_event_id=event.id,
+            occurrences_scheduled=len(created),
+            occurrences_failed=len(failed),
+            total_occurrences=len(occurrences),
+            schedules_created=[
+                {
+                    "occurrence_date": _iso_or_none(schedule.occurrence),
+                    "schedule_id": schedule.schedule_id,
+                    "bot_id": bot.bot_id,
+                    "scheduled_time": format_instant(schedule.scheduled_time),
+                }
+                for schedule, bot, _ in created
+            ],
+            failed_occurrences=failed,
+        )
+        return response
+
+    # -- DELETE /calendar/schedule/{event_id} ---------------------------------------------------------
+
+    def unschedule(self, tenant: str, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """
+        Cancel schedules of an event; bots left without a schedule are deleted.
+
+        Without flags: the event's schedule that is not per-occurrence, or else the schedule of the
+        next occurrence that has not ended. ``cancel_all_occurrences``: all of them.
+        ``from_date``: those whose occurrence starts at or after it.
+
+        :param tenant: The caller's API key.
+        :param event_id: The decoded event id.
+        :param body: The decoded JSON body ({} when absent).
+        """
+        cancel_all = bool(_optional_bool(body, "cancel_all_occurrences"))
+        raw_from = _optional(body, "from_date")
+        from_date = None if raw_from is None else _instant(raw_from, "from_date")
+        with self._lock:
+            now = self.clock.now()
+            event = self._events.get(event_id)
+            mine = sorted(
+                (s for s in self._schedules.values() if s.tenant == tenant and s.event_id == event_id),
+                key=lambda s: (s.start, s.schedule_id),
+            )
+            if event is None and not mine:
+                raise ApiError(404, f"Calendar event {event_id!r} not found.")
+            if from_date is not None:
+                targets = [s for s in mine if s.start >= from_date]
+            elif cancel_all:
+                targets = mine
+            else:
+                targets = [s for s in mine if s.occurrence is None]
+                if not targets:
+                    targets = [s for s in mine if s.end > now][:1]
+            if not targets:
+                raise ApiError(404, f"No bot is scheduled for event {event_id!r}.")
+            affected_bots = {s.bot_id for s in targets}
+            for schedule in targets:
+                del self._schedules[schedule.schedule_id]
+                del self._schedule_index[(schedule.tenant, schedule.event_id, schedule.occurrence)]
+            deleted = sum(1 for bot_id in sorted(affected_bots) if self._release_if_orphan(bot_id, now))
+            recurring = (event is not None and event.recurrence is not None) or any(
+                s.occurrence is not None for s in targets
+            )
+            response: dict[str, Any] = {
+                "unscheduled": True,
+                "message": f"Cancelled {len(targets)} schedule(s).",
+                "event_id": event_id,
+                "cancelled_schedules": [s.schedule_id for s in targets],
+                "schedules_cancelled": len(targets),
+                "bots_deleted": deleted,
+                "cancel_all_occurrences": cancel_all,
+                "from_date": _iso_or_none(from_date),
+                "is_recurring_series": recurring,
+            }
+            if cancel_all or from_date is not None:
+                response.update(master_event_id=event_id, occurrences_affected=len(targets))
+            return response
+
+    # -- GET /calendar/scheduled ---------------------------------------------------------------------
+
+    def list_scheduled(self, tenant: str, limit: str | None) -> dict[str, Any]:
+        """
+        The tenant's bots that have not joined yet, by join time, truncated at ``limit``.
+
+        :param tenant: The caller's API key.
+        :param limit: The raw ``limit`` query value.
+        """
+        count = parse_limit(limit, default=100)
+        with self._lock:
+            now = self.clock.now()
+            bots = sorted(
+                (b for b in self._bots.values() if b.tenant == tenant and b.status(now) == "Scheduled"),
+                key=lambda b: (b.join_time, b.bot_id),
+            )
+            return {
+                "scheduled_bots": [
+                    {
+                        "bot_id": bot.bot_id,
+                        "platform": bot.schedule_group,
+                        "status": "Scheduled",
+                        "scheduled_join_time": format_instant(bot.join_time),
+                        "custom_attributes": bot.custom_attributes(),
+                        "bot_username": bot.username,
+                        "is_scheduled": True,
+                    }
+                    for bot in bots[:count]
+                ]
+            }
+
+    # -- /calendar/scheduled/{bot_id} and /bots/{bot_id}/status ----------------------------------------
+
+    def _tenant_bot(self, tenant: str, bot_id: str, *, include_cancelled: bool = False) -> Bot:
+        bot = self._bots.get(bot_id)
+        if bot is None or (bot.cancelled_at is not None and not include_cancelled):
+            raise ApiError(404, f"Bot {bot_id!r} not found.")
+        if bot.tenant != tenant:
+            raise ApiError(403, f"Bot {bot_id!r} belongs to another API key.")
+        return bot
+
+    def update_bot(self, tenant: str, bot_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """
+        Change a scheduled bot's join time, name or custom attributes (merged).
+
+        :param tenant: The caller's API key.
+        :param bot_id: The decoded bot id.
+        :param body: The decoded JSON body.
+        """
+        raw_join = _optional(body, "scheduled_join_time")
+        join = None if raw_join is None else _instant(raw_join, "scheduled_join_time")
+        username = _optional(body, "bot_username")
+        if username is not None and (not isinstance(username, str) or not username):
+            raise ApiError(400, "bot_username must be a non-empty string.")
+        attributes = _optional(body, "custom_attributes")
+        if attributes is not None and not isinstance(attributes, dict):
+            raise ApiError(400, "custom_attributes must be an object.")
+        with self._lock:
+            now = self.clock.now()
+            bot = self._tenant_bot(tenant, bot_id)
+            status = bot.status(now)
+            if status != "Scheduled":
+                raise ApiError(400, f"Bot {bot_id!r} can no longer be changed (status {status}).")
+            if join is not None and join <= now:
+                raise ApiError(400, "scheduled_join_time must be in the future.")
+            if join is not None and join >= bot.end_time:
+                raise ApiError(400, "scheduled_join_time must be before the meeting ends.")
+            updated: list[str] = []
+            schedule_updated = False
+            if join is not None:
+                updated.append("scheduled_join_time")
+                schedule_updated = join != bot.join_time
+                bot.join_time = join
+                for schedule in self._schedules.values():
+                    if schedule.bot_id == bot.bot_id:
+                        schedule.scheduled_time, schedule.updated_at = join, now
+            if username is not None:
+                updated.append("bot_username")
+                bot.config = {**bot.config, "bot_name": username}
+            if attributes is not None:
+                updated.append("custom_attributes")
+                current = bot.config.get("custom_attributes")
+                merged = {**(current if isinstance(current, dict) else {}), **attributes}
+                bot.config = {**bot.config, "custom_attributes": merged}
+            return {
+                "message": "Scheduled bot updated." if updated else "Nothing to update.",
+                "bot_id": bot.bot_id,
+                "updated_fields": updated,
+                "schedule_updated": schedule_updated,
+            }
+
+    def delete_bot(self, tenant: str, bot_id: str) -> dict[str, Any]:
+        """
+        Delete a bot that has not joined yet, and every schedule pointing to it.
+
+        :param tenant: The caller's API key.
+        :param bot_id: The decoded bot id.
+        """
+        with self._lock:
+            now = self.clock.now()
+            bot = self._tenant_bot(tenant, bot_id)
+            status = bot.status(now)
+            if status != "Scheduled":
+                raise ApiError(400, f"Bot {bot_id!r} has already joined its meeting (status {status}).")
+            for schedule in [s for s in self._schedules.values() if s.bot_id == bot_id]:
+                del self._schedules[schedule.schedule_id]
+                del self._schedule_index[(schedule.tenant, schedule.event_id, schedule.occurrence)]
+            self._release_if_orphan(bot_id, now)
+            return {"message": "Scheduled bot deleted.", "bot_id": bot_id}
+
+    def bot_status(self, tenant: str, bot_id: str) -> dict[str, Any]:
+        """
+        A bot's status by the emulator clock; cancelled bots still answer.
+
+        :param tenant: The caller's API key.
+        :param bot_id: The decoded bot id.
+        """
+        with self._lock:
+            now = self.clock.now()
+            bot = self._tenant_bot(tenant, bot_id, include_cancelled=True)
+            return {
+                "bot_id": bot.bot_id,
+                "status": bot.status(now),
+                "scheduled_join_time": format_instant(bot.join_time),
+                "meeting_end_time": format_instant(bot.end_time),
+                "event_id": bot.event_id,
+                "occurrence_date": _iso_or_none(bot.occurrence),
+                "deduplication_key": bot.deduplication_key,
+                "platform": bot.schedule_group,
+                "meeting_url": bot.meeting_url,
+                "bot_username": bot.username,
+                "custom_attributes": bot.custom_attributes(),
+            }
+
+    # -- GET /calendar/events ----------------------------------------------------------------------
+
+    def list_events(self, tenant: str, query: dict[str, str]) -> dict[str, Any]:
+        """
+        One page of events overlapping a window, ordered by (start_time, id).
+
+        :param tenant: The caller's API key (the ``bots`` of each event are this tenant's).
+        :param query: ``time_min``, ``time_max``, ``calendar_id``, ``sync``, ``limit``, ``cursor``.
+        """
+        limit = parse_limit(query.get("limit"), default=50)
+        sync = query.get("sync")
+        if sync is not None and sync.lower() not in ("true", "false", "1", "0"):
+            raise ApiError(400, "sync must be true or false.")
+        with self._lock:
+            now = self.clock.now()
+            if query.get("cursor"):
+                window = _decode_cursor(query["cursor"])
+            else:
+                window = {
+                    "offset": 0,
+                    "time_min": format_instant(
+                        _instant(query["time_min"], "time_min")
+                        if "time_min" in query
+                        else now - timedelta(days=1)
+                    ),
+                    "time_max": format_instant(
+                        _instant(query["time_max"], "time_max")
+                        if "time_max" in query
+                        else now + timedelta(days=28)
+                    ),
+                    "calendar_id": query.get("calendar_id"),
+                }
+            time_min = parse_instant(window["time_min"], "time_min")
+            time_max = parse_instant(window["time_max"], "time_max")
+            if time_max <= time_min:
+                raise ApiError(400, "time_max must be after time_min.")
+            matching = [
+                event
+                for event in sorted(self._events.values(), key=_event_order)
+                if (window["calendar_id"] is None or event.calendar_id == window["calendar_id"])
+                and self._overlaps(event, time_min, time_max)
+            ]
+            offset = int(window["offset"])
+            page = matching[offset : offset + limit]
+            following = offset + limit < len(matching)
+            return {
+                "next": _encode_cursor({**window, "offset": offset + limit}) if following else None,
+                "previous": _encode_cursor({**window, "offset": max(0, offset - limit)})
+                if offset > 0
+                else None,
+                "has_more": following,
+                "results": [event.to_api(self._event_bots(tenant, event.id)) for event in page],
+            }
+
+    def _overlaps(self, event: CalendarEvent, time_min: datetime, time_max: datetime) -> bool:
+        if event.recurrence is None:
+            return event.start < time_max and event.end > time_min
+        try:
+            starts = expand(event, time_min - event.duration, time_max, 3)
+        except ApiError:
+            # A rule the emulator cannot expand still lists, by its first occurrence.
+            starts = [event.start]
+        return any(start < time_max and start + event.duration > time_min for start in starts)
+
+    def _event_bots(self, tenant: str, event_id: str) -> list[dict[str, Any]]:
+        schedules = sorted(
+            (s for s in self._schedules.values() if s.tenant == tenant and s.event_id == event_id),
+            key=lambda s: (s.scheduled_time, s.schedule_id),
+        )
+        return [
+            {
+                "bot_id": s.bot_id,
+                "start_time": format_instant(s.scheduled_time),
+                "deduplication_key": self._bots[s.bot_id].deduplication_key,
+                "meeting_url": self._bots[s.bot_id].meeting_url,
+                "occurrence_date": _iso_or_none(s.occurrence),
+            }
+            for s in schedules
+        ]
+
+
+def _event_order(event: CalendarEvent) -> tuple[datetime, str]:
+    return (event.start, event.id)
+
+
+def _iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else format_instant(value)
+
+
+def _encode_cursor(window: dict[str, Any]) -> str:
+    text = json.dumps(window, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        window = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not isinstance(window, dict) or not isinstance(window.get("offset"), int) or window["offset"] < 0:
+            raise ValueError
+        parse_instant(window.get("time_min"), "time_min")
+        parse_instant(window.get("time_max"), "time_max")
+        if window.get("calendar_id") is not None and not isinstance(window["calendar_id"], str):
+            raise ValueError
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(400, "cursor is not a cursor this server issued.") from None
+    return window

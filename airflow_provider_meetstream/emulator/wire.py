@@ -1,0 +1,322 @@
+"""What the emulator observes and breaks on the wire: the request log, connections, injected faults."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_LOGGED_REQUESTS = 10_000
+Peer = tuple[str, int]
+
+
+def mask_authorization(value: str) -> str:
+    """
+    Hide the credential of an ``Authorization`` header and keep its scheme.
+
+    :param value: The header value, e.g. ``Token abc``.
+    :return: e.g. ``Token ***``; ``***`` when there is no scheme.
+    """
+    scheme, _, credential = value.strip().partition(" ")
+    return f"{scheme} ***" if credential else "***"
+
+
+class RequestLog:
+    """The API requests the emulator received, oldest first, with credentials masked."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict[str, Any]] = deque(maxlen=MAX_LOGGED_REQUESTS)
+        self._sequence = 0
+
+    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """
+        Record a request; the entry is numbered and returned so its status can be filled in later.
+
+        :param entry: method, path, query, headers, body, request_id, time.
+        """
+        with self._lock:
+            self._sequence += 1
+            entry["seq"] = self._sequence
+            self._entries.append(entry)
+            return entry
+
+    def entries(self) -> list[dict[str, Any]]:
+        """A copy of the log."""
+        with self._lock:
+            return [dict(entry) for entry in self._entries]
+
+    def clear(self) -> int:
+        """Empty the log and return how many entries it held."""
+        with self._lock:
+            count = len(self._entries)
+            self._entries.clear()
+            return count
+
+
+class ConnectionTracker:
+    """
+    Counts TCP connections and can abort one; fed by the emulator's uvicorn protocol class.
+
+    Connections are keyed by the client's (host, port), which ASGI exposes as ``scope["client"]``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[Peer, asyncio.BaseTransport] = {}
+        self._api_peers: set[Peer] = set()
+        self._accepted = 0
+        self._api_connections = 0
+        self.attached = False
+
+    def opened(self, peer: Peer | None, transport: asyncio.BaseTransport) -> None:
+        """
+        A connection was accepted.
+
+        :param peer: The client's address.
+        :param transport: The connection's transport, kept so that it can be aborted.
+        """
+        with self._lock:
+            self._accepted += 1
+            if peer is not None:
+                self._open[peer] = transport
+
+    def closed(self, peer: Peer | None) -> None:
+        """
+        A connection was closed.
+
+        :param peer: The client's address.
+        """
+        with self._lock:
+            if peer is not None:
+                self._open.pop(peer, None)
+                self._api_peers.discard(peer)
+
+    def mark_api(self, peer: Peer | None) -> None:
+        """
+        Note that a connection carried an API request (control traffic is not counted).
+
+        :param peer: The client's address.
+        """
+        with self._lock:
+            if peer is not None and peer in self._open and peer not in self._api_peers:
+                self._api_peers.add(peer)
+                self._api_connections += 1
+
+    def abort(self, peer: Peer | None) -> bool:
+        """
+        Close a connection at once, without an HTTP response.
+
+        :param peer: The client's address.
+        :return: False when the connection is unknown (the app runs under another server).
+        """
+        with self._lock:
+            transport = self._open.get(peer) if peer is not None else None
+        if transport is None:
+            return False
+        abort = getattr(transport, "abort", None)
+        if callable(abort):
+            abort()
+        else:
+            transport.close()
+        return True
+
+    def reset(self) -> None:
+        """Zero the counters; open connections stay known so that they can still be aborted."""
+        with self._lock:
+            self._accepted = 0
+            self._api_connections = 0
+            self._api_peers.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Connections ``accepted`` since the last reset, ``api_connections`` among them, and ``open`` now."""
+        with self._lock:
+            return {
+                "accepted": self._accepted,
+                "api_connections": self._api_connections,
+                "open": len(self._open),
+                "tracking": self.attached,
+            }
+
+
+@dataclass
+class FaultDecision:
+    """What to do with one request: wait, then pass, answer an error status, or drop the connection."""
+
+    latency_ms: float = 0.0
+    status: int | None = None
+    drop: bool = False
+    retry_after: str | None = None
+
+
+@dataclass
+class FaultPlan:
+    """
+    Faults for API requests, deterministic under ``seed``.
+
+    :param seed: Seed of the random generator used by ``probability``.
+    :param latency_ms: Added before every matching request is answered.
+    :param sequence: Outcomes consumed one per matching request: a status, ``"drop"`` or ``"ok"``.
+    :param probability: Once the sequence is used up, the chance that a request fails.
+    :param statuses: What a probabilistic failure answers, chosen at random (``"drop"`` allowed).
+    :param retry_after: The ``Retry-After`` value sent with 429 answers.
+    :param method: Only requests with this HTTP method match (any when None).
+    :param path_prefix: Only raw paths that start with this match (any when None).
+    """
+
+    seed: int | None = None
+    latency_ms: float = 0.0
+    sequence: list[int | str] = field(default_factory=list)
+    probability: float = 0.0
+    statuses: list[int | str] = field(default_factory=lambda: [503])
+    retry_after: str = "1"
+    method: str | None = None
+    path_prefix: str | None = None
+    injected: int = 0
+    matched: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> FaultPlan:
+        """
+        Build a plan from a control request body, validating every field.
+
+        :param body: The JSON object posted to ``/_emulator/faults``.
+        """
+        known = {
+            "seed",
+            "latency_ms",
+            "sequence",
+            "probability",
+            "statuses",
+            "retry_after",
+            "method",
+            "path_prefix",
+        }
+        unknown = sorted(set(body) - known)
+        if unknown:
+            raise ValueError(f"Unknown fault settings: {unknown}; known: {sorted(known)}.")
+        seed = body.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError("seed must be an integer.")
+        latency = _number(body.get("latency_ms", 0), "latency_ms")
+        probability = _number(body.get("probability", 0), "probability")
+        if not 0 <= probability <= 1:
+            raise ValueError("probability must be between 0 and 1.")
+        sequence = [
+            _outcome(item, "sequence", allow_ok=True) for item in _list(body.get("sequence", []), "sequence")
+        ]
+        statuses = [
+            _outcome(item, "statuses", allow_ok=False)
+            for item in _list(body.get("statuses", [503]), "statuses")
+        ]
+        if probability > 0 and not statuses:
+            raise ValueError("statuses must not be empty when probability > 0.")
+        retry_after = body.get("retry_after", 1)
+        if isinstance(retry_after, bool) or not isinstance(retry_after, (int, float, str)):
+            raise ValueError("retry_after must be a number of seconds or an HTTP date.")
+        method = body.get("method")
+        prefix = body.get("path_prefix")
+        if method is not None and not isinstance(method, str):
+            raise ValueError("method must be a string.")
+        if prefix is not None and not isinstance(prefix, str):
+            raise ValueError("path_prefix must be a string.")
+        return cls(
+            seed=seed,
+            latency_ms=latency,
+            sequence=sequence,
+            probability=probability,
+            statuses=statuses,
+            retry_after=_retry_after_text(retry_after),
+            method=method.upper() if method else None,
+            path_prefix=prefix or None,
+        )
+
+    def matches(self, method: str, raw_path: str) -> bool:
+        """
+        Whether a request is subject to this plan.
+
+        :param method: The HTTP method.
+        :param raw_path: The path as received, still percent-encoded.
+        """
+        if self.method is not None and method.upper() != self.method:
+            return False
+        return self.path_prefix is None or raw_path.startswith(self.path_prefix)
+
+    def decide(self, method: str, raw_path: str) -> FaultDecision | None:
+        """
+        Consume the plan for one request.
+
+        :param method: The HTTP method.
+        :param raw_path: The path as received.
+        :return: None when the request does not match.
+        """
+        if not self.matches(method, raw_path):
+            return None
+        with self._lock:
+            self.matched += 1
+            if self.sequence:
+                outcome: int | str = self.sequence.pop(0)
+            elif self.probability > 0 and self._rng.random() < self.probability:
+                outcome = self._rng.choice(self.statuses)
+            else:
+                outcome = "ok"
+            decision = FaultDecision(latency_ms=self.latency_ms)
+            if outcome == "drop":
+                decision.drop = True
+            elif isinstance(outcome, int):
+                decision.status = outcome
+                if outcome == 429:
+                    decision.retry_after = self.retry_after
+            if decision.drop or decision.status is not None:
+                self.injected += 1
+            return decision
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as the faults control shows it, with counters and what is left of the sequence."""
+        with self._lock:
+            return {
+                "seed": self.seed,
+                "latency_ms": self.latency_ms,
+                "sequence": list(self.sequence),
+                "probability": self.probability,
+                "statuses": list(self.statuses),
+                "retry_after": self.retry_after,
+                "method": self.method,
+                "path_prefix": self.path_prefix,
+                "matched": self.matched,
+                "injected": self.injected,
+            }
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"{name} must be a number >= 0.")
+    return float(value)
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"{name} must be a list.")
+    return value
+
+
+def _outcome(item: Any, name: str, *, allow_ok: bool) -> int | str:
+    if item == "drop" or (allow_ok and item == "ok"):
+        return str(item)
+    if isinstance(item, int) and not isinstance(item, bool) and 400 <= item <= 599:
+        return item
+    allowed = "an HTTP status 400-599, 'drop'" + (" or 'ok'" if allow_ok else "")
+    raise ValueError(f"{name} items must be {allowed}; got {item!r}.")
+
+
+def _retry_after_text(value: int | float | str) -> str:
+    if isinstance(value, str):
+        return value
+    return str(int(value)) if float(value).is_integer() else str(value)
