@@ -1,0 +1,87 @@
+"""The example DAGs load cleanly and run under ``dag.test()`` against a mocked MeetStream."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests_mock as rm
+
+EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
+BASE = "https://api.meetstream.test/api/v1"
+
+
+def _dagbag():
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 2
+        from airflow.models.dagbag import DagBag
+
+    # Airflow's own examples stay out through AIRFLOW__CORE__LOAD_EXAMPLES in conftest.
+    return DagBag(dag_folder=str(EXAMPLE_DAGS))
+
+
+def test_dagbag_has_no_import_errors() -> None:
+    bag = _dagbag()
+    assert bag.import_errors == {}
+    assert len(bag.dags) == len(list(EXAMPLE_DAGS.glob("*.py")))
+    for dag in bag.dags.values():
+        assert dag.description, dag.dag_id
+        assert "meetstream" in dag.tags
+
+
+def test_schedule_event_dag_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MEETSTREAM_DEFAULT",
+        json.dumps({"conn_type": "meetstream", "host": BASE, "password": "example-dag-key"}),
+    )
+    dag = _dagbag().get_dag("meetstream_schedule_event")
+    scheduled = {
+        "scheduled": True,
+        "bot_id": "bot_77",
+        "schedule_id": "sch_77",
+        "event_id": "evt_demo_zoom_sync",
+    }
+    listed = {
+        "bot_id": "bot_77",
+        "status": "Scheduled",
+        "custom_attributes": {"event_id": "evt_demo_zoom_sync"},
+    }
+    with rm.Mocker() as mock:
+        mock.post(f"{BASE}/calendar/schedule/evt_demo_zoom_sync", json=scheduled)
+        mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": [listed]})
+        run = dag.test()
+    assert run.state == DagRunState.SUCCESS
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states == {
+        "schedule_bot": TaskInstanceState.SUCCESS,
+        "wait_until_listed": TaskInstanceState.SUCCESS,
+    }
+    body = mock.request_history[0].json()
+    assert body == {
+        "deduplication_key": "meetstream_schedule_event:evt_demo_zoom_sync",
+        "bot_config": {"bot_name": "Airflow notetaker", "video_required": False},
+    }
+    assert mock.request_history[1].qs == {"limit": ["100"]}
+
+
+def test_schedule_event_dag_fails_when_meetstream_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MEETSTREAM_DEFAULT",
+        json.dumps({"conn_type": "meetstream", "host": BASE, "password": "example-dag-key"}),
+    )
+    dag = _dagbag().get_dag("meetstream_schedule_event")
+    with rm.Mocker() as mock:
+        mock.post(
+            rm.ANY, status_code=400, json={"message": "Cannot schedule bot as calendar event has ended."}
+        )
+        run = dag.test()
+    assert run.state == DagRunState.FAILED
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["schedule_bot"] == TaskInstanceState.FAILED
+    assert states["wait_until_listed"] == TaskInstanceState.UPSTREAM_FAILED

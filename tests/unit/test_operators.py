@@ -1,0 +1,226 @@
+"""ScheduleEventOperator and UnscheduleEventOperator: validation, templating and what they return."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests_mock as rm
+
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamConflictError,
+    MeetStreamInputError,
+    MeetStreamNotFoundError,
+)
+from airflow_provider_meetstream.operators.meetstream import (
+    ExpandRecurringEventOperator,
+    ScheduleEventOperator,
+    ScheduleRecurringEventOperator,
+    UnscheduleEventOperator,
+)
+
+BASE = "https://api.meetstream.test/api/v1"
+API_KEY = "ms_operator_key_9321"
+
+
+@pytest.fixture(autouse=True)
+def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {"conn_type": "meetstream", "host": BASE, "password": API_KEY}
+    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
+
+
+class TestScheduleEventOperator:
+    def test_execute_returns_the_answer(self) -> None:
+        op = ScheduleEventOperator(
+            task_id="t",
+            event_id="evt/1",
+            deduplication_key="k",
+            bot_config={"bot_name": "N"},
+            occurrence_date="2027-03-15T09:00:00-04:00",
+        )
+        answer = {
+            "scheduled": True,
+            "bot_id": "b1",
+            "schedule_id": "s1",
+            "scheduled_time": "2027-03-15T12:57:00Z",
+        }
+        with rm.Mocker() as mock:
+            mock.post(f"{BASE}/calendar/schedule/evt%2F1", json=answer)
+            assert op.execute({}) == answer
+        assert mock.last_request.json() == {
+            "deduplication_key": "k",
+            "bot_config": {"bot_name": "N"},
+            "occurrence_date": "2027-03-15T13:00:00Z",
+        }
+
+    def test_series_flags_are_sent_only_when_set(self) -> None:
+        op = ScheduleEventOperator(
+            task_id="t",
+            event_id="e",
+            deduplication_key="k",
+            schedule_all_occurrences=True,
+            occurrence_limit=4,
+        )
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, json={"bot_id": "b"})
+            op.execute({})
+        assert mock.last_request.json() == {
+            "deduplication_key": "k",
+            "bot_config": {},
+            "schedule_all_occurrences": True,
+            "occurrence_limit": 4,
+        }
+
+    def test_conflict_naming_a_bot_succeeds(self) -> None:
+        op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, status_code=409, json={"message": "exists", "bot_id": "bot_old"})
+            result = op.execute({})
+        assert result == {"scheduled": True, "already_scheduled": True, "bot_id": "bot_old", "event_id": "e1"}
+        assert mock.call_count == 1
+
+    def test_conflict_fails_when_asked(self) -> None:
+        op = ScheduleEventOperator(
+            task_id="t", event_id="e1", deduplication_key="k", if_already_scheduled="fail"
+        )
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, status_code=409, json={"message": "exists", "bot_id": "bot_old"})
+            with pytest.raises(MeetStreamConflictError):
+                op.execute({})
+
+    def test_conflict_without_a_bot_id_fails(self) -> None:
+        op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, status_code=409, json={"message": "exists"})
+            with pytest.raises(MeetStreamConflictError):
+                op.execute({})
+
+    @pytest.mark.parametrize(
+        ("kwargs", "argument"),
+        [
+            ({"event_id": ""}, "event_id"),
+            ({"deduplication_key": "x" * 2001}, "deduplication_key"),
+            ({"bot_config": "not a dict"}, "bot_config"),
+            ({"occurrence_date": "2027-01-01T09:00:00"}, "occurrence_date"),
+            ({"occurrence_limit": 0}, "occurrence_limit"),
+            ({"if_already_scheduled": "ignore"}, "if_already_scheduled"),
+            ({"schedule_all_occurrences": "yes"}, "schedule_all_occurrences"),
+        ],
+    )
+    def test_literal_values_are_checked_at_construction(self, kwargs: dict, argument: str) -> None:
+        arguments = {"task_id": "t", "event_id": "e", "deduplication_key": "k", **kwargs}
+        with pytest.raises(MeetStreamInputError) as caught:
+            ScheduleEventOperator(**arguments)
+        assert caught.value.argument == argument
+
+    def test_templated_values_are_checked_at_execute(self) -> None:
+        op = ScheduleEventOperator(
+            task_id="t", event_id="{{ params.e }}", deduplication_key="k", occurrence_limit="{{ params.n }}"
+        )
+        op.event_id, op.occurrence_limit = "e", "0"  # as rendered
+        with rm.Mocker() as mock:
+            with pytest.raises(MeetStreamInputError) as caught:
+                op.execute({})
+            assert not mock.called
+        assert caught.value.argument == "occurrence_limit"
+
+    def test_rendered_number_is_sent_as_int(self) -> None:
+        op = ScheduleEventOperator(
+            task_id="t", event_id="e", deduplication_key="k", occurrence_limit="{{ x }}"
+        )
+        op.occurrence_limit = "12"
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, json={"bot_id": "b"})
+            op.execute({})
+        assert mock.last_request.json()["occurrence_limit"] == 12
+
+    def test_template_fields(self) -> None:
+        assert set(ScheduleEventOperator.template_fields) == {
+            "event_id",
+            "deduplication_key",
+            "bot_config",
+            "occurrence_date",
+            "occurrence_limit",
+            "meetstream_conn_id",
+        }
+
+    def test_keyword_only(self) -> None:
+        with pytest.raises(TypeError):
+            ScheduleEventOperator("t", "e", "k")  # type: ignore[misc]
+
+
+class TestUnscheduleEventOperator:
+    def test_execute(self) -> None:
+        op = UnscheduleEventOperator(task_id="t", event_id="e1", cancel_all_occurrences=True)
+        with rm.Mocker() as mock:
+            mock.delete(f"{BASE}/calendar/schedule/e1", json={"unscheduled": True, "schedules_cancelled": 3})
+            assert op.execute({})["schedules_cancelled"] == 3
+        assert mock.last_request.json() == {"cancel_all_occurrences": True}
+
+    def test_missing_is_success_by_default(self) -> None:
+        op = UnscheduleEventOperator(task_id="t", event_id="e1")
+        with rm.Mocker() as mock:
+            mock.delete(rm.ANY, status_code=404, json={"message": "Nothing scheduled"})
+            assert op.execute({}) == {"unscheduled": False, "missing": True, "event_id": "e1"}
+
+    def test_missing_fails_when_asked(self) -> None:
+        op = UnscheduleEventOperator(task_id="t", event_id="e1", missing_ok=False)
+        with rm.Mocker() as mock:
+            mock.delete(rm.ANY, status_code=404, json={"message": "Nothing scheduled"})
+            with pytest.raises(MeetStreamNotFoundError):
+                op.execute({})
+
+    def test_bad_from_date(self) -> None:
+        with pytest.raises(MeetStreamInputError, match="from_date"):
+            UnscheduleEventOperator(task_id="t", event_id="e1", from_date="tomorrow")
+
+    def test_template_fields(self) -> None:
+        assert set(UnscheduleEventOperator.template_fields) == {"event_id", "from_date", "meetstream_conn_id"}
+
+
+class TestRecurringOperatorArguments:
+    @pytest.mark.parametrize(
+        ("kwargs", "argument"),
+        [
+            ({"occurrence_limit": 1001}, "occurrence_limit"),
+            ({"start": "2027-01-01T09:00:00"}, "start"),
+            ({"window_end": "soon"}, "window_end"),
+            ({"event_id": ""}, "event_id"),
+        ],
+    )
+    def test_expand_checks_literals(self, kwargs: dict, argument: str) -> None:
+        with pytest.raises(MeetStreamInputError) as caught:
+            ExpandRecurringEventOperator(
+                **{"task_id": "t", "event_id": "e", "deduplication_key": "k", **kwargs}
+            )
+        assert caught.value.argument == argument
+
+    @pytest.mark.parametrize(
+        ("kwargs", "argument"),
+        [
+            ({"mode": "both"}, "mode"),
+            ({"max_concurrency": 0}, "max_concurrency"),
+            ({"bot_config": []}, "bot_config"),
+            ({"allow_partial_failure": "no"}, "allow_partial_failure"),
+        ],
+    )
+    def test_bulk_checks_literals(self, kwargs: dict, argument: str) -> None:
+        with pytest.raises(MeetStreamInputError) as caught:
+            ScheduleRecurringEventOperator(
+                **{"task_id": "t", "event_id": "e", "deduplication_key": "k", **kwargs}
+            )
+        assert caught.value.argument == argument
+
+    def test_all_arguments_are_templated(self) -> None:
+        assert set(ExpandRecurringEventOperator.template_fields) == {
+            "event_id",
+            "deduplication_key",
+            "recurrence",
+            "start",
+            "timezone",
+            "occurrence_limit",
+            "window_start",
+            "window_end",
+            "meetstream_conn_id",
+        }
+        assert set(ScheduleRecurringEventOperator.template_fields) >= {"bot_config", "event_id", "recurrence"}

@@ -1,0 +1,225 @@
+"""ListScheduledSensor: its one condition, poke, deferral and resumption, and the trigger's serialisation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests_mock as rm
+from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
+
+from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
+from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor, ScheduledCriteria
+from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
+
+BASE = "https://api.meetstream.test/api/v1"
+
+
+def bot(bot_id: str, event_id: str = "e1", key: str = "k1") -> dict:
+    return {
+        "bot_id": bot_id,
+        "status": "Scheduled",
+        "custom_attributes": {
+            "event_id": event_id,
+            "deduplication_key": key,
+            "source": "calendar_schedule_api",
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {"conn_type": "meetstream", "host": BASE, "password": "sensor-key-12345"}
+    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
+
+
+class TestCriteria:
+    def test_filters_all_apply(self) -> None:
+        criteria = ScheduledCriteria.build(event_id="e1", deduplication_key="k1", bot_ids=["b1", "b3"])
+        bots = [bot("b1"), bot("b2"), bot("b3", key="other"), bot("b4", event_id="e2")]
+        assert [b["bot_id"] for b in criteria.evaluate(bots).matches] == ["b1"]
+
+    def test_scheduled_min_count(self) -> None:
+        criteria = ScheduledCriteria.build(event_id="e1", min_count=2)
+        assert not criteria.evaluate([bot("b1"), bot("x", event_id="e2")]).done
+        assert criteria.evaluate([bot("b1"), bot("b2")]).done
+
+    def test_scheduled_every_id_listed(self) -> None:
+        criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"])
+        assert not criteria.evaluate([bot("b1")]).done
+        assert criteria.evaluate([bot("b2"), bot("b1"), bot("b9")]).done
+
+    def test_gone(self) -> None:
+        criteria = ScheduledCriteria.build(event_id="e1", wait_for="gone")
+        assert not criteria.evaluate([bot("b1")]).done
+        verdict = criteria.evaluate([bot("b2", event_id="e2")])
+        assert verdict.done
+        assert verdict.to_confirm == ()
+
+    def test_gone_on_a_full_page_needs_ids_to_be_confirmed(self) -> None:
+        page = [bot(f"other{i}", event_id="e9") for i in range(3)]
+        with_ids = ScheduledCriteria.build(bot_ids=["b1"], wait_for="gone", limit=3).evaluate(page)
+        assert with_ids.truncated
+        assert with_ids.done
+        assert with_ids.to_confirm == ("b1",)
+        without_ids = ScheduledCriteria.build(event_id="e1", wait_for="gone", limit=3).evaluate(page)
+        assert not without_ids.done  # it cannot prove the bot is absent beyond the page
+
+    def test_confirmation(self) -> None:
+        verdict = ScheduledCriteria.build(bot_ids=["b1", "b2"], wait_for="gone", limit=1).evaluate(
+            [bot("x", "e9")]
+        )
+        assert ScheduledCriteria.confirmed(verdict, [{"status": "InMeeting"}, None])
+        assert not ScheduledCriteria.confirmed(verdict, [{"status": "Done"}, {"status": "Scheduled"}])
+
+    @pytest.mark.parametrize(
+        ("kwargs", "argument"),
+        [
+            ({"wait_for": "joined"}, "wait_for"),
+            ({"limit": 0}, "limit"),
+            ({"min_count": 0}, "min_count"),
+            ({"bot_ids": []}, "bot_ids"),
+            ({"bot_ids": [1, 2]}, "bot_ids"),
+            ({"event_id": ""}, "event_id"),
+        ],
+    )
+    def test_bad_arguments(self, kwargs: dict, argument: str) -> None:
+        with pytest.raises(MeetStreamInputError) as caught:
+            ListScheduledSensor(task_id="s", **kwargs)
+        assert caught.value.argument == argument
+
+    @pytest.mark.parametrize(
+        ("rendered", "expected"),
+        [
+            ("b1", ("b1",)),
+            ("['b1', 'b2']", ("b1", "b2")),
+            ("{'bot_id': 'b7', 'scheduled': True}", ("b7",)),
+            (["b1"], ("b1",)),
+        ],
+    )
+    def test_bot_ids_forms(self, rendered: object, expected: tuple) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids="{{ x }}")
+        sensor.bot_ids = rendered
+        assert sensor._criteria().bot_ids == expected
+
+
+class TestPoke:
+    def test_poke_returns_matches(self) -> None:
+        sensor = ListScheduledSensor(task_id="s", event_id="e1")
+        with rm.Mocker() as mock:
+            mock.get(
+                f"{BASE}/calendar/scheduled", json={"scheduled_bots": [bot("b1"), bot("b2", event_id="e2")]}
+            )
+            result = sensor.poke({})
+        assert result.is_done
+        assert result.xcom_value == [bot("b1")]
+        assert mock.last_request.qs == {"limit": ["100"]}
+
+    def test_poke_not_done(self) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids=["b1"])
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, json={"scheduled_bots": []})
+            assert not sensor.poke({}).is_done
+
+    def test_full_page_warns(
+        self, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        sensor = ListScheduledSensor(task_id="s", event_id="e1", limit=2)
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, json={"scheduled_bots": [bot("b1"), bot("b2")]})
+            sensor.poke({})
+        assert "may be truncated" in caplog.text + capsys.readouterr().out
+
+    def test_gone_confirms_with_status(self) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids=["b1", "b2"], wait_for="gone", limit=1)
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": [bot("x", event_id="e9")]})
+            mock.get(f"{BASE}/bots/b1/status", json={"bot_id": "b1", "status": "InMeeting"})
+            mock.get(f"{BASE}/bots/b2/status", json={"bot_id": "b2", "status": "Scheduled"})
+            assert not sensor.poke({}).is_done
+            mock.get(f"{BASE}/bots/b2/status", status_code=404, json={"message": "unknown bot"})
+            assert sensor.poke({}).is_done
+
+    def test_poke_mode_waits_then_returns_matches(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # Reschedule mode needs a task instance: tests/dags runs it under dag.test().
+        monkeypatch.setattr("time.sleep", lambda seconds: None)
+        sensor = ListScheduledSensor(task_id="s", bot_ids="b1", mode="poke", poke_interval=1, timeout=30)
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, [{"json": {"scheduled_bots": []}}, {"json": {"scheduled_bots": [bot("b1")]}}])
+            assert sensor.execute({}) == [bot("b1")]
+        assert mock.call_count == 2
+
+
+class TestDeferral:
+    def test_checks_once_before_deferring(self) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids=["b1"], deferrable=True)
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, json={"scheduled_bots": [bot("b1")]})
+            assert sensor.execute({}) == [bot("b1")]
+        assert mock.call_count == 1
+
+    def test_defers_with_a_trigger(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_MS", json.dumps({"conn_type": "meetstream", "host": BASE, "password": "k-12345"})
+        )
+        sensor = ListScheduledSensor(
+            task_id="s",
+            bot_ids=["b1"],
+            deferrable=True,
+            poke_interval=7,
+            timeout=120,
+            meetstream_conn_id="ms",
+        )
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, json={"scheduled_bots": []})
+            with pytest.raises(TaskDeferred) as caught:
+                sensor.execute({})
+        deferred = caught.value
+        assert deferred.method_name == "execute_complete"
+        trigger = deferred.trigger
+        assert isinstance(trigger, ListScheduledTrigger)
+        assert trigger.poll_interval == 7.0
+        assert trigger.timeout == 120.0
+        assert trigger.meetstream_conn_id == "ms"
+        assert trigger.criteria["bot_ids"] == ["b1"]
+
+    def test_default_comes_from_config(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import importlib
+
+        import airflow_provider_meetstream.sensors.meetstream as module
+
+        monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "True")
+        assert importlib.reload(module).ListScheduledSensor(task_id="s").deferrable is True
+        monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "False")
+        assert importlib.reload(module).ListScheduledSensor(task_id="s").deferrable is False
+
+    def test_execute_complete_success(self) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids=["b1"], deferrable=True)
+        assert sensor.execute_complete({}, {"status": "success", "bots": [bot("b1")]}) == [bot("b1")]
+
+    def test_execute_complete_timeout(self) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids=["b1"], deferrable=True)
+        with pytest.raises(AirflowSensorTimeout, match="still waiting"):
+            sensor.execute_complete({}, {"status": "timeout", "message": "still waiting"})
+
+    def test_execute_complete_error(self) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids=["b1"], deferrable=True)
+        with pytest.raises(MeetStreamError, match="boom"):
+            sensor.execute_complete({}, {"status": "error", "message": "boom"})
+
+
+def test_trigger_serialize_round_trip() -> None:
+    criteria = ScheduledCriteria.build(event_id="e1", bot_ids=["b1"], wait_for="gone", limit=50).serialize()
+    trigger = ListScheduledTrigger(
+        meetstream_conn_id="ms",
+        criteria=criteria,
+        poll_interval=5.0,
+        timeout=60.0,
+        started_at=1_800_000_000.0,
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_meetstream.triggers.meetstream.ListScheduledTrigger"
+    assert json.loads(json.dumps(kwargs)) == kwargs  # primitives only
+    rebuilt = ListScheduledTrigger(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert ScheduledCriteria.build(**rebuilt.criteria) == ScheduledCriteria.build(**criteria)
