@@ -182,7 +182,15 @@ def _raw_path(scope: Scope) -> str:
 
 
 def _segments(path: str) -> list[str]:
-    parts = path.split("/")[1:] if path.startswith("/") else path.split("/")
+    parts: list[str] = []
+    for part in (path.split("/")[1:] if path.startswith("/") else path.split("/")):
+        # Literal dot segments are resolved, as proxies and real servers do (RFC 3986 5.2.4), so an
+        # id sent as ".." instead of "%2E%2E" changes the path here just as it would in production.
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part != ".":
+            parts.append(part)
     if len(parts) > 1 and parts[-1] == "":
         parts = parts[:-1]
     try:
