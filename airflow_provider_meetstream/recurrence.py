@@ -196,6 +196,46 @@ def format_occurrence(dt: datetime) -> str:
     return instant.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
+@dataclass(frozen=True)
+class EventSeries:
+    """
+    What a MeetStream event says about its series, ready for :func:`expand_occurrences`.
+
+    :param recurrence: Google's RFC 5545 lines or Graph's ``patternedRecurrence``.
+    :param start: The first occurrence's start.
+    :param timezone: The zone the series is expanded in, when the event names one.
+    """
+
+    recurrence: list[str] | dict[str, Any]
+    start: datetime
+    timezone: str | None
+
+
+def series_from_event(event: Mapping[str, Any]) -> EventSeries:
+    """
+    Read a recurring event's series from a ``GET /calendar/events`` item.
+
+    The rule is ``raw.recurrence`` (Google lines or a Graph pattern), the start is ``start_time``,
+    and the zone is ``raw.start.timeZone``, else Graph's ``raw.recurrence.range.recurrenceTimeZone``.
+
+    :param event: One event as MeetStream lists it.
+    :raises MeetStreamInputError: When the event has no recurrence or no readable start.
+    """
+    raw = event.get("raw") or {}
+    recurrence = raw.get("recurrence") if isinstance(raw, Mapping) else None
+    if not isinstance(recurrence, (list, dict)) or not recurrence:
+        _fail("event_id", event.get("id"), "is not a recurring event: its raw payload has no recurrence")
+    start = parse_aware_datetime(event.get("start_time"), "start_time")  # type: ignore[arg-type]
+    zone = (raw.get("start") or {}).get("timeZone")
+    if not zone and isinstance(recurrence, dict):
+        zone = (recurrence.get("range") or {}).get("recurrenceTimeZone")
+    return EventSeries(
+        [str(line) for line in recurrence] if isinstance(recurrence, list) else dict(recurrence),
+        start,
+        str(zone) if zone else None,
+    )
+
+
 def parse_aware_datetime(value: datetime | str, argument: str) -> datetime:
     """
     Read an instant given as an aware datetime or as an ISO 8601 string with an offset or ``Z``.

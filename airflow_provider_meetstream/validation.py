@@ -11,7 +11,6 @@ from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.recurrence import parse_aware_datetime
 
 MAX_DEDUPLICATION_KEY_LENGTH = 2000
-MAX_OCCURRENCE_LIMIT = 1000
 MAX_LIST_LIMIT = 100
 
 

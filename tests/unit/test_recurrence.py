@@ -14,6 +14,7 @@ from airflow_provider_meetstream.recurrence import (
     expand_occurrences,
     format_occurrence,
     parse_aware_datetime,
+    series_from_event,
 )
 
 # Calendar facts the expected values below rest on (checked by hand, not by the code under test):
@@ -932,3 +933,40 @@ def test_parse_aware_datetime_refuses_and_names_the_argument(value: Any) -> None
 
     assert info.value.argument == "occurrence_date"
     assert "occurrence_date" in str(info.value)
+
+
+class TestSeriesFromEvent:
+    def test_google_event(self) -> None:
+        event = {
+            "id": "evt_1",
+            "start_time": "2027-01-04T14:00:00+00:00",
+            "raw": {"start": {"timeZone": "America/New_York"}, "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=MO"]},
+        }
+        series = series_from_event(event)
+        assert series.recurrence == ["RRULE:FREQ=WEEKLY;BYDAY=MO"]
+        assert series.start == datetime(2027, 1, 4, 14, tzinfo=timezone.utc)
+        assert series.timezone == "America/New_York"
+
+    def test_graph_event_zone_from_the_range(self) -> None:
+        pattern = {
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {
+                "type": "noEnd",
+                "startDate": "2027-01-04",
+                "recurrenceTimeZone": "W. Europe Standard Time",
+            },
+        }
+        event = {"id": "evt_2", "start_time": "2027-01-04T09:00:00Z", "raw": {"recurrence": pattern}}
+        assert series_from_event(event).timezone == "W. Europe Standard Time"
+
+    def test_not_recurring(self) -> None:
+        with pytest.raises(MeetStreamInputError) as caught:
+            series_from_event({"id": "evt_3", "start_time": "2027-01-04T09:00:00Z", "raw": {}})
+        assert caught.value.argument == "event_id"
+        assert "not a recurring event" in str(caught.value)
+
+    def test_start_without_offset(self) -> None:
+        with pytest.raises(MeetStreamInputError, match="start_time"):
+            series_from_event(
+                {"id": "e", "start_time": "2027-01-04T09:00:00", "raw": {"recurrence": ["RRULE:FREQ=DAILY"]}}
+            )
