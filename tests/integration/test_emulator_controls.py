@@ -1,0 +1,425 @@
+"""The emulator's /_emulator controls, its fault injection over real sockets, and its server runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+import requests
+
+from airflow_provider_meetstream.emulator.admin import EmulatorAdminError
+from airflow_provider_meetstream.emulator.server import EmulatorServer
+
+NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
+DEMO_IDS = {
+    "evt_demo_zoom_sync",
+    "evt_demo_standup_weekly",
+    "evt_demo_teams_monthly_review",
+    "evt_demo_retro_ended",
+}
+
+
+@pytest.fixture
+def api(meetstream_emulator: EmulatorServer) -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Token {meetstream_emulator.api_key}"
+        yield session
+
+
+def url(server: EmulatorServer, path: str) -> str:
+    return f"{server.api_url}{path}"
+
+
+def schedule(session: requests.Session, server: EmulatorServer, event_id: str = "evt_demo_zoom_sync") -> Any:
+    response = session.post(
+        url(server, f"/calendar/schedule/{event_id}"),
+        json={"deduplication_key": "k", "bot_config": {}},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_reset_restores_everything(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
+    admin = meetstream_emulator.admin
+    schedule(api, meetstream_emulator)
+    admin.set_config(conflict_mode="409", join_lead_minutes=9)
+    admin.set_faults(sequence=["ok"], latency_ms=1)
+    admin.set_clock(NOW)
+    admin.load_events(
+        [{"id": "only", "start_time": "2027-01-05T10:00:00Z", "end_time": "2027-01-05T11:00:00Z"}]
+    )
+
+    result = admin.reset()
+    assert result["reset"] is True
+    assert result["events"] == 4
+    assert admin.state()["schedules"] == []
+    assert admin.state()["bots"] == []
+    assert admin.requests() == []
+    assert admin.faults() is None
+    assert admin.config() == {"conflict_mode": "update", "join_lead_minutes": 3}
+    assert admin.clock()["frozen"] is False
+    assert abs((admin.now() - datetime.now(timezone.utc)).total_seconds()) < 5
+    assert {item["id"] for item in admin.events()} == DEMO_IDS
+
+
+def test_load_events_replace_add_and_relative_dates(meetstream_emulator: EmulatorServer) -> None:
+    admin = meetstream_emulator.admin
+    admin.set_clock(NOW)
+    first = {
+        "id": "rel",
+        "start_time": "{{today +1d 10:00 UTC}}",
+        "end_time": "{{now +1d +90min}}",
+        "raw": {
+            "recurrence": ["EXDATE;TZID=America/New_York:{{today +7d >=FR 09:30 America/New_York | ical}}"]
+        },
+    }
+    assert admin.load_events([first]) == {"loaded": 1, "total": 1, "replace": True}
+    [loaded] = admin.events()
+    assert (loaded["start_time"], loaded["end_time"]) == (
+        "2027-01-05T10:00:00+00:00",
+        "2027-01-05T13:30:00+00:00",
+    )
+    assert loaded["raw"]["recurrence"] == ["EXDATE;TZID=America/New_York:20270115T093000"]
+
+    month = {
+        "id": "month",
+        "start_time": "{{today month-start <=SU 08:00 UTC}}",
+        "end_time": "{{today 23:59}}",
+    }
+    changed = {**first, "start_time": "2027-01-05T09:00:00Z", "end_time": "2027-01-05T09:30:00Z"}
+    assert admin.load_events([month, changed], replace=False)["total"] == 2
+    by_id = {item["id"]: item for item in admin.events()}
+    assert by_id["month"]["start_time"] == "2026-12-27T08:00:00+00:00"
+    assert by_id["rel"]["start_time"] == "2027-01-05T09:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("events", "message_part"),
+    [
+        ([{"start_time": "2027-01-05T10:00:00Z", "end_time": "2027-01-05T11:00:00Z"}], "'id'"),
+        ([{"id": "x", "start_time": "2027-01-05T10:00:00Z", "end_time": "2027-01-05T09:00:00Z"}], "after"),
+        ([{"id": "x", "start_time": "{{today +1q}}", "end_time": "2027-01-05T11:00:00Z"}], "Unknown word"),
+        (
+            [{"id": "x", "start_time": "{{today Mars/Olympus}}", "end_time": "2027-01-05T11:00:00Z"}],
+            "time zone",
+        ),
+        (
+            [{"id": "x", "start_time": "2027-01-05T10:00:00", "end_time": "2027-01-05T11:00:00Z"}],
+            "UTC offset",
+        ),
+        (
+            [
+                {"id": "x", "start_time": "2027-01-05T10:00:00Z", "end_time": "2027-01-05T11:00:00Z"},
+                {"id": "x", "start_time": "2027-01-05T10:00:00Z", "end_time": "2027-01-05T11:00:00Z"},
+            ],
+            "Duplicate",
+        ),
+    ],
+)
+def test_bad_events_are_refused_with_a_message(
+    meetstream_emulator: EmulatorServer, events: list[dict[str, Any]], message_part: str
+) -> None:
+    with pytest.raises(EmulatorAdminError) as caught:
+        meetstream_emulator.admin.load_events(events)
+    assert caught.value.status_code == 400
+    assert message_part in caught.value.message
+    assert len(meetstream_emulator.admin.events()) == 4
+
+
+def test_request_log(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
+    admin = meetstream_emulator.admin
+    created = schedule(api, meetstream_emulator)
+    api.get(url(meetstream_emulator, "/calendar/scheduled?limit=5"), timeout=10)
+    api.patch(
+        url(meetstream_emulator, f"/calendar/scheduled/{created['bot_id']}"), data=b"not json", timeout=10
+    )
+    post, listing, patch = admin.requests()
+    assert post["method"] == "POST"
+    assert post["path"] == "/api/v1/calendar/schedule/evt_demo_zoom_sync"
+    assert post["query"] == ""
+    assert post["body"] == {"deduplication_key": "k", "bot_config": {}}
+    assert post["headers"]["authorization"] == "Token ***"
+    assert post["status"] == 200
+    assert post["request_id"].startswith("req_")
+    assert meetstream_emulator.api_key not in json.dumps(admin.requests())
+    assert (listing["method"], listing["query"], listing["body"]) == ("GET", "limit=5", None)
+    assert (patch["body"], patch["status"]) == ("not json", 400)
+    assert [entry["seq"] for entry in (post, listing, patch)] == sorted(
+        {post["seq"], listing["seq"], patch["seq"]}
+    )
+    assert admin.clear_requests() == 3
+    assert admin.requests() == []
+
+
+def test_clock_controls(meetstream_emulator: EmulatorServer) -> None:
+    admin = meetstream_emulator.admin
+    assert set(admin.clock()) == {"now", "frozen", "offset_seconds"}
+    frozen = admin.set_clock(NOW)
+    assert (frozen["now"], frozen["frozen"]) == ("2027-01-04T12:00:00+00:00", True)
+    time.sleep(0.05)
+    assert admin.now() == NOW
+    assert admin.advance_clock(90)["now"] == "2027-01-04T12:01:30+00:00"
+    running = admin.run_clock()
+    assert running["frozen"] is False
+    time.sleep(0.05)
+    assert admin.now() > datetime(2027, 1, 4, 12, 1, 30, tzinfo=timezone.utc)
+    before = admin.now()
+    admin.advance_clock(3600)
+    assert (admin.now() - before).total_seconds() >= 3600
+    for bad in ({"now": "noon"}, {"now": "2027-01-04T12:00:00"}, {}):
+        response = requests.post(f"{meetstream_emulator.base_url}/_emulator/clock/set", json=bad, timeout=10)
+        assert response.status_code == 400
+        assert "message" in response.json()
+    response = requests.post(
+        f"{meetstream_emulator.base_url}/_emulator/clock/advance", json={"seconds": "x"}, timeout=10
+    )
+    assert response.status_code == 400
+
+
+def test_config_controls(meetstream_emulator: EmulatorServer) -> None:
+    admin = meetstream_emulator.admin
+    assert admin.set_config(conflict_mode=409) == {"conflict_mode": "409", "join_lead_minutes": 3}
+    assert admin.set_config(join_lead_minutes=0) == {"conflict_mode": "409", "join_lead_minutes": 0}
+    for body in (
+        {"conflict_mode": "ignore"},
+        {"join_lead_minutes": -1},
+        {"join_lead_minutes": "5"},
+        {"x": 1},
+    ):
+        response = requests.post(f"{meetstream_emulator.base_url}/_emulator/config", json=body, timeout=10)
+        assert response.status_code == 400
+        assert response.json()["message"]
+    assert admin.config() == {"conflict_mode": "409", "join_lead_minutes": 0}
+
+
+def test_state_dump(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
+    created = schedule(api, meetstream_emulator)
+    dump = meetstream_emulator.admin.state()
+    [row] = dump["schedules"]
+    assert row == {
+        "schedule_id": created["schedule_id"],
+        "tenant": row["tenant"],
+        "event_id": "evt_demo_zoom_sync",
+        "occurrence_date": None,
+        "bot_id": created["bot_id"],
+        "scheduled_time": created["scheduled_time"],
+        "schedule_group": "zoom",
+        "deduplication_key": "k",
+        "status": "Scheduled",
+        "recurring_event": False,
+    }
+    assert row["tenant"].startswith("tenant_")
+    assert meetstream_emulator.api_key not in json.dumps(dump)
+    assert [bot["bot_id"] for bot in dump["bots"]] == [created["bot_id"]]
+
+
+# -- faults ------------------------------------------------------------------------------------------
+
+
+def test_fault_sequence(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
+    admin = meetstream_emulator.admin
+    admin.set_faults(sequence=[503, 429, "drop", "ok"], retry_after=7)
+    target = url(meetstream_emulator, "/calendar/scheduled")
+
+    unavailable = api.get(target, timeout=10)
+    assert unavailable.status_code == 503
+    assert unavailable.json() == {"message": "Injected fault: 503."}
+    assert "x-request-id" in unavailable.headers
+    assert "Retry-After" not in unavailable.headers
+
+    limited = api.get(target, timeout=10)
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "7"
+
+    with pytest.raises(requests.ConnectionError):
+        api.get(target, timeout=10)
+
+    assert api.get(target, timeout=10).status_code == 200
+    assert api.get(target, timeout=10).status_code == 200
+    plan = admin.faults()
+    assert plan is not None
+    assert (plan["sequence"], plan["matched"], plan["injected"]) == ([], 5, 3)
+    assert [entry["status"] for entry in admin.requests()] == [503, 429, "drop", 200, 200]
+
+
+def test_retry_after_may_be_an_http_date(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
+    meetstream_emulator.admin.set_faults(sequence=[429], retry_after="Wed, 21 Oct 2026 07:28:00 GMT")
+    response = api.get(url(meetstream_emulator, "/calendar/scheduled"), timeout=10)
+    assert response.headers["Retry-After"] == "Wed, 21 Oct 2026 07:28:00 GMT"
+
+
+def outcomes(server: EmulatorServer, session: requests.Session, count: int) -> list[int | str]:
+    seen: list[int | str] = []
+    for _ in range(count):
+        try:
+            seen.append(session.get(url(server, "/calendar/scheduled"), timeout=10).status_code)
+        except requests.ConnectionError:
+            seen.append("drop")
+    return seen
+
+
+def test_probabilistic_faults_are_reproducible_under_a_seed(
+    meetstream_emulator: EmulatorServer, api: requests.Session
+) -> None:
+    admin = meetstream_emulator.admin
+    admin.set_faults(probability=0.5, statuses=[500, 502, 503, "drop"], seed=42)
+    first = outcomes(meetstream_emulator, api, 30)
+    admin.set_faults(probability=0.5, statuses=[500, 502, 503, "drop"], seed=42)
+    assert outcomes(meetstream_emulator, api, 30) == first
+    admin.set_faults(probability=0.5, statuses=[500, 502, 503, "drop"], seed=43)
+    assert outcomes(meetstream_emulator, api, 30) != first
+    assert 200 in first
+    assert set(first) - {200} <= {500, 502, 503, "drop"}
+    assert len(set(first) - {200}) >= 3
+
+
+def test_latency(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
+    target = url(meetstream_emulator, "/calendar/scheduled")
+    api.get(target, timeout=10)
+    meetstream_emulator.admin.set_faults(latency_ms=300)
+    started = time.perf_counter()
+    assert api.get(target, timeout=10).status_code == 200
+    assert time.perf_counter() - started >= 0.3
+    meetstream_emulator.admin.clear_faults()
+    started = time.perf_counter()
+    api.get(target, timeout=10)
+    assert time.perf_counter() - started < 0.3
+
+
+def test_fault_filter_by_method_and_path_prefix(
+    meetstream_emulator: EmulatorServer, api: requests.Session
+) -> None:
+    admin = meetstream_emulator.admin
+    admin.set_faults(sequence=[503, 503], method="post", path_prefix="/api/v1/calendar/schedule/")
+    assert api.get(url(meetstream_emulator, "/calendar/schedule"), timeout=10).status_code == 200
+    assert (
+        api.delete(url(meetstream_emulator, "/calendar/schedule/evt_demo_zoom_sync"), timeout=10).status_code
+        == 404
+    )
+    body = {"deduplication_key": "k", "bot_config": {}}
+    failed = api.post(
+        url(meetstream_emulator, "/calendar/schedule/evt_demo_zoom_sync"), json=body, timeout=10
+    )
+    assert failed.status_code == 503
+    plan = admin.faults()
+    assert plan is not None
+    assert (plan["sequence"], plan["method"], plan["matched"]) == ([503], "POST", 1)
+
+
+def test_controls_are_never_faulted_or_logged(meetstream_emulator: EmulatorServer) -> None:
+    admin = meetstream_emulator.admin
+    admin.set_faults(sequence=[503, "drop", 503], latency_ms=0)
+    assert admin.state()["schedules"] == []
+    assert admin.clock()["frozen"] is False
+    assert admin.requests() == []
+    plan = admin.faults()
+    assert plan is not None
+    assert plan["sequence"] == [503, "drop", 503]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"sequence": [200]},
+        {"sequence": ["boom"]},
+        {"probability": 2},
+        {"statuses": ["ok"]},
+        {"latency_ms": -5},
+        {"seed": "x"},
+        {"surprise": True},
+    ],
+)
+def test_bad_fault_plans_are_refused(meetstream_emulator: EmulatorServer, body: dict[str, Any]) -> None:
+    response = requests.post(f"{meetstream_emulator.base_url}/_emulator/faults", json=body, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["message"]
+
+
+def test_a_dropped_connection_is_replaced_by_the_next_request(
+    meetstream_emulator: EmulatorServer, api: requests.Session
+) -> None:
+    target = url(meetstream_emulator, "/calendar/scheduled")
+    assert api.get(target, timeout=10).status_code == 200
+    meetstream_emulator.admin.set_faults(sequence=["drop"])
+    with pytest.raises(requests.ConnectionError):
+        api.get(target, timeout=10)
+    assert api.get(target, timeout=10).status_code == 200
+    assert meetstream_emulator.admin.connections()["api_connections"] == 2
+
+
+# -- connections ---------------------------------------------------------------------------------------
+
+
+def test_keep_alive_uses_one_connection(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
+    target = url(meetstream_emulator, "/calendar/scheduled")
+    for _ in range(20):
+        assert api.get(target, timeout=10).status_code == 200
+    counts = meetstream_emulator.admin.connections()
+    assert counts["api_connections"] == 1
+    assert counts["tracking"] is True
+    for _ in range(3):
+        response = requests.get(
+            target, headers={"Authorization": f"Token {meetstream_emulator.api_key}"}, timeout=10
+        )
+        assert response.status_code == 200
+    counts = meetstream_emulator.admin.connections()
+    assert counts["api_connections"] == 4
+    assert counts["accepted"] >= 4
+
+
+# -- the server runner and switches ---------------------------------------------------------------------
+
+
+def test_no_controls() -> None:
+    with EmulatorServer(enable_controls=False, calendar=None, api_keys=["solo"]) as server:
+        for method, path in (("POST", "/reset"), ("GET", "/state"), ("POST", "/faults"), ("GET", "/clock")):
+            response = requests.request(method, f"{server.base_url}/_emulator{path}", timeout=10)
+            assert response.status_code == 404
+            assert set(response.json()) == {"message"}
+        listing = requests.get(
+            f"{server.api_url}/calendar/events", headers={"Authorization": "Token solo"}, timeout=10
+        )
+        assert listing.status_code == 200
+        assert listing.json()["results"] == []
+
+
+def test_server_starts_fast_and_stops_cleanly() -> None:
+    started = time.perf_counter()
+    server = EmulatorServer(calendar=None, conflict_mode="409", join_lead_minutes=5).start()
+    elapsed = time.perf_counter() - started
+    try:
+        assert elapsed < 1.0
+        assert server.base_url == f"http://127.0.0.1:{server.port}"
+        assert server.api_url == f"{server.base_url}/api/v1"
+        assert server.admin.config() == {"conflict_mode": "409", "join_lead_minutes": 5}
+        assert json.loads(server.airflow_conn_json()) == {
+            "conn_type": "meetstream",
+            "host": server.api_url,
+            "password": "emulator-key",
+        }
+        port = server.port
+    finally:
+        server.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/api/v1/calendar/events", timeout=2)
+    with pytest.raises(RuntimeError):
+        _ = server.base_url
+
+
+def test_create_app_refuses_bad_settings() -> None:
+    with pytest.raises(ValueError, match="conflict_mode"):
+        EmulatorServer(conflict_mode="ignore")
+    with pytest.raises(ValueError, match="API key"):
+        EmulatorServer(api_keys=[])
+
+
+def test_conn_env_fixture(meetstream_conn_env: EmulatorServer) -> None:
+    conn = json.loads(os.environ["AIRFLOW_CONN_MEETSTREAM_DEFAULT"])
+    assert conn["host"] == meetstream_conn_env.api_url
+    assert conn["password"] == meetstream_conn_env.api_key
