@@ -1,0 +1,179 @@
+"""`make bench`: time the provider's hot paths against the emulator and print a table (no assertions)."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+API_KEY = "bench-emulator-key"
+SERIES = "evt_bench_weekly"
+ROUNDS = 3
+
+
+def start_emulator() -> tuple[subprocess.Popen[str], str]:
+    """The emulator in its own process, so its work does not share this process's GIL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_meetstream.emulator", "--port", "0", "--api-key", API_KEY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    return process, line.split("ready on ", 1)[1].split()[0]
+
+
+def load_series(admin: Any) -> None:
+    """Reset the emulator and add an open-ended weekly series, so that 52 occurrences exist."""
+    admin.reset()
+    standup = next(event for event in admin.events() if event["id"] == "evt_demo_standup_weekly")
+    raw = {**standup["raw"], "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=MO"]}
+    admin.load_events([{**standup, "id": SERIES, "raw": raw}], replace=False)
+
+
+def measure(run: Callable[[], Any], before: Callable[[], Any] = lambda: None) -> tuple[float, float, Any]:
+    """Median seconds over ROUNDS untraced runs, then peak memory (MiB) of one traced run, and its result."""
+    times = []
+    for _ in range(ROUNDS):
+        before()
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    before()
+    tracemalloc.start()
+    result = run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return statistics.median(times), peak / 2**20, result
+
+
+def main() -> int:
+    """Run every benchmark and print one row each."""
+    home = tempfile.mkdtemp(prefix="meetstream-bench-")
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": home,
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+        }
+    )
+    emulator, base_url = start_emulator()
+    os.environ["AIRFLOW_CONN_MEETSTREAM_DEFAULT"] = json.dumps(
+        {"conn_type": "meetstream", "host": f"{base_url}/api/v1", "password": API_KEY}
+    )
+    try:
+        from airflow_provider_meetstream.emulator.admin import EmulatorAdmin
+        from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+        from airflow_provider_meetstream.operators.meetstream import ScheduleRecurringEventOperator
+        from airflow_provider_meetstream.recurrence import expand_occurrences
+
+        admin = EmulatorAdmin(base_url)
+        rows: list[tuple[str, str, str, str]] = []
+
+        weekly = ["RRULE:FREQ=WEEKLY;BYDAY=MO", "EXDATE;TZID=America/New_York:20270315T090000"]
+        start = datetime(2020, 1, 6, 14, tzinfo=timezone.utc)
+        seconds, mib, result = measure(
+            lambda: expand_occurrences(
+                weekly, start, timezone="America/New_York", window_start=start.replace(year=2027)
+            )
+        )
+        rows.append(
+            (
+                "expand 52 weekly occurrences (series from 2020)",
+                f"{seconds * 1000:.2f} ms",
+                f"{mib:.2f}",
+                f"{len(result)} instants",
+            )
+        )
+        daily = ["RRULE:FREQ=DAILY"]
+        seconds, mib, result = measure(
+            lambda: expand_occurrences(
+                daily,
+                datetime(2000, 1, 1, 9, tzinfo=timezone.utc),
+                window_start=start.replace(year=2027),
+                limit=1000,
+            )
+        )
+        rows.append(
+            (
+                "expand 1000 daily occurrences (series from 2000)",
+                f"{seconds * 1000:.2f} ms",
+                f"{mib:.2f}",
+                f"{len(result)} instants",
+            )
+        )
+
+        with MeetStreamHook() as hook:
+            hook.list_scheduled_bots(limit=1)
+            seconds, mib, _ = measure(lambda: [hook.list_scheduled_bots(limit=1) for _ in range(200)])
+        rows.append(
+            (
+                "200 GETs on one pooled session",
+                f"{seconds * 1000 / 200:.2f} ms/request",
+                f"{mib:.2f}",
+                f"{admin.connections()['api_connections']} TCP connection(s)",
+            )
+        )
+
+        for latency_ms in (0, 50):
+            for concurrency in (1, 8):
+                operator = ScheduleRecurringEventOperator(
+                    task_id="bench",
+                    event_id=SERIES,
+                    deduplication_key="bench",
+                    occurrence_limit=52,
+                    max_concurrency=concurrency,
+                )
+
+                def reset(latency: int = latency_ms) -> None:
+                    load_series(admin)
+                    if latency:
+                        admin.set_faults(latency_ms=latency)
+
+                seconds, mib, report = measure(lambda op=operator: op.execute({}), before=reset)
+                state = admin.state()
+                rows.append(
+                    (
+                        f"client mode, 52 occurrences, concurrency {concurrency}, +{latency_ms} ms/request",
+                        f"{seconds:.3f} s",
+                        f"{mib:.2f}",
+                        f"{report['occurrences_scheduled']} scheduled, {len(state['schedules'])} held, "
+                        f"{admin.connections()['api_connections']} conn.",
+                    )
+                )
+        server = ScheduleRecurringEventOperator(
+            task_id="bench", event_id=SERIES, deduplication_key="bench", occurrence_limit=52, mode="server"
+        )
+        seconds, mib, report = measure(lambda: server.execute({}), before=lambda: load_series(admin))
+        rows.append(
+            (
+                "server mode, 52 occurrences, one request",
+                f"{seconds:.3f} s",
+                f"{mib:.2f}",
+                f"{report['occurrences_scheduled']} scheduled",
+            )
+        )
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+
+    header = ("benchmark", f"median of {ROUNDS}", "peak MiB", "check")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    print("  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True)))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
