@@ -38,6 +38,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamRateLimitError,
     MeetStreamServerError,
 )
+from airflow_provider_meetstream.recurrence import MAX_OCCURRENCE_LIMIT
 
 if TYPE_CHECKING:
     import httpx
@@ -444,7 +445,7 @@ def schedule_event_request(
         ),
         "occurrence_limit": None
         if occurrence_limit is None
-        else validation.bounded_int(occurrence_limit, "occurrence_limit", 1, validation.MAX_OCCURRENCE_LIMIT),
+        else validation.bounded_int(occurrence_limit, "occurrence_limit", 1, MAX_OCCURRENCE_LIMIT),
         "recurring_event": validation.optional_bool(recurring_event, "recurring_event"),
     }
     body.update({name: value for name, value in optional.items() if value is not None})

@@ -9,6 +9,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.exceptions import MeetStreamError
+from airflow_provider_meetstream.recurrence import MAX_OCCURRENCE_LIMIT
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -30,7 +31,7 @@ def _rendered_int(value: Any) -> Any:
 
 
 def _check_occurrence_limit(value: Any) -> None:
-    validation.bounded_int(_rendered_int(value), "occurrence_limit", 1, validation.MAX_OCCURRENCE_LIMIT)
+    validation.bounded_int(_rendered_int(value), "occurrence_limit", 1, MAX_OCCURRENCE_LIMIT)
 
 
 def _get_hook(conn_id: str, **kwargs: Any) -> MeetStreamHook:
