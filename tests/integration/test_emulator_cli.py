@@ -1,0 +1,158 @@
+"""The ``meetstream-emulator`` command as a real process: ready line, options, signals, exit codes."""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+import requests
+
+from airflow_provider_meetstream.emulator.__main__ import main
+
+READY = re.compile(r"^MeetStream emulator ready on (http://127\.0\.0\.1:(\d+)) \(API (\S+)\)$")
+
+
+class Running:
+    """A started emulator process and its base URL."""
+
+    def __init__(self, command: Sequence[str]) -> None:
+        self.process = subprocess.Popen(
+            list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+        self.lines = lines
+        try:
+            first = lines.get(timeout=20)
+        except queue.Empty:
+            self.process.kill()
+            raise AssertionError("the emulator printed no ready line") from None
+        match = READY.match(first.rstrip("\n"))
+        assert match, first
+        self.base_url = match.group(1)
+        assert match.group(3) == f"{self.base_url}/api/v1"
+
+    def stop(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout=10)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+    def other_stdout_lines(self) -> list[str]:
+        found = []
+        while not self.lines.empty():
+            found.append(self.lines.get())
+        return found
+
+
+@pytest.fixture
+def calendar_file(tmp_path: Path) -> Path:
+    path = tmp_path / "calendar.json"
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "evt_cli",
+                    "start_time": "{{today +2d 10:00 UTC}}",
+                    "end_time": "{{today +2d 11:00 UTC}}",
+                    "meeting_url": "https://zoom.us/j/1",
+                }
+            ]
+        )
+    )
+    return path
+
+
+@pytest.fixture
+def module_process(calendar_file: Path) -> Iterator[Running]:
+    running = Running(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_meetstream.emulator",
+            "--port",
+            "0",
+            "--api-key",
+            "first",
+            "--api-key",
+            "second",
+            "--calendar",
+            str(calendar_file),
+            "--conflict-mode",
+            "409",
+            "--join-lead-minutes",
+            "7",
+        ]
+    )
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
+
+
+def test_module_with_options_then_sigterm(module_process: Running) -> None:
+    base = module_process.base_url
+    listing = requests.get(
+        f"{base}/api/v1/calendar/events", headers={"Authorization": "Token second"}, timeout=10
+    )
+    assert listing.status_code == 200
+    assert [event["id"] for event in listing.json()["results"]] == ["evt_cli"]
+    assert (
+        requests.get(
+            f"{base}/api/v1/calendar/events", headers={"Authorization": "Token x"}, timeout=10
+        ).status_code
+        == 403
+    )
+    config = requests.get(f"{base}/_emulator/config", timeout=10).json()
+    assert config == {"conflict_mode": "409", "join_lead_minutes": 7}
+
+    assert module_process.stop(signal.SIGTERM) == 0
+    assert module_process.other_stdout_lines() == []
+
+
+def test_console_script_defaults_no_controls_then_sigint() -> None:
+    script = Path(sys.executable).with_name("meetstream-emulator")
+    running = Running([str(script), "--port", "0", "--no-controls"])
+    try:
+        base = running.base_url
+        headers = {"Authorization": "Token emulator-key"}
+        events = requests.get(
+            f"{base}/api/v1/calendar/events",
+            params={"time_min": "2000-01-01T00:00:00Z"},
+            headers=headers,
+            timeout=10,
+        )
+        assert len(events.json()["results"]) == 4
+        assert requests.get(f"{base}/_emulator/state", timeout=10).status_code == 404
+    finally:
+        code = running.stop(signal.SIGINT)
+    assert code == 0
+
+
+def test_bad_calendar_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": "x", "start_time": "{{someday}}", "end_time": "2027-01-01T00:00:00Z"}]')
+    assert main(["--port", "0", "--calendar", str(broken)]) == 2
+    assert main(["--port", "0", "--calendar", str(tmp_path / "missing.json")]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown word 'someday'" in err
+    assert "missing.json" in err
+
+
+def test_options_are_validated() -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--conflict-mode", "ignore"])
+    assert caught.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["--calendar", "x.json", "--no-calendar"])
