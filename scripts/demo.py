@@ -65,29 +65,30 @@ def run_dag(dag_id: str, env: dict[str, str], log_dir: Path) -> tuple[bool, floa
     return result.returncode == 0, elapsed
 
 
-def print_table(state: dict) -> None:
-    """What the emulator holds: one row per schedule."""
-    rows = [
-        (
-            s["event_id"],
-            s["occurrence_date"] or "-",
-            s["bot_id"],
-            s["scheduled_time"],
-            s["schedule_group"],
-        )
-        for s in sorted(state["schedules"], key=lambda s: (s["event_id"], s["occurrence_date"] or ""))
-    ]
+def print_table(state: dict, per_event: int = 6) -> None:
+    """What the emulator holds: one row per schedule, the first ``per_event`` of each event."""
+    schedules = sorted(state["schedules"], key=lambda s: (s["event_id"], s["occurrence_date"] or ""))
+    rows: list[tuple[str, ...]] = []
+    for event_id in dict.fromkeys(s["event_id"] for s in schedules):
+        of_event = [s for s in schedules if s["event_id"] == event_id]
+        rows += [
+            (
+                s["event_id"],
+                s["occurrence_date"] or "-",
+                s["bot_id"],
+                s["scheduled_time"],
+                s["schedule_group"],
+            )
+            for s in of_event[:per_event]
+        ]
+        if len(of_event) > per_event:
+            rows.append((event_id, f"... {len(of_event) - per_event} more occurrences", "", "", ""))
     header = ("event", "occurrence", "bot id", "join time", "schedule group")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("-" * width for width in widths)
-    counts = f"{len(rows)} schedules, {len(state['bots'])} bots, now = {state['now']}"
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    counts = f"{len(schedules)} schedules, {len(state['bots'])} bots, emulator clock {state['now'][:19]}Z"
     print(f"\nWhat the emulator now holds ({counts}):")
-    for row in (header, None, *rows):
-        print(
-            line
-            if row is None
-            else "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
-        )
+    for row in (header, tuple("-" * width for width in widths), *rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def main() -> int:

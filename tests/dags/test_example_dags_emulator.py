@@ -1,0 +1,135 @@
+"""Every example DAG under ``dag.test()`` against the emulator, asserting the run and the server's state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+
+def run(dagbag, dag_id: str, **conf: object):
+    from airflow.utils.state import DagRunState
+
+    dag_run = dagbag.get_dag(dag_id).test(run_conf=conf or None)
+    tis = dag_run.get_task_instances()
+    assert dag_run.state == DagRunState.SUCCESS, {(ti.task_id, ti.map_index): ti.state for ti in tis}
+    return tis
+
+
+def schedules(emulator) -> list[dict]:
+    return emulator.admin.state()["schedules"]
+
+
+def test_schedule_event(dagbag, meetstream_conn_env) -> None:
+    tis = run(dagbag, "meetstream_schedule_event")
+    assert {ti.state for ti in tis} == {"success"}
+    held = schedules(meetstream_conn_env)
+    assert [(s["event_id"], s["deduplication_key"]) for s in held] == [
+        ("evt_demo_zoom_sync", "meetstream_schedule_event:evt_demo_zoom_sync")
+    ]
+    # A second run updates the same schedule.
+    run(dagbag, "meetstream_schedule_event")
+    assert [s["schedule_id"] for s in schedules(meetstream_conn_env)] == [held[0]["schedule_id"]]
+
+
+def test_recurring_mapped(dagbag, meetstream_conn_env) -> None:
+    tis = run(dagbag, "meetstream_recurring_mapped", occurrence_limit=5)
+    mapped = sorted((ti for ti in tis if ti.task_id == "schedule_occurrence"), key=lambda ti: ti.map_index)
+    assert len(mapped) == 5
+    assert all(ti.state == "success" for ti in tis)
+    held = sorted(s["occurrence_date"] for s in schedules(meetstream_conn_env))
+    assert len(held) == 5
+    # Each mapped task instance is named after its occurrence.
+    assert [ti.rendered_map_index for ti in mapped] == [date.replace("+00:00", "Z") for date in held]
+
+
+def test_recurring_bulk(dagbag, meetstream_conn_env) -> None:
+    run(dagbag, "meetstream_recurring_bulk", occurrence_limit=10)
+    held = schedules(meetstream_conn_env)
+    assert len(held) == 10
+    assert {s["event_id"] for s in held} == {"evt_demo_teams_monthly_review"}
+    assert {s["schedule_group"] for s in held} == {"microsoft_teams"}
+    # Running again holds the same schedules: nothing duplicated.
+    run(dagbag, "meetstream_recurring_bulk", occurrence_limit=10)
+    assert sorted(s["schedule_id"] for s in schedules(meetstream_conn_env)) == sorted(
+        s["schedule_id"] for s in held
+    )
+
+
+def test_batch_from_calendar(dagbag, meetstream_conn_env) -> None:
+    admin = meetstream_conn_env.admin
+    now = admin.now()
+
+    def event(event_id: str, title: str, hours: float, url: str | None, **extra: object) -> dict:
+        start, end = now + timedelta(hours=hours), now + timedelta(hours=hours, minutes=30)
+        return {
+            "id": event_id,
+            "start_time": start.isoformat(),
+            "end_time": end.isoformat(),
+            "calendar_id": "cal_batch",
+            "platform": "google_calendar",
+            "meeting_url": url,
+            "raw": {"summary": title, "start": {"dateTime": start.isoformat(), "timeZone": "UTC"}},
+            **extra,
+        }
+
+    daily = event("evt_daily", "Daily stand-up", 5, "https://meet.google.com/daily")
+    daily["raw"]["recurrence"] = ["RRULE:FREQ=DAILY"]
+    daily["start_time"] = (now + timedelta(hours=5) - timedelta(days=3)).isoformat()
+    daily["end_time"] = (now + timedelta(hours=5, minutes=15) - timedelta(days=3)).isoformat()
+    admin.load_events(
+        [
+            event("evt_sync", "Data team sync", 2, "https://us02web.zoom.us/j/123"),
+            event("evt_dentist", "Dentist", 3, None),
+            event("evt_cancelled", "Sync (cancelled)", 4, "https://meet.google.com/x", is_deleted=True),
+            event("evt_lunch", "Lunch", 6, "https://meet.google.com/lunch"),
+            event("evt_far", "Quarterly review", 48, "https://teams.microsoft.com/l/far"),
+            daily,
+        ]
+    )
+    tis = run(dagbag, "meetstream_batch_from_calendar")
+    held = sorted((s["event_id"], s["occurrence_date"] is not None) for s in schedules(meetstream_conn_env))
+    # Only meetings of the next 24 h, not deleted, with a URL and a matching title; one daily occurrence.
+    assert held == [("evt_daily", True), ("evt_sync", False)]
+    keys = {s["deduplication_key"] for s in schedules(meetstream_conn_env)}
+    assert (
+        f"{(now + timedelta(hours=2)).replace(microsecond=0).isoformat().replace('+00:00', 'Z')}-https://us02web.zoom.us/j/123"
+        in keys
+    )
+    sensor = next(ti for ti in tis if ti.task_id == "wait_until_all_listed")
+    assert sensor.state == "success"
+
+
+def test_batch_sensor_defers_and_resumes(
+    dagbag, meetstream_conn_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.providers.common.compat.sdk import PokeReturnValue
+
+    from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
+
+    admin = meetstream_conn_env.admin
+    now = admin.now()
+    start, end = now + timedelta(hours=1), now + timedelta(hours=2)
+    admin.load_events(
+        [
+            {
+                "id": "evt_soon",
+                "start_time": start.isoformat(),
+                "end_time": end.isoformat(),
+                "meeting_url": "https://meet.google.com/soon",
+                "raw": {
+                    "summary": "Platform sync",
+                    "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+                },
+            }
+        ]
+    )
+    # The check before deferring misses, so the sensor defers and dag.test() runs the trigger inline.
+    monkeypatch.setattr(ListScheduledSensor, "poke", lambda self, context: PokeReturnValue(is_done=False))
+    tis = run(dagbag, "meetstream_batch_from_calendar")
+    sensor = next(ti for ti in tis if ti.task_id == "wait_until_all_listed")
+    assert sensor.state == "success"
+    listed = sensor.xcom_pull(task_ids="wait_until_all_listed")
+    assert [bot["custom_attributes"]["event_id"] for bot in listed] == ["evt_soon"]
+    # Only the trigger's async client asked for the list: the sync poke was replaced.
+    assert any(r["path"].endswith("/calendar/scheduled") for r in admin.requests())
