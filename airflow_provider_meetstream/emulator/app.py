@@ -25,7 +25,8 @@ from airflow_provider_meetstream.emulator.calendar import (
     parse_instant,
     read_calendar_file,
 )
-from airflow_provider_meetstream.emulator.state import ApiError, EmulatorState
+from airflow_provider_meetstream.emulator.inputs import ApiError
+from airflow_provider_meetstream.emulator.state import EmulatorState
 from airflow_provider_meetstream.emulator.wire import (
     ConnectionTracker,
     FaultPlan,
@@ -183,7 +184,7 @@ def _raw_path(scope: Scope) -> str:
 
 def _segments(path: str) -> list[str]:
     parts: list[str] = []
-    for part in (path.split("/")[1:] if path.startswith("/") else path.split("/")):
+    for part in path.split("/")[1:] if path.startswith("/") else path.split("/"):
         # Literal dot segments are resolved, as proxies and real servers do (RFC 3986 5.2.4), so an
         # id sent as ".." instead of "%2E%2E" changes the path here just as it would in production.
         if part == "..":
@@ -341,18 +342,17 @@ def create_app(
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    # Every error body is {"message": ...}, like the API's, never FastAPI's {"detail": ...}.
     async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
-        detail = exc.detail if isinstance(exc, StarletteHTTPException) else "Internal emulator error."
-        return JSONResponse({"message": str(detail)}, status_code=status)
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"message": f"Invalid request: {exc}"}, status_code=400)
 
     async def api_error(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, ApiError):
-            return JSONResponse(exc.body(), status_code=exc.status)
-        return JSONResponse({"message": str(exc)}, status_code=400)
+        assert isinstance(exc, ApiError)
+        return JSONResponse(exc.body(), status_code=exc.status)
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
@@ -380,9 +380,13 @@ def controls_router(emulator: Emulator) -> APIRouter:
                 body = await _control_body(request) if method in ("POST", "DELETE") else {}
                 try:
                     return JSONResponse(function(body))
+                except ApiError as exc:
+                    return JSONResponse(exc.body(), status_code=exc.status)
                 except (ValueError, TypeError) as exc:
-                    message = exc.message if isinstance(exc, ApiError) else str(exc)
-                    return JSONResponse({"message": message}, status_code=400)
+                    return JSONResponse({"message": str(exc)}, status_code=400)
+                except Exception as exc:  # answer in JSON, with the request id, even on a bug
+                    log.exception("Emulator control %s %s failed", method, path)
+                    return JSONResponse({"message": f"Internal emulator error: {exc!r}"}, status_code=500)
 
             router.add_api_route(path, endpoint, methods=[method])
             return function

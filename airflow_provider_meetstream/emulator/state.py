@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_meetstream.emulator.calendar import (
@@ -20,98 +17,27 @@ from airflow_provider_meetstream.emulator.calendar import (
     parse_events,
     parse_instant,
 )
+from airflow_provider_meetstream.emulator.clock import Clock
+from airflow_provider_meetstream.emulator.inputs import (
+    MAX_OCCURRENCE_LIMIT,
+    ApiError,
+    ScheduleRequest,
+    decode_cursor,
+    encode_cursor,
+    instant,
+    optional_bool,
+    optional_field,
+    parse_limit,
+    parse_schedule_request,
+)
 
-UTC = timezone.utc
 CONFLICT_MODES = ("update", "409")
-DEFAULT_OCCURRENCE_LIMIT = 52
-MAX_OCCURRENCE_LIMIT = 1000
-MAX_DEDUPLICATION_KEY_LENGTH = 2000
 ENDED_MESSAGE = "Cannot schedule bot as calendar event has ended."
 DEFAULT_BOT_NAME = "MeetStream Bot"
 SCHEDULE_SOURCE = "calendar_schedule_api"
 
-ScheduleKey = tuple[str, str, "datetime | None"]
-BotKey = tuple[str, str, "datetime | None"]
-
-
-class ApiError(Exception):
-    """
-    An error the API answers with: an HTTP status and a ``{"message": ...}`` body.
-
-    :param status: The HTTP status code.
-    :param message: The human-readable message.
-    :param extra: More body fields, e.g. ``bot_id`` on a 409.
-    """
-
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.extra = extra
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body of the error response."""
-        return {"message": self.message, **self.extra}
-
-
-class Clock:
-    """The emulator's notion of now: real time plus an offset, or frozen at an instant."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._offset = timedelta(0)
-        self._frozen: datetime | None = None
-
-    def now(self) -> datetime:
-        """The current emulator time, aware UTC."""
-        with self._lock:
-            if self._frozen is not None:
-                return self._frozen
-            return datetime.now(UTC) + self._offset
-
-    def set(self, instant: datetime) -> None:
-        """
-        Freeze the clock at an instant.
-
-        :param instant: An aware datetime.
-        """
-        with self._lock:
-            self._frozen = instant.astimezone(UTC)
-
-    def advance(self, seconds: float) -> None:
-        """
-        Move the clock forward (or back, when negative), frozen or running.
-
-        :param seconds: How far to move it.
-        """
-        with self._lock:
-            if self._frozen is not None:
-                self._frozen += timedelta(seconds=seconds)
-            else:
-                self._offset += timedelta(seconds=seconds)
-
-    def run(self) -> None:
-        """Let the clock run in real time again, from where it stands now."""
-        with self._lock:
-            if self._frozen is not None:
-                self._offset = self._frozen - datetime.now(UTC)
-                self._frozen = None
-
-    def reset(self) -> None:
-        """Back to real time, unfrozen, with no offset."""
-        with self._lock:
-            self._offset = timedelta(0)
-            self._frozen = None
-
-    def snapshot(self) -> dict[str, Any]:
-        """The clock as the ``/_emulator/clock`` control shows it."""
-        now = self.now()
-        with self._lock:
-            return {
-                "now": format_instant(now),
-                "frozen": self._frozen is not None,
-                "offset_seconds": round((now - datetime.now(UTC)).total_seconds(), 3),
-            }
+ScheduleKey = tuple[str, str, datetime | None]
+BotKey = tuple[str, str, datetime | None]
 
 
 @dataclass
@@ -184,19 +110,6 @@ class Schedule:
         self.updated_at = self.created_at
 
 
-@dataclass
-class ScheduleRequest:
-    """A validated ``POST /calendar/schedule/{event_id}`` body."""
-
-    deduplication_key: str
-    bot_config: dict[str, Any]
-    join_at: datetime | None
-    occurrence_date: datetime | None
-    schedule_all_occurrences: bool
-    occurrence_limit: int
-    recurring_event: bool | None
-
-
 def mask_tenant(api_key: str) -> str:
     """
     Name a tenant without revealing its API key.
@@ -207,94 +120,8 @@ def mask_tenant(api_key: str) -> str:
     return "tenant_" + hashlib.sha256(api_key.encode()).hexdigest()[:8]
 
 
-def parse_limit(raw: str | None, *, default: int, maximum: int = 100) -> int:
-    """
-    Parse a ``limit`` query parameter.
-
-    :param raw: The query string value, or None when absent.
-    :param default: The value when absent.
-    :param maximum: The largest accepted value.
-    """
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= maximum or not raw.strip().isdigit():
-        raise ApiError(400, f"limit must be an integer between 1 and {maximum}, got {raw!r}.")
-    return value
-
-
 def _new_id(prefix: str = "") -> str:
     return f"{prefix}{uuid.uuid4()}"
-
-
-def _optional(body: dict[str, Any], name: str) -> Any:
-    # The contract says clients never send null; the emulator holds them to it.
-    if name in body and body[name] is None:
-        raise ApiError(400, f"{name} must not be null; leave the field out instead.")
-    return body.get(name)
-
-
-def _optional_bool(body: dict[str, Any], name: str) -> bool | None:
-    value = _optional(body, name)
-    if value is not None and not isinstance(value, bool):
-        raise ApiError(400, f"{name} must be a boolean.")
-    return value
-
-
-def _instant(value: Any, name: str) -> datetime:
-    try:
-        return parse_instant(value, name)
-    except CalendarError as exc:
-        raise ApiError(400, str(exc)) from None
-
-
-def parse_schedule_request(body: dict[str, Any]) -> ScheduleRequest:
-    """
-    Validate a schedule body; unknown top-level fields are ignored, unknown bot_config fields kept.
-
-    :param body: The decoded JSON object.
-    """
-    key = _optional(body, "deduplication_key")
-    if key is None:
-        raise ApiError(400, "deduplication_key is required.")
-    if not isinstance(key, str) or not 1 <= len(key) <= MAX_DEDUPLICATION_KEY_LENGTH or not key.isprintable():
-        raise ApiError(
-            400, f"deduplication_key must be 1 to {MAX_DEDUPLICATION_KEY_LENGTH} printable characters."
-        )
-    config = _optional(body, "bot_config")
-    if config is None:
-        raise ApiError(400, "bot_config is required (send {} for the defaults).")
-    if not isinstance(config, dict):
-        raise ApiError(400, "bot_config must be an object.")
-    for name, kind, label in (
-        ("bot_name", str, "a string"),
-        ("meeting_url", str, "a string"),
-        ("custom_attributes", dict, "an object"),
-    ):
-        if name in config and not isinstance(config[name], kind):
-            raise ApiError(400, f"bot_config.{name} must be {label}.")
-    join_at = _instant(config["join_at"], "bot_config.join_at") if "join_at" in config else None
-    occurrence = _optional(body, "occurrence_date")
-    limit = _optional(body, "occurrence_limit")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ApiError(400, "occurrence_limit must be an integer >= 1.")
-    request = ScheduleRequest(
-        deduplication_key=key,
-        bot_config=dict(config),
-        join_at=join_at,
-        occurrence_date=None if occurrence is None else _instant(occurrence, "occurrence_date"),
-        schedule_all_occurrences=bool(_optional_bool(body, "schedule_all_occurrences")),
-        occurrence_limit=min(limit or DEFAULT_OCCURRENCE_LIMIT, MAX_OCCURRENCE_LIMIT),
-        recurring_event=_optional_bool(body, "recurring_event"),
-    )
-    if request.schedule_all_occurrences and request.occurrence_date is not None:
-        raise ApiError(400, "occurrence_date and schedule_all_occurrences cannot be combined.")
-    if request.schedule_all_occurrences and request.join_at is not None:
-        raise ApiError(400, "bot_config.join_at cannot be combined with schedule_all_occurrences.")
-    return request
 
 
 def expand(
@@ -517,8 +344,8 @@ class EmulatorState:
             # A single event's only occurrence is the event itself: one schedule identity, not two.
             return None
         if requested is not None:
-            nearby = expand(event, requested - timedelta(days=1), requested + timedelta(days=1), 10)
-            if requested not in nearby:
+            # The window holds exactly one instant: the requested one, if the series has it.
+            if expand(event, requested, requested + timedelta(seconds=1), 1) != [requested]:
                 raise ApiError(
                     400,
                     f"occurrence_date {format_instant(requested)} is not an occurrence of {event.id!r}.",
@@ -707,9 +534,9 @@ class EmulatorState:
         :param event_id: The decoded event id.
         :param body: The decoded JSON body ({} when absent).
         """
-        cancel_all = bool(_optional_bool(body, "cancel_all_occurrences"))
-        raw_from = _optional(body, "from_date")
-        from_date = None if raw_from is None else _instant(raw_from, "from_date")
+        cancel_all = bool(optional_bool(body, "cancel_all_occurrences"))
+        raw_from = optional_field(body, "from_date")
+        from_date = None if raw_from is None else instant(raw_from, "from_date")
         with self._lock:
             now = self.clock.now()
             event = self._events.get(event_id)
@@ -801,12 +628,12 @@ class EmulatorState:
         :param bot_id: The decoded bot id.
         :param body: The decoded JSON body.
         """
-        raw_join = _optional(body, "scheduled_join_time")
-        join = None if raw_join is None else _instant(raw_join, "scheduled_join_time")
-        username = _optional(body, "bot_username")
+        raw_join = optional_field(body, "scheduled_join_time")
+        join = None if raw_join is None else instant(raw_join, "scheduled_join_time")
+        username = optional_field(body, "bot_username")
         if username is not None and (not isinstance(username, str) or not username):
             raise ApiError(400, "bot_username must be a non-empty string.")
-        attributes = _optional(body, "custom_attributes")
+        attributes = optional_field(body, "custom_attributes")
         if attributes is not None and not isinstance(attributes, dict):
             raise ApiError(400, "custom_attributes must be an object.")
         with self._lock:
@@ -902,17 +729,17 @@ class EmulatorState:
         with self._lock:
             now = self.clock.now()
             if query.get("cursor"):
-                window = _decode_cursor(query["cursor"])
+                window = decode_cursor(query["cursor"])
             else:
                 window = {
                     "offset": 0,
                     "time_min": format_instant(
-                        _instant(query["time_min"], "time_min")
+                        instant(query["time_min"], "time_min")
                         if "time_min" in query
                         else now - timedelta(days=1)
                     ),
                     "time_max": format_instant(
-                        _instant(query["time_max"], "time_max")
+                        instant(query["time_max"], "time_max")
                         if "time_max" in query
                         else now + timedelta(days=28)
                     ),
@@ -932,8 +759,8 @@ class EmulatorState:
             page = matching[offset : offset + limit]
             following = offset + limit < len(matching)
             return {
-                "next": _encode_cursor({**window, "offset": offset + limit}) if following else None,
-                "previous": _encode_cursor({**window, "offset": max(0, offset - limit)})
+                "next": encode_cursor({**window, "offset": offset + limit}) if following else None,
+                "previous": encode_cursor({**window, "offset": max(0, offset - limit)})
                 if offset > 0
                 else None,
                 "has_more": following,
@@ -973,23 +800,3 @@ def _event_order(event: CalendarEvent) -> tuple[datetime, str]:
 
 def _iso_or_none(value: datetime | None) -> str | None:
     return None if value is None else format_instant(value)
-
-
-def _encode_cursor(window: dict[str, Any]) -> str:
-    text = json.dumps(window, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> dict[str, Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        window = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(window, dict) or not isinstance(window.get("offset"), int) or window["offset"] < 0:
-            raise ValueError
-        parse_instant(window.get("time_min"), "time_min")
-        parse_instant(window.get("time_max"), "time_max")
-        if window.get("calendar_id") is not None and not isinstance(window["calendar_id"], str):
-            raise ValueError
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(400, "cursor is not a cursor this server issued.") from None
-    return window

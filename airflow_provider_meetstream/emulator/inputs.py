@@ -1,0 +1,183 @@
+"""Validation of API inputs (bodies, query values, cursors) into typed values; errors are ``ApiError``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_meetstream.emulator.calendar import CalendarError, parse_instant
+
+DEFAULT_OCCURRENCE_LIMIT = 52
+MAX_OCCURRENCE_LIMIT = 1000
+MAX_DEDUPLICATION_KEY_LENGTH = 2000
+
+
+class ApiError(Exception):
+    """
+    An error the API answers with: an HTTP status and a ``{"message": ...}`` body.
+
+    :param status: The HTTP status code.
+    :param message: The human-readable message.
+    :param extra: More body fields, e.g. ``bot_id`` on a 409.
+    """
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the error response."""
+        return {"message": self.message, **self.extra}
+
+
+@dataclass
+class ScheduleRequest:
+    """A validated ``POST /calendar/schedule/{event_id}`` body."""
+
+    deduplication_key: str
+    bot_config: dict[str, Any]
+    join_at: datetime | None
+    occurrence_date: datetime | None
+    schedule_all_occurrences: bool
+    occurrence_limit: int
+    recurring_event: bool | None
+
+
+def parse_limit(raw: str | None, *, default: int, maximum: int = 100) -> int:
+    """
+    Parse a ``limit`` query parameter.
+
+    :param raw: The query string value, or None when absent.
+    :param default: The value when absent.
+    :param maximum: The largest accepted value.
+    """
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= maximum or not raw.strip().isdigit():
+        raise ApiError(400, f"limit must be an integer between 1 and {maximum}, got {raw!r}.")
+    return value
+
+
+def optional_field(body: dict[str, Any], name: str) -> Any:
+    """
+    A field of a request body, None when absent; an explicit null is refused.
+
+    :param body: The decoded JSON object.
+    :param name: The field's name.
+    """
+    # The contract says clients never send null; the emulator holds them to it.
+    if name in body and body[name] is None:
+        raise ApiError(400, f"{name} must not be null; leave the field out instead.")
+    return body.get(name)
+
+
+def optional_bool(body: dict[str, Any], name: str) -> bool | None:
+    """
+    A boolean field of a request body, None when absent.
+
+    :param body: The decoded JSON object.
+    :param name: The field's name.
+    """
+    value = optional_field(body, name)
+    if value is not None and not isinstance(value, bool):
+        raise ApiError(400, f"{name} must be a boolean.")
+    return value
+
+
+def instant(value: Any, name: str) -> datetime:
+    """
+    An ISO 8601 date-time with an offset, in UTC; a 400 otherwise.
+
+    :param value: The raw value.
+    :param name: The field's name, for the message.
+    """
+    try:
+        return parse_instant(value, name)
+    except CalendarError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def parse_schedule_request(body: dict[str, Any]) -> ScheduleRequest:
+    """
+    Validate a schedule body; unknown top-level fields are ignored, unknown bot_config fields kept.
+
+    :param body: The decoded JSON object.
+    """
+    key = optional_field(body, "deduplication_key")
+    if key is None:
+        raise ApiError(400, "deduplication_key is required.")
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_DEDUPLICATION_KEY_LENGTH or not key.isprintable():
+        raise ApiError(
+            400, f"deduplication_key must be 1 to {MAX_DEDUPLICATION_KEY_LENGTH} printable characters."
+        )
+    config = optional_field(body, "bot_config")
+    if config is None:
+        raise ApiError(400, "bot_config is required (send {} for the defaults).")
+    if not isinstance(config, dict):
+        raise ApiError(400, "bot_config must be an object.")
+    for name, kind, label in (
+        ("bot_name", str, "a string"),
+        ("meeting_url", str, "a string"),
+        ("custom_attributes", dict, "an object"),
+    ):
+        if name in config and not isinstance(config[name], kind):
+            raise ApiError(400, f"bot_config.{name} must be {label}.")
+    join_at = instant(config["join_at"], "bot_config.join_at") if "join_at" in config else None
+    occurrence = optional_field(body, "occurrence_date")
+    limit = optional_field(body, "occurrence_limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ApiError(400, "occurrence_limit must be an integer >= 1.")
+    request = ScheduleRequest(
+        deduplication_key=key,
+        bot_config=dict(config),
+        join_at=join_at,
+        occurrence_date=None if occurrence is None else instant(occurrence, "occurrence_date"),
+        schedule_all_occurrences=bool(optional_bool(body, "schedule_all_occurrences")),
+        occurrence_limit=min(limit or DEFAULT_OCCURRENCE_LIMIT, MAX_OCCURRENCE_LIMIT),
+        recurring_event=optional_bool(body, "recurring_event"),
+    )
+    if request.schedule_all_occurrences and request.occurrence_date is not None:
+        raise ApiError(400, "occurrence_date and schedule_all_occurrences cannot be combined.")
+    if request.schedule_all_occurrences and request.join_at is not None:
+        raise ApiError(400, "bot_config.join_at cannot be combined with schedule_all_occurrences.")
+    return request
+
+
+def encode_cursor(window: dict[str, Any]) -> str:
+    """
+    An opaque cursor that carries the listing window and the offset of a page.
+
+    :param window: ``offset``, ``time_min``, ``time_max``, ``calendar_id``.
+    """
+    text = json.dumps(window, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    """
+    The window of a cursor issued by :func:`encode_cursor`; a 400 for anything else.
+
+    :param cursor: The ``cursor`` query value.
+    """
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        window = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not isinstance(window, dict) or not isinstance(window.get("offset"), int) or window["offset"] < 0:
+            raise ValueError
+        parse_instant(window.get("time_min"), "time_min")
+        parse_instant(window.get("time_max"), "time_max")
+        if window.get("calendar_id") is not None and not isinstance(window["calendar_id"], str):
+            raise ValueError
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(400, "cursor is not a cursor this server issued.") from None
+    return window
