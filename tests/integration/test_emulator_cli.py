@@ -156,3 +156,54 @@ def test_options_are_validated() -> None:
     assert caught.value.code == 2
     with pytest.raises(SystemExit):
         main(["--calendar", "x.json", "--no-calendar"])
+
+
+NO_AIRFLOW_SCRIPT = """
+import sys, requests
+from airflow_provider_meetstream.emulator.server import EmulatorServer
+with EmulatorServer(calendar={calendar!r}) as server:
+    headers = {{"Authorization": "Token emulator-key"}}
+    body = {{"deduplication_key": "k", "bot_config": {{}}, "schedule_all_occurrences": True}}
+    for event_id in {event_ids!r}:
+        url = f"{{server.api_url}}/calendar/schedule/{{event_id}}"
+        print(requests.post(url, json=body, headers=headers, timeout=10).status_code)
+    for path in ("/calendar/events", "/calendar/scheduled"):
+        print(requests.get(server.api_url + path, headers=headers, timeout=10).status_code)
+print(sorted(name for name in sys.modules if name == "airflow" or name.startswith("airflow.")))
+"""
+
+
+def run_without_airflow(calendar: object, event_ids: list[str]) -> tuple[list[str], str]:
+    """The statuses the script saw, and the Airflow modules it ended up importing."""
+    script = NO_AIRFLOW_SCRIPT.format(calendar=calendar, event_ids=event_ids)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    *statuses, modules = done.stdout.split()
+    return statuses, modules
+
+
+def test_the_emulator_never_imports_airflow() -> None:
+    statuses, modules = run_without_airflow(
+        "demo", ["evt_demo_standup_weekly", "evt_demo_teams_monthly_review"]
+    )
+    assert statuses == ["200", "200", "200", "200"]
+    assert modules == "[]"
+
+
+@pytest.mark.xfail(
+    reason="recurrence.py raises MeetStreamInputError, whose module imports Airflow, on a malformed rule",
+    strict=False,
+)
+def test_a_malformed_rule_does_not_import_airflow_either() -> None:
+    bad = [
+        {
+            "id": "bad",
+            "start_time": "2030-01-06T10:00:00Z",
+            "end_time": "2030-01-06T11:00:00Z",
+            "raw": {"recurrence": ["RRULE:FREQ=SOMETIMES"]},
+        }
+    ]
+    statuses, modules = run_without_airflow(bad, ["bad"])
+    assert statuses == ["400", "200", "200"]
+    assert modules == "[]"
