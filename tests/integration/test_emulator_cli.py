@@ -166,21 +166,24 @@ with EmulatorServer(calendar={calendar!r}) as server:
     body = {{"deduplication_key": "k", "bot_config": {{}}, "schedule_all_occurrences": True}}
     for event_id in {event_ids!r}:
         url = f"{{server.api_url}}/calendar/schedule/{{event_id}}"
-        print(requests.post(url, json=body, headers=headers, timeout=10).status_code)
+        print("STATUS", requests.post(url, json=body, headers=headers, timeout=10).status_code)
     for path in ("/calendar/events", "/calendar/scheduled"):
-        print(requests.get(server.api_url + path, headers=headers, timeout=10).status_code)
-print(sorted(name for name in sys.modules if name == "airflow" or name.startswith("airflow.")))
+        print("STATUS", requests.get(server.api_url + path, headers=headers, timeout=10).status_code)
+print("MODULES", len([name for name in sys.modules if name == "airflow" or name.startswith("airflow.")]))
 """
 
 
 def run_without_airflow(calendar: object, event_ids: list[str]) -> tuple[list[str], str]:
-    """The statuses the script saw, and the Airflow modules it ended up importing."""
+    """The statuses the script saw, and how many Airflow modules it ended up importing."""
     script = NO_AIRFLOW_SCRIPT.format(calendar=calendar, event_ids=event_ids)
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
-    *statuses, modules = done.stdout.split()
-    return statuses, modules
+    # Anything Airflow would print (it logs on import) is not ours: keep the tagged lines only.
+    lines = [line.split() for line in done.stdout.splitlines()]
+    statuses = [words[1] for words in lines if words[:1] == ["STATUS"]]
+    modules = [words[1] for words in lines if words[:1] == ["MODULES"]]
+    return statuses, modules[-1]
 
 
 def test_the_emulator_never_imports_airflow() -> None:
@@ -188,7 +191,7 @@ def test_the_emulator_never_imports_airflow() -> None:
         "demo", ["evt_demo_standup_weekly", "evt_demo_teams_monthly_review"]
     )
     assert statuses == ["200", "200", "200", "200"]
-    assert modules == "[]"
+    assert modules == "0"
 
 
 @pytest.mark.xfail(
@@ -206,4 +209,4 @@ def test_a_malformed_rule_does_not_import_airflow_either() -> None:
     ]
     statuses, modules = run_without_airflow(bad, ["bad"])
     assert statuses == ["400", "200", "200"]
-    assert modules == "[]"
+    assert modules == "0"
