@@ -67,5 +67,5 @@ class Clock:
             return {
                 "now": format_instant(now),
                 "frozen": self._frozen is not None,
-                "offset_seconds": round((now - datetime.now(UTC)).total_seconds(), 3),
+                "offset_seconds": round((now - datetime.now(UTC)).total_seconds(), 3) + 0.0,
             }
