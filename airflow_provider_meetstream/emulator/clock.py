@@ -67,5 +67,6 @@ class Clock:
             return {
                 "now": format_instant(now),
                 "frozen": self._frozen is not None,
+                # Adding 0.0 turns a rounded -0.0 into 0.0.
                 "offset_seconds": round((now - datetime.now(UTC)).total_seconds(), 3) + 0.0,
             }
