@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="meetstream-tests-airflow-home-")
@@ -20,6 +21,10 @@ os.environ.update(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
     }
 )
+if version("apache-airflow").startswith("2."):
+    # Airflow 2's unit-test config picks LocalExecutor, which refuses SQLite; Airflow 3 has no
+    # SequentialExecutor and runs dag.test() in process anyway.
+    os.environ["AIRFLOW__CORE__EXECUTOR"] = "SequentialExecutor"
 # A developer's own connection must never leak into a test.
 os.environ.pop("AIRFLOW_CONN_MEETSTREAM_DEFAULT", None)
 

