@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -56,11 +57,28 @@ DEFAULT_MAX_ATTEMPTS = 5
 #: let Airflow's own retries take over rather than block a worker for minutes.
 MAX_RETRY_WAIT = 60.0
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: No answer, or an answer cut off mid-body: worth another attempt (TLS failures excepted).
+_RETRYABLE_REQUESTS_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 def _sleep(seconds: float) -> None:
     # Looked up at call time so tests can patch the wait without waiting.
     time.sleep(seconds)
+
+
+async def _amask_secret(secret: str) -> None:
+    # Airflow 3 masks without a blocking call to the supervisor; Airflow 2 has only the local masker.
+    try:
+        from airflow.sdk.log import amask_secret
+    except ImportError:
+        mask_secret(secret)
+    else:
+        await amask_secret(secret)
 
 
 async def _async_sleep(seconds: float) -> None:
@@ -79,7 +97,6 @@ class ClientConfig:
     """
     Everything needed to talk to MeetStream, read from a connection.
 
-    :param conn_id: The Airflow connection id, for messages.
     :param base_url: The API root, ending in ``/api/v1``.
     :param api_key: The API key; never shown by ``repr``.
     :param connect_timeout: Seconds to establish a connection.
@@ -87,7 +104,6 @@ class ClientConfig:
     :param max_attempts: Attempts per request, the first included.
     """
 
-    conn_id: str
     base_url: str
     api_key: str = field(repr=False)
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
@@ -120,19 +136,36 @@ def normalize_base_url(host: str | None, port: int | None = None) -> str:
     return f"{parts.scheme}://{netloc}{path}"
 
 
-def _number_from_extra(extra: Mapping[str, Any], name: str, cast: Callable[[Any], float], low: float) -> Any:
-    value = extra.get(name)
-    if value in (None, ""):
-        return None
+MAX_ATTEMPTS_BOUND = 20
+MIN_TIMEOUT = 0.1
+
+
+def check_timeout(value: Any, argument: str = "timeout") -> float:
+    """
+    Check a read timeout: a number of seconds, at least 0.1; a numeric string is accepted.
+
+    :param value: The timeout.
+    :param argument: The argument's name, for the error.
+    """
     try:
-        number = cast(value)
+        number = float(value)
     except (TypeError, ValueError):
-        raise MeetStreamError(
-            f"The MeetStream connection's extra {name}={value!r} is not a number."
-        ) from None
-    if number < low:
-        raise MeetStreamError(f"The MeetStream connection's extra {name}={value!r} is below {low}.")
+        number = float("nan")
+    if isinstance(value, bool) or not number >= MIN_TIMEOUT or number == float("inf"):
+        raise MeetStreamInputError(argument, value, f"must be a number of seconds, at least {MIN_TIMEOUT}")
     return number
+
+
+def check_max_attempts(value: Any, argument: str = "max_retries") -> int:
+    """
+    Check the attempts per request, the first included: 1 to 20; a numeric string is accepted.
+
+    :param value: The number of attempts.
+    :param argument: The argument's name, for the error.
+    """
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return validation.bounded_int(value, argument, 1, MAX_ATTEMPTS_BOUND)
 
 
 def build_config(
@@ -153,23 +186,24 @@ def build_config(
     :param port: The connection's port.
     :param password: The API key.
     :param extra: The connection's extras (``timeout``, ``max_retries``), strings accepted.
-    :param timeout: The hook's ``timeout`` argument.
-    :param max_retries: The hook's ``max_retries`` argument.
+    :param timeout: The hook's ``timeout`` argument, already checked.
+    :param max_retries: The hook's ``max_retries`` argument, already checked.
     """
     if not password:
         raise MeetStreamError(
             f"The Airflow connection {conn_id!r} has no MeetStream API key: set its password field."
         )
-    read_timeout = timeout if timeout is not None else _number_from_extra(extra, "timeout", float, 0.1)
-    attempts = max_retries if max_retries is not None else _number_from_extra(extra, "max_retries", int, 1)
-    read_timeout = float(read_timeout) if read_timeout is not None else DEFAULT_READ_TIMEOUT
+    if timeout is None and extra.get("timeout") not in (None, ""):
+        timeout = check_timeout(extra["timeout"], f"extra timeout of connection {conn_id!r}")
+    if max_retries is None and extra.get("max_retries") not in (None, ""):
+        max_retries = check_max_attempts(extra["max_retries"], f"extra max_retries of connection {conn_id!r}")
+    read_timeout = DEFAULT_READ_TIMEOUT if timeout is None else timeout
     return ClientConfig(
-        conn_id=conn_id,
         base_url=normalize_base_url(host, port),
         api_key=password,
         connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, read_timeout),
         read_timeout=read_timeout,
-        max_attempts=int(attempts) if attempts is not None else DEFAULT_MAX_ATTEMPTS,
+        max_attempts=DEFAULT_MAX_ATTEMPTS if max_retries is None else max_retries,
     )
 
 
@@ -228,24 +262,25 @@ def _error_message(payload: Any, fallback: str) -> str:
 
 
 def error_for_answer(
-    status: int, headers: Mapping[str, str], text: str, *, method: str, path: str, secret: str
+    status: int, headers: Mapping[str, str], text: str, *, method: str, path: str
 ) -> MeetStreamAPIError:
     """
-    Map a non-success answer to its typed error, with the API key scrubbed from every field.
+    Map a non-success answer to its typed error.
 
     :param status: The HTTP status.
     :param headers: The answer's headers.
-    :param text: The answer's body.
+    :param text: The answer's body, with the API key already scrubbed.
     :param method: The request's method.
     :param path: The request's API path.
-    :param secret: The API key, removed from the message and body should the server echo it.
     """
-    text = text.replace(secret, "***") if secret else text
     try:
         payload = json.loads(text) if text else None
     except ValueError:
         payload = None
     message = _error_message(payload, text.strip()[:200] or f"HTTP {status}")
+    if 300 <= status < 400:
+        location = headers.get("location")
+        message = f"redirected to {location!r}, not followed: set the connection's host to the API's own URL"
     common: dict[str, Any] = {
         "status_code": status,
         "request_id": headers.get("x-request-id"),
@@ -340,7 +375,10 @@ class RequestPolicy:
         status: int, headers: Mapping[str, str], text: str, request: ApiRequest, secret: str
     ) -> dict[str, Any]:
         """
-        Decode a success answer, or raise: :class:`_RetryableAnswer` when another attempt may help.
+        Decode a 2xx answer, or raise: :class:`_RetryableAnswer` when another attempt may help.
+
+        Redirects are not followed (they would resend the API key to wherever they point), so a
+        3xx is an error too.
 
         :param status: The HTTP status.
         :param headers: The answer's headers.
@@ -348,23 +386,47 @@ class RequestPolicy:
         :param request: The request answered.
         :param secret: The API key to scrub from errors.
         """
-        if status >= 400:
-            error = error_for_answer(
-                status, headers, text, method=request.method, path=request.path, secret=secret
-            )
+        text = text.replace(secret, "***") if secret else text
+        if not 200 <= status < 300:
+            error = error_for_answer(status, headers, text, method=request.method, path=request.path)
             if status in RETRYABLE_STATUSES:
                 raise _RetryableAnswer(error, parse_retry_after(headers.get("retry-after")))
             raise error
         return decode_json(status, text, method=request.method, path=request.path)
 
     @staticmethod
-    def final_error(failure: Exception, method: str, path: str, attempts: int) -> MeetStreamError:
+    def transport_failure(error: BaseException, request: ApiRequest, *, retryable: bool) -> Exception:
+        """
+        Classify a request that got no answer: another attempt, or a final error.
+
+        TLS failures are final: a certificate problem does not heal in a few seconds.
+
+        :param error: The transport library's exception.
+        :param request: The request that failed.
+        :param retryable: Whether the library's exception type is worth another attempt.
+        """
+        reason = f"{type(error).__name__}: {error}"[:300]
+        if retryable and not _tls_failure(error):
+            return _TransportFailure(reason)
+        return MeetStreamConnectionError(f"MeetStream {request.method} {request.path} failed: {reason}")
+
+    @staticmethod
+    def final_error(failure: Exception, request: ApiRequest, attempts: int) -> MeetStreamError:
         """Turn the last retryable failure into the typed error the caller sees."""
         if isinstance(failure, _RetryableAnswer):
             return failure.error
         return MeetStreamConnectionError(
-            f"MeetStream {method} {path} got no answer after {attempts} attempt(s): {failure}"
+            f"MeetStream {request.method} {request.path} got no answer after {attempts} attempt(s): {failure}"
         )
+
+
+def _tls_failure(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or type(seen).__name__ == "SSLError":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def decode_json(status: int, text: str, *, method: str, path: str) -> dict[str, Any]:
@@ -391,6 +453,29 @@ def decode_json(status: int, text: str, *, method: str, path: str) -> dict[str, 
     return payload
 
 
+def list_of_objects(payload: dict[str, Any], key: str, request: ApiRequest) -> list[dict[str, Any]]:
+    """
+    Read a list of JSON objects from an answer; anything else is an error, never an empty list.
+
+    A missing list must not read as "nothing scheduled": a sensor waiting for bots to be gone would
+    then succeed on a malformed answer.
+
+    :param payload: The decoded answer.
+    :param key: The list's field, e.g. ``scheduled_bots``.
+    :param request: The request answered, for the error.
+    """
+    items = payload.get(key)
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise MeetStreamAPIError(
+            f"the answer's {key!r} is not a list of objects",
+            status_code=200,
+            body=json.dumps(payload)[:1024],
+            method=request.method,
+            path=request.path,
+        )
+    return items
+
+
 # --------------------------------------------------------------------------------------------
 # Request builders: validate arguments and shape the request, shared by both clients.
 # --------------------------------------------------------------------------------------------
@@ -412,13 +497,15 @@ class ApiRequest:
 
 
 def _cursor_from_next(value: Any) -> str | None:
-    # Some API versions answer ``next`` as a full URL rather than a bare cursor.
+    # Some API versions answer ``next`` as a URL rather than a bare, opaque cursor.
     if not value:
         return None
     text = str(value)
-    if "://" in text or text.startswith("/") or "?" in text:
+    if "://" in text or (text.startswith("/") and "?" in text):
         cursor = parse_qs(urlsplit(text).query).get("cursor")
-        return cursor[0] if cursor else None
+        if not cursor:
+            raise MeetStreamError(f"MeetStream's next page {text!r} carries no cursor; cannot go on listing.")
+        return cursor[0]
     return text
 
 
@@ -505,7 +592,6 @@ def events_request(
     calendar_id: str | None,
     sync: bool | None,
     page_size: int,
-    cursor: str | None = None,
 ) -> ApiRequest:
     """Validate the arguments of ``GET /calendar/events`` and build one page's request."""
     params: dict[str, Any] = {
@@ -521,8 +607,6 @@ def events_request(
         params["calendar_id"] = calendar_id
     if validation.optional_bool(sync, "sync") is not None:
         params["sync"] = "true" if sync else "false"
-    if cursor:
-        params["cursor"] = cursor
     return ApiRequest("GET", "/calendar/events", params=params)
 
 
@@ -538,21 +622,15 @@ class MeetStreamAuth(requests.auth.AuthBase):
         self._api_key = api_key
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Token {self._api_key}"
-        request.headers["User-Agent"] = USER_AGENT
+        request.headers.update(auth_headers(self._api_key))
         return request
 
     def __repr__(self) -> str:
         return "MeetStreamAuth(api_key='***')"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MeetStreamAuth) and other._api_key == self._api_key
-
-    __hash__ = None  # type: ignore[assignment]
-
 
 def auth_headers(api_key: str) -> dict[str, str]:
-    """The headers :class:`MeetStreamAuth` adds, for the async client."""
+    """The headers that authenticate a request: the API key and the provider's User-Agent."""
     return {"Authorization": f"Token {api_key}", "User-Agent": USER_AGENT}
 
 
@@ -596,8 +674,8 @@ class MeetStreamHook(BaseHook):
     ) -> None:
         super().__init__()
         self.meetstream_conn_id = meetstream_conn_id
-        self.timeout = timeout
-        self.max_retries = max_retries
+        self.timeout = None if timeout is None else check_timeout(timeout)
+        self.max_retries = None if max_retries is None else check_max_attempts(max_retries)
         self.pool_maxsize = pool_maxsize
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
@@ -701,13 +779,21 @@ class MeetStreamHook(BaseHook):
         prepared = session.prepare_request(requests.Request(request.method, url, json=request.body))
         # requests decodes %2E back to "." and urllib3 then resolves "..": keep our encoding.
         prepared.url = url
+        # Session.send skips what Session.request reads from the environment: CA bundles, proxies.
+        settings = session.merge_environment_settings(url, {}, None, None, None)
         timeout = (config.connect_timeout, config.read_timeout)
 
         def attempt() -> dict[str, Any]:
+            failure: Exception | None = None
             try:
-                response = session.send(prepared, timeout=timeout, allow_redirects=False)
-            except (requests.ConnectionError, requests.Timeout) as err:
-                raise _TransportFailure(type(err).__name__) from None
+                response = session.send(prepared, timeout=timeout, allow_redirects=False, **settings)
+            except _RETRYABLE_REQUESTS_ERRORS as err:
+                failure = policy.transport_failure(err, request, retryable=True)
+            except requests.RequestException as err:
+                failure = policy.transport_failure(err, request, retryable=False)
+            if failure is not None:
+                # Raised outside the except block, so no __context__ keeps the request and its headers.
+                raise failure
             return policy.handle_answer(
                 response.status_code, response.headers, response.text, request, config.api_key
             )
@@ -716,7 +802,7 @@ class MeetStreamHook(BaseHook):
         try:
             return retrying(attempt)
         except (_RetryableAnswer, _TransportFailure) as failure:
-            raise policy.final_error(failure, request.method, request.path, policy.max_attempts) from None
+            raise policy.final_error(failure, request, policy.max_attempts) from None
 
     def schedule_event(
         self,
@@ -745,17 +831,26 @@ class MeetStreamHook(BaseHook):
         :param recurring_event: After each occurrence, let MeetStream schedule the next.
         :return: MeetStream's answer: ``bot_id``, ``schedule_id``, ``scheduled_time``...
         """
-        return self._send(
-            schedule_event_request(
-                event_id,
-                deduplication_key=deduplication_key,
-                bot_config=bot_config,
-                occurrence_date=occurrence_date,
-                schedule_all_occurrences=schedule_all_occurrences,
-                occurrence_limit=occurrence_limit,
-                recurring_event=recurring_event,
-            )
+        request = schedule_event_request(
+            event_id,
+            deduplication_key=deduplication_key,
+            bot_config=bot_config,
+            occurrence_date=occurrence_date,
+            schedule_all_occurrences=schedule_all_occurrences,
+            occurrence_limit=occurrence_limit,
+            recurring_event=recurring_event,
         )
+        answer = self._send(request)
+        if not answer.get("bot_id"):
+            # Every form of the answer names its bot; without one, nothing downstream can wait for it.
+            raise MeetStreamAPIError(
+                "the answer names no bot_id",
+                status_code=200,
+                body=json.dumps(answer)[:1024],
+                method=request.method,
+                path=request.path,
+            )
+        return answer
 
     def unschedule_event(
         self, event_id: str, *, cancel_all_occurrences: bool = False, from_date: datetime | str | None = None
@@ -783,8 +878,8 @@ class MeetStreamHook(BaseHook):
         :param limit: 1 to 100.
         :return: The ``scheduled_bots`` list.
         """
-        payload = self._send(list_scheduled_request(limit))
-        return list(payload.get("scheduled_bots") or [])
+        request = list_scheduled_request(limit)
+        return list_of_objects(self._send(request), "scheduled_bots", request)
 
     def update_scheduled_bot(
         self,
@@ -860,7 +955,7 @@ class MeetStreamHook(BaseHook):
         seen: set[str] = set()
         while True:
             page = self._send(request)
-            yield from page.get("results") or []
+            yield from list_of_objects(page, "results", request)
             cursor = _cursor_from_next(page.get("next"))
             if not cursor:
                 return
@@ -922,6 +1017,7 @@ class MeetStreamAsyncClient:
     :param meetstream_conn_id: The Airflow connection to use.
     :param timeout: Read timeout in seconds; overrides the connection's ``timeout`` extra.
     :param max_retries: Attempts per request; overrides the connection's ``max_retries`` extra.
+    :param log: Where retry lines go, e.g. the trigger's own logger; a module logger when None.
     """
 
     def __init__(
@@ -930,13 +1026,14 @@ class MeetStreamAsyncClient:
         *,
         timeout: float | None = None,
         max_retries: int | None = None,
+        log: Logger | None = None,
     ) -> None:
         import logging
 
         self.meetstream_conn_id = meetstream_conn_id
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.log = logging.getLogger(f"{__name__}.{type(self).__name__}")
+        self.timeout = None if timeout is None else check_timeout(timeout)
+        self.max_retries = None if max_retries is None else check_max_attempts(max_retries)
+        self.log = log or logging.getLogger(f"{__name__}.{type(self).__name__}")
         self._config: ClientConfig | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -944,7 +1041,7 @@ class MeetStreamAsyncClient:
         return f"{type(self).__name__}(meetstream_conn_id={self.meetstream_conn_id!r})"
 
     async def get_config(self) -> ClientConfig:
-        """Read the connection once, without blocking the event loop."""
+        """Read the connection once, without blocking the event loop; mask the API key."""
         if self._config is None:
             from airflow.providers.common.compat.connection import (
                 get_async_connection,
@@ -961,6 +1058,7 @@ class MeetStreamAsyncClient:
                 timeout=self.timeout,
                 max_retries=self.max_retries,
             )
+            await _amask_secret(self._config.api_key)
         return self._config
 
     async def _get_client(self) -> tuple[httpx.AsyncClient, ClientConfig]:
@@ -995,10 +1093,15 @@ class MeetStreamAsyncClient:
         url = request.url(config.base_url)
 
         async def attempt() -> dict[str, Any]:
+            failure: Exception | None = None
             try:
                 response = await client.request(request.method, url, json=request.body)
+            except httpx.UnsupportedProtocol as err:
+                failure = policy.transport_failure(err, request, retryable=False)
             except httpx.TransportError as err:
-                raise _TransportFailure(type(err).__name__) from None
+                failure = policy.transport_failure(err, request, retryable=True)
+            if failure is not None:
+                raise failure
             return policy.handle_answer(
                 response.status_code, response.headers, response.text, request, config.api_key
             )
@@ -1009,12 +1112,12 @@ class MeetStreamAsyncClient:
         try:
             return await retrying(attempt)
         except (_RetryableAnswer, _TransportFailure) as failure:
-            raise policy.final_error(failure, request.method, request.path, policy.max_attempts) from None
+            raise policy.final_error(failure, request, policy.max_attempts) from None
 
     async def list_scheduled_bots(self, limit: int = validation.MAX_LIST_LIMIT) -> list[dict[str, Any]]:
         """Async :meth:`MeetStreamHook.list_scheduled_bots`."""
-        payload = await self._send(list_scheduled_request(limit))
-        return list(payload.get("scheduled_bots") or [])
+        request = list_scheduled_request(limit)
+        return list_of_objects(await self._send(request), "scheduled_bots", request)
 
     async def get_bot_status(self, bot_id: str) -> dict[str, Any]:
         """Async :meth:`MeetStreamHook.get_bot_status`."""

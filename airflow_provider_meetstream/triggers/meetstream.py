@@ -69,7 +69,7 @@ class ListScheduledTrigger(BaseTrigger):
 
         criteria = ScheduledCriteria.build(**self.criteria)
         deadline = self.started_at + self.timeout
-        async with MeetStreamAsyncClient(self.meetstream_conn_id) as client:
+        async with MeetStreamAsyncClient(self.meetstream_conn_id, log=self.log) as client:
             while True:
                 verdict = criteria.evaluate(await client.list_scheduled_bots(limit=criteria.limit))
                 _log_verdict(self.log, criteria, verdict)

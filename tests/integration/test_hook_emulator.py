@@ -295,3 +295,22 @@ class TestAsyncClient:
         with pytest.raises(MeetStreamServerError):
             asyncio.run(run())
         assert len(waits) == 1
+
+
+def test_async_client_masks_the_key(meetstream_conn_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    import airflow.sdk.log
+
+    masked: list[str] = []
+
+    async def record(secret: str, name: str | None = None) -> None:
+        masked.append(secret)
+
+    monkeypatch.setattr(airflow.sdk.log, "amask_secret", record)
+
+    async def run() -> None:
+        async with MeetStreamAsyncClient() as client:
+            await client.list_scheduled_bots()
+            await client.list_scheduled_bots()
+
+    asyncio.run(run())
+    assert masked == [meetstream_conn_env.api_key]

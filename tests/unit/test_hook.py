@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -87,7 +88,7 @@ class TestRequests:
             "occurrence_date": "2027-01-04T14:00:00Z",
             "occurrence_limit": 3,
         }
-        assert sent.verify is True
+        assert sent.verify not in (False, None)  # TLS verification on (True, or the environment's CA bundle)
 
     def test_schedule_all_occurrences_flags(self, hook: MeetStreamHook) -> None:
         with rm.Mocker() as mock:
@@ -199,6 +200,19 @@ class TestRequests:
         assert session.get_adapter(BASE)._pool_maxsize == 10
         assert MeetStreamHook(pool_maxsize=32).get_conn().get_adapter(BASE)._pool_maxsize == 32
 
+    def test_environment_ca_bundle_and_proxy_are_honoured(
+        self, hook: MeetStreamHook, monkeypatch: pytest.MonkeyPatch, tmp_path
+    ) -> None:
+        bundle = tmp_path / "corporate-ca.pem"
+        bundle.write_text("")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, json={"scheduled_bots": []})
+            hook.list_scheduled_bots()
+        assert mock.last_request.verify == str(bundle)
+        assert mock.last_request.proxies.get("https") == "http://proxy.internal:3128"
+
 
 class TestEvents:
     def test_iter_events_follows_cursor(self, hook: MeetStreamHook) -> None:
@@ -232,6 +246,15 @@ class TestEvents:
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/calendar/events", json={"results": [{"id": "e"}], "next": "same"})
             with pytest.raises(MeetStreamError, match="cursor 'same' twice"):
+                list(hook.iter_events())
+
+    def test_next_url_without_cursor_is_an_error(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(
+                f"{BASE}/calendar/events",
+                json={"results": [{"id": "e"}], "next": f"{BASE}/calendar/events?page=2"},
+            )
+            with pytest.raises(MeetStreamError, match="carries no cursor"):
                 list(hook.iter_events())
 
     def test_get_event_found_and_absent(self, hook: MeetStreamHook) -> None:
@@ -410,6 +433,91 @@ class TestErrors:
             assert hook.list_scheduled_bots() == []
         assert mock.call_count == 2
 
+    @pytest.mark.parametrize("status", [301, 302, 307])
+    def test_redirects_are_errors_not_followed(
+        self, hook: MeetStreamHook, waits: list[float], status: int
+    ) -> None:
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, status_code=status, headers={"Location": "https://elsewhere.example/api"})
+            with pytest.raises(MeetStreamAPIError) as caught:
+                hook.list_scheduled_bots()
+        assert mock.call_count == 1
+        assert waits == []
+        assert caught.value.status_code == status
+        assert "elsewhere.example" in caught.value.message
+
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            {},
+            {"scheduled_bots": None},
+            {"scheduled_bots": {"a": 1}},
+            {"scheduled_bots": "abc"},
+            {"scheduled_bots": ["b1"]},
+        ],
+    )
+    def test_malformed_lists_are_errors(self, hook: MeetStreamHook, payload: dict) -> None:
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, json=payload)
+            with pytest.raises(MeetStreamAPIError, match="'scheduled_bots' is not a list of objects"):
+                hook.list_scheduled_bots()
+
+    def test_malformed_event_page_is_an_error(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, json={"results": None, "next": None})
+            with pytest.raises(MeetStreamAPIError, match="'results'"):
+                list(hook.iter_events())
+
+    @pytest.mark.parametrize("answer", [{}, {"scheduled": True}])
+    def test_schedule_answer_without_bot_is_an_error(self, hook: MeetStreamHook, answer: dict) -> None:
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, json=answer)
+            with pytest.raises(MeetStreamAPIError, match="names no bot_id"):
+                hook.schedule_event("e", deduplication_key="k")
+
+    @pytest.mark.parametrize(
+        "failure", [requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError]
+    )
+    def test_answers_cut_off_mid_body_are_retried(
+        self, hook: MeetStreamHook, waits: list[float], failure
+    ) -> None:
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, [{"exc": failure("connection broken")}, {"json": {"scheduled_bots": []}}])
+            assert hook.list_scheduled_bots() == []
+        assert mock.call_count == 2
+
+    @pytest.mark.parametrize(
+        "failure",
+        [
+            requests.exceptions.SSLError("certificate verify failed"),
+            requests.exceptions.InvalidURL("bad url"),
+            requests.exceptions.InvalidSchema("no adapter"),
+        ],
+    )
+    def test_tls_and_url_failures_are_not_retried(
+        self, hook: MeetStreamHook, waits: list[float], failure
+    ) -> None:
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, exc=failure)
+            with pytest.raises(MeetStreamConnectionError) as caught:
+                hook.list_scheduled_bots()
+        assert mock.call_count == 1
+        assert waits == []
+        assert type(failure).__name__ in str(caught.value)
+
+    def test_final_error_keeps_no_transport_exception(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, exc=requests.ConnectionError("refused"))
+            with pytest.raises(MeetStreamConnectionError) as caught:
+                hook.list_scheduled_bots()
+        assert "ConnectionError: refused" in str(caught.value)
+        chained, seen = caught.value, []
+        while chained is not None:
+            seen.append(chained)
+            chained = chained.__cause__ or chained.__context__
+        # A requests exception carries the request, and with it the Authorization header.
+        assert not any(isinstance(error, requests.RequestException) for error in seen)
+
     def test_non_json_success_is_an_error(self, hook: MeetStreamHook) -> None:
         with rm.Mocker() as mock:
             mock.get(rm.ANY, text="<html>ok</html>")
@@ -482,12 +590,34 @@ class TestConnection:
         assert not mock.called
 
     @pytest.mark.parametrize(
-        ("extra", "match"), [({"timeout": "soon"}, "timeout='soon'"), ({"max_retries": "0"}, "below 1")]
+        ("extra", "match"),
+        [
+            ({"timeout": "soon"}, "extra timeout of connection 'meetstream_default'='soon'"),
+            ({"timeout": "0"}, "at least 0.1"),
+            ({"max_retries": "0"}, "extra max_retries of connection 'meetstream_default'=0"),
+            ({"max_retries": "1000"}, "from 1 to 20"),
+        ],
     )
     def test_bad_extras_are_named(self, monkeypatch: pytest.MonkeyPatch, extra: dict, match: str) -> None:
         _connection(monkeypatch, extra=json.dumps(extra))
-        with pytest.raises(MeetStreamError, match=match):
+        with pytest.raises(MeetStreamInputError, match=re.escape(match)):
             MeetStreamHook().config  # noqa: B018
+
+    @pytest.mark.parametrize(
+        ("kwargs", "argument"),
+        [
+            ({"timeout": 0}, "timeout"),
+            ({"timeout": "abc"}, "timeout"),
+            ({"timeout": True}, "timeout"),
+            ({"max_retries": 0}, "max_retries"),
+            ({"max_retries": -3}, "max_retries"),
+            ({"max_retries": 21}, "max_retries"),
+        ],
+    )
+    def test_bad_hook_arguments_are_named(self, kwargs: dict, argument: str) -> None:
+        with pytest.raises(MeetStreamInputError) as caught:
+            MeetStreamHook(**kwargs)
+        assert caught.value.argument == argument
 
     def test_no_io_in_init(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", raising=False)
