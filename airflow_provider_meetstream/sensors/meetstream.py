@@ -19,6 +19,7 @@ WAIT_FOR = ("scheduled", "gone")
 #: Statuses of a bot that is still waiting to join; any other status (or a 404) means it is gone
 #: from the scheduled list.
 WAITING_STATUSES = frozenset({"Scheduled"})
+_JOINED = frozenset({"Joining", "InWaitingRoom", "InMeeting", "Recording", "Leaving", "Stopped", "Done"})
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,12 @@ class Verdict:
     """
     What one look at the scheduled list says.
 
-    :param done: The condition holds (pending any confirmation).
+    :param done: The condition holds, as far as the page shows.
     :param matches: The listed bots that fit every filter.
     :param truncated: The page came back full, so more bots may exist than were listed.
-    :param to_confirm: Bot ids whose absence must be confirmed with ``get_bot_status`` before
-        ``done`` can be trusted (``"gone"`` with ``bot_ids`` on a full page).
+    :param to_confirm: Bot ids the page cannot settle; their ``GET /bots/{id}/status`` decides
+        (see :meth:`ScheduledCriteria.settle`). ``"gone"`` on a full page: the ids might hide beyond
+        it. ``"scheduled"``: ids not listed, because a bot leaves the list once it joins.
     """
 
     done: bool
@@ -117,24 +119,31 @@ class ScheduledCriteria:
                 return Verdict(False, matches, truncated)
             if not truncated:
                 return Verdict(True, matches, truncated)
-            # A full page may hide a bot that is still scheduled: only ids can be checked one by one.
-            return Verdict(bool(self.bot_ids), matches, truncated, to_confirm=self.bot_ids or ())
-        if self.bot_ids is not None:
-            done = self._id_set <= {bot.get("bot_id") for bot in matches}
-        else:
-            done = len(matches) >= self.min_count
-        return Verdict(done, matches, truncated)
+            # A full page may hide a bot that is still scheduled: only ids can be checked one by one,
+            # and without ids the sensor keeps waiting rather than report a false success.
+            return Verdict(False, matches, truncated, to_confirm=self.bot_ids or ())
+        if self.bot_ids is None:
+            return Verdict(len(matches) >= self.min_count, matches, truncated)
+        listed_ids = {bot.get("bot_id") for bot in matches}
+        missing = tuple(bot_id for bot_id in self.bot_ids if bot_id not in listed_ids)
+        return Verdict(not missing, matches, truncated, to_confirm=missing)
 
-    @staticmethod
-    def confirmed(verdict: Verdict, statuses: Iterable[dict[str, Any] | None]) -> bool:
+    def settle(self, verdict: Verdict, statuses: Sequence[dict[str, Any] | None]) -> bool:
         """
-        Settle a verdict with the statuses of ``verdict.to_confirm`` (None where MeetStream answered 404).
+        Decide with the statuses of ``verdict.to_confirm``, in order (None where MeetStream answered 404).
 
-        A bot is gone once its status is anything but ``Scheduled``: joined, finished or cancelled.
+        ``"gone"``: every bot's status is anything but ``Scheduled`` (joined, finished or cancelled)
+        or the bot is unknown. ``"scheduled"``: every bot exists and was not cancelled; a bot that
+        already joined its meeting has left the list but was scheduled all the same.
+
+        :param verdict: What the page said.
+        :param statuses: One status answer per id of ``verdict.to_confirm``.
         """
-        return verdict.done and all(
-            status is None or status.get("status") not in WAITING_STATUSES for status in statuses
-        )
+        if verdict.done or not verdict.to_confirm:
+            return verdict.done
+        if self.wait_for == "gone":
+            return all(status is None or status.get("status") not in WAITING_STATUSES for status in statuses)
+        return all(status is not None and status.get("status") != "Cancelled" for status in statuses)
 
     def describe(self) -> str:
         """One line naming the condition, for logs."""
@@ -175,17 +184,37 @@ def _optional_text(value: Any, argument: str) -> str | None:
 
 
 def _bot_ids(value: Any) -> tuple[str, ...] | None:
+    """Bot ids from a list, one id, a ScheduleEventOperator XCom, or a list of those XComs."""
     if value is None:
         return None
     if isinstance(value, str):
-        value = [value]
-    if isinstance(value, dict):
-        # The XCom of ScheduleEventOperator is a dict carrying its bot_id.
-        value = [value.get("bot_id")]
-    ids = tuple(value) if isinstance(value, Iterable) else (value,)
-    if not ids or not all(isinstance(item, str) and item for item in ids):
-        raise MeetStreamInputError("bot_ids", value, "must be a non-empty list of bot id strings")
-    return ids
+        value = _parse_rendered(value)
+    items = (
+        [value] if isinstance(value, (str, dict)) else list(value) if isinstance(value, Iterable) else [value]
+    )
+    ids = [item.get("bot_id") if isinstance(item, dict) else item for item in items]
+    valid = [bot_id for bot_id in ids if isinstance(bot_id, str) and _looks_like_an_id(bot_id)]
+    if not ids or len(valid) != len(ids):
+        raise MeetStreamInputError("bot_ids", value, "must be bot ids, or ScheduleEventOperator results")
+    return tuple(valid)
+
+
+def _looks_like_an_id(text: str) -> bool:
+    # A template that rendered "None" or a Python repr is a mistake upstream, never a bot id.
+    return bool(text) and text != "None" and not any(char.isspace() or char in "[](){}'\"" for char in text)
+
+
+def _parse_rendered(value: str) -> Any:
+    # A templated list or XCom dict renders to its Python form, e.g. "['a', 'b']", unless the DAG
+    # renders native objects.
+    if value.strip().startswith(("[", "{", "(")):
+        import ast
+
+        try:
+            return ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            raise MeetStreamInputError("bot_ids", value, "is not a list of bot ids") from None
+    return value.strip()
 
 
 def _status_or_none(get_status: Any, bot_id: str) -> dict[str, Any] | None:
@@ -196,6 +225,13 @@ def _status_or_none(get_status: Any, bot_id: str) -> dict[str, Any] | None:
     except MeetStreamNotFoundError:
         return None
     return status
+
+
+def _result(verdict: Verdict, statuses: Sequence[dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """The sensor's XCom: the matching listed bots, then the status of each confirmed one that joined."""
+    return verdict.matches + [
+        status for status in statuses if status is not None and status.get("status") in _JOINED
+    ]
 
 
 def _log_verdict(log: Any, criteria: ScheduledCriteria, verdict: Verdict) -> None:
@@ -266,14 +302,26 @@ class ListScheduledSensor(BaseSensorOperator):
         self.limit = limit
         self.meetstream_conn_id = meetstream_conn_id
         self.deferrable = deferrable
-        if not any(validation.is_templated(value) for value in (event_id, deduplication_key, bot_ids)):
-            self._criteria()
+        # Literal values fail at parse time; templated filters are checked once rendered.
+        ScheduledCriteria.build(
+            **{
+                name: None if validation.is_templated(value) else value
+                for name, value in (
+                    ("event_id", event_id),
+                    ("deduplication_key", deduplication_key),
+                    ("bot_ids", bot_ids),
+                )
+            },
+            min_count=min_count,
+            wait_for=wait_for,
+            limit=limit,
+        )
 
     def _criteria(self) -> ScheduledCriteria:
         return ScheduledCriteria.build(
             event_id=self.event_id,
             deduplication_key=self.deduplication_key,
-            bot_ids=_parse_rendered_list(self.bot_ids),
+            bot_ids=self.bot_ids,
             min_count=self.min_count,
             wait_for=self.wait_for,
             limit=self.limit,
@@ -284,14 +332,12 @@ class ListScheduledSensor(BaseSensorOperator):
         from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
         criteria = self._criteria()
-        hook = MeetStreamHook(self.meetstream_conn_id)
-        verdict = criteria.evaluate(hook.list_scheduled_bots(limit=criteria.limit))
+        with MeetStreamHook(self.meetstream_conn_id) as hook:
+            verdict = criteria.evaluate(hook.list_scheduled_bots(limit=criteria.limit))
+            statuses = [_status_or_none(hook.get_bot_status, bot_id) for bot_id in verdict.to_confirm]
         _log_verdict(self.log, criteria, verdict)
-        statuses = [
-            _status_or_none(hook.get_bot_status, bot_id) for bot_id in verdict.to_confirm if verdict.done
-        ]
-        done = criteria.confirmed(verdict, statuses)
-        return PokeReturnValue(is_done=done, xcom_value=verdict.matches if done else None)
+        done = criteria.settle(verdict, statuses)
+        return PokeReturnValue(is_done=done, xcom_value=_result(verdict, statuses) if done else None)
 
     def execute(self, context: Context) -> Any:
         """Check once; then poke, reschedule, or defer to :class:`ListScheduledTrigger`."""
@@ -310,7 +356,9 @@ class ListScheduledSensor(BaseSensorOperator):
                 timeout=float(self.timeout),
             ),
             method_name="execute_complete",
-            timeout=timedelta(seconds=float(self.timeout)),
+            # The trigger reports its own timeout at a poll boundary; the deferral's hard limit
+            # comes later so that the sensor's clear timeout message wins.
+            timeout=timedelta(seconds=float(self.timeout) + float(self.poke_interval) + 60),
         )
         return None
 
@@ -328,16 +376,3 @@ class ListScheduledSensor(BaseSensorOperator):
                 event.get("message") or "The MeetStream condition was not met in time."
             )
         raise MeetStreamError(f"Waiting on MeetStream failed: {event.get('message', event)}")
-
-
-def _parse_rendered_list(value: Any) -> Any:
-    # A templated list or XCom dict renders to its string form, e.g. "['a', 'b']", unless the DAG
-    # renders native objects.
-    if isinstance(value, str) and value.startswith(("[", "{")):
-        import ast
-
-        try:
-            return ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            raise MeetStreamInputError("bot_ids", value, "is not a list of bot ids") from None
-    return value

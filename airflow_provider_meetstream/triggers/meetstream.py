@@ -65,22 +65,18 @@ class ListScheduledTrigger(BaseTrigger):
 
     async def _wait(self) -> dict[str, Any]:
         from airflow_provider_meetstream.hooks.meetstream import MeetStreamAsyncClient
-        from airflow_provider_meetstream.sensors.meetstream import ScheduledCriteria, _log_verdict
+        from airflow_provider_meetstream.sensors.meetstream import ScheduledCriteria, _log_verdict, _result
 
         criteria = ScheduledCriteria.build(**self.criteria)
         deadline = self.started_at + self.timeout
         async with MeetStreamAsyncClient(self.meetstream_conn_id, log=self.log) as client:
             while True:
                 verdict = criteria.evaluate(await client.list_scheduled_bots(limit=criteria.limit))
+                statuses = [await self._status_or_none(client, bot_id) for bot_id in verdict.to_confirm]
                 _log_verdict(self.log, criteria, verdict)
-                statuses = [
-                    await self._status_or_none(client, bot_id)
-                    for bot_id in verdict.to_confirm
-                    if verdict.done
-                ]
-                done = criteria.confirmed(verdict, statuses)
+                done = criteria.settle(verdict, statuses)
                 if done:
-                    return {"status": "success", "bots": verdict.matches}
+                    return {"status": "success", "bots": _result(verdict, statuses)}
                 remaining = deadline - time.time()
                 if remaining <= 0:
                     return {

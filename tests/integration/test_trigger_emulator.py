@@ -124,3 +124,29 @@ def test_gone_on_a_full_page_is_confirmed_by_status(meetstream_conn_env) -> None
     hook.delete_scheduled_bot(watched)
     assert sensor.poke({}).is_done
     assert run_trigger(make_trigger(bot_ids=[watched], wait_for="gone", limit=1))[0]["status"] == "success"
+
+
+def test_scheduled_counts_a_bot_that_joined_at_once(meetstream_conn_env) -> None:
+    admin = meetstream_conn_env.admin
+    now = admin.now()
+    start, end = now + timedelta(minutes=2), now + timedelta(minutes=32)
+    admin.load_events(
+        [
+            {
+                "id": "evt_imminent",
+                "start_time": start.isoformat(),
+                "end_time": end.isoformat(),
+                "meeting_url": "https://meet.google.com/now",
+                "raw": {"summary": "Starts in two minutes"},
+            }
+        ]
+    )
+    hook = MeetStreamHook()
+    bot_id = hook.schedule_event("evt_imminent", deduplication_key="imminent")["bot_id"]
+    # It joins 3 minutes before the start, that is at once: it is never listed as scheduled.
+    assert hook.list_scheduled_bots() == []
+    result = ListScheduledSensor(task_id="wait", bot_ids=[bot_id]).poke({})
+    assert result.is_done
+    assert [item["status"] for item in result.xcom_value] == ["InMeeting"]
+    events = run_trigger(make_trigger(bot_ids=[bot_id]))
+    assert [event["status"] for event in events] == ["success"]

@@ -46,8 +46,20 @@ class TestCriteria:
 
     def test_scheduled_every_id_listed(self) -> None:
         criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"])
-        assert not criteria.evaluate([bot("b1")]).done
-        assert criteria.evaluate([bot("b2"), bot("b1"), bot("b9")]).done
+        partial = criteria.evaluate([bot("b1")])
+        assert not partial.done
+        assert partial.to_confirm == ("b2",)
+        complete = criteria.evaluate([bot("b2"), bot("b1"), bot("b9")])
+        assert complete.done
+        assert complete.to_confirm == ()
+
+    def test_scheduled_counts_a_bot_that_already_joined(self) -> None:
+        criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"])
+        verdict = criteria.evaluate([bot("b1")])
+        assert criteria.settle(verdict, [{"bot_id": "b2", "status": "InMeeting"}])
+        assert criteria.settle(verdict, [{"bot_id": "b2", "status": "Scheduled"}])  # beyond a full page
+        assert not criteria.settle(verdict, [{"bot_id": "b2", "status": "Cancelled"}])
+        assert not criteria.settle(verdict, [None])
 
     def test_gone(self) -> None:
         criteria = ScheduledCriteria.build(event_id="e1", wait_for="gone")
@@ -55,22 +67,24 @@ class TestCriteria:
         verdict = criteria.evaluate([bot("b2", event_id="e2")])
         assert verdict.done
         assert verdict.to_confirm == ()
+        assert criteria.settle(verdict, [])
 
     def test_gone_on_a_full_page_needs_ids_to_be_confirmed(self) -> None:
         page = [bot(f"other{i}", event_id="e9") for i in range(3)]
-        with_ids = ScheduledCriteria.build(bot_ids=["b1"], wait_for="gone", limit=3).evaluate(page)
-        assert with_ids.truncated
-        assert with_ids.done
-        assert with_ids.to_confirm == ("b1",)
-        without_ids = ScheduledCriteria.build(event_id="e1", wait_for="gone", limit=3).evaluate(page)
-        assert not without_ids.done  # it cannot prove the bot is absent beyond the page
+        with_ids = ScheduledCriteria.build(bot_ids=["b1"], wait_for="gone", limit=3)
+        verdict = with_ids.evaluate(page)
+        assert verdict.truncated
+        assert verdict.to_confirm == ("b1",)
+        assert with_ids.settle(verdict, [{"status": "InMeeting"}])
+        without_ids = ScheduledCriteria.build(event_id="e1", wait_for="gone", limit=3)
+        verdict = without_ids.evaluate(page)
+        assert not without_ids.settle(verdict, [])  # it cannot prove the bot is absent beyond the page
 
-    def test_confirmation(self) -> None:
-        verdict = ScheduledCriteria.build(bot_ids=["b1", "b2"], wait_for="gone", limit=1).evaluate(
-            [bot("x", "e9")]
-        )
-        assert ScheduledCriteria.confirmed(verdict, [{"status": "InMeeting"}, None])
-        assert not ScheduledCriteria.confirmed(verdict, [{"status": "Done"}, {"status": "Scheduled"}])
+    def test_gone_confirmation(self) -> None:
+        criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"], wait_for="gone", limit=1)
+        verdict = criteria.evaluate([bot("x", "e9")])
+        assert criteria.settle(verdict, [{"status": "InMeeting"}, None])
+        assert not criteria.settle(verdict, [{"status": "Done"}, {"status": "Scheduled"}])
 
     @pytest.mark.parametrize(
         ("kwargs", "argument"),
@@ -89,18 +103,39 @@ class TestCriteria:
         assert caught.value.argument == argument
 
     @pytest.mark.parametrize(
+        ("kwargs", "argument"), [({"wait_for": "gonee"}, "wait_for"), ({"limit": 500}, "limit")]
+    )
+    def test_literals_are_checked_beside_a_templated_filter(self, kwargs: dict, argument: str) -> None:
+        with pytest.raises(MeetStreamInputError) as caught:
+            ListScheduledSensor(task_id="s", event_id="{{ params.e }}", **kwargs)
+        assert caught.value.argument == argument
+
+    @pytest.mark.parametrize(
         ("rendered", "expected"),
         [
             ("b1", ("b1",)),
             ("['b1', 'b2']", ("b1", "b2")),
             ("{'bot_id': 'b7', 'scheduled': True}", ("b7",)),
             (["b1"], ("b1",)),
+            ([{"bot_id": "b1"}, {"bot_id": "b2"}], ("b1", "b2")),
+            ("[{'bot_id': 'b1'}, {'bot_id': 'b2'}]", ("b1", "b2")),
         ],
     )
     def test_bot_ids_forms(self, rendered: object, expected: tuple) -> None:
         sensor = ListScheduledSensor(task_id="s", bot_ids="{{ x }}")
         sensor.bot_ids = rendered
         assert sensor._criteria().bot_ids == expected
+
+    @pytest.mark.parametrize(
+        "rendered",
+        ["None", "", "LazyXComSequence([3 items])", "('a', 'b'", "[1, 2]", [{"scheduled": True}], "a b"],
+    )
+    def test_rendered_mistakes_are_refused(self, rendered: object) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids="{{ x }}", wait_for="gone")
+        sensor.bot_ids = rendered
+        with pytest.raises(MeetStreamInputError) as caught:
+            sensor._criteria()
+        assert caught.value.argument == "bot_ids"
 
 
 class TestPoke:
@@ -118,8 +153,19 @@ class TestPoke:
     def test_poke_not_done(self) -> None:
         sensor = ListScheduledSensor(task_id="s", bot_ids=["b1"])
         with rm.Mocker() as mock:
-            mock.get(rm.ANY, json={"scheduled_bots": []})
+            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": []})
+            mock.get(f"{BASE}/bots/b1/status", status_code=404, json={"message": "unknown bot"})
             assert not sensor.poke({}).is_done
+
+    def test_poke_counts_a_bot_that_already_joined(self) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids=["b1", "b2"])
+        joined = {"bot_id": "b2", "status": "InMeeting"}
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": [bot("b1")]})
+            mock.get(f"{BASE}/bots/b2/status", json=joined)
+            result = sensor.poke({})
+        assert result.is_done
+        assert result.xcom_value == [bot("b1"), joined]
 
     def test_full_page_warns(
         self, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
@@ -145,9 +191,17 @@ class TestPoke:
         monkeypatch.setattr("time.sleep", lambda seconds: None)
         sensor = ListScheduledSensor(task_id="s", bot_ids="b1", mode="poke", poke_interval=1, timeout=30)
         with rm.Mocker() as mock:
-            mock.get(rm.ANY, [{"json": {"scheduled_bots": []}}, {"json": {"scheduled_bots": [bot("b1")]}}])
+            mock.get(
+                f"{BASE}/calendar/scheduled",
+                [{"json": {"scheduled_bots": []}}, {"json": {"scheduled_bots": [bot("b1")]}}],
+            )
+            mock.get(f"{BASE}/bots/b1/status", status_code=404, json={"message": "unknown bot"})
             assert sensor.execute({}) == [bot("b1")]
-        assert mock.call_count == 2
+        assert [r.path for r in mock.request_history] == [
+            "/api/v1/calendar/scheduled",
+            "/api/v1/bots/b1/status",
+            "/api/v1/calendar/scheduled",
+        ]
 
 
 class TestDeferral:
@@ -171,7 +225,8 @@ class TestDeferral:
             meetstream_conn_id="ms",
         )
         with rm.Mocker() as mock:
-            mock.get(rm.ANY, json={"scheduled_bots": []})
+            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": []})
+            mock.get(f"{BASE}/bots/b1/status", status_code=404, json={"message": "unknown bot"})
             with pytest.raises(TaskDeferred) as caught:
                 sensor.execute({})
         deferred = caught.value
@@ -182,16 +237,24 @@ class TestDeferral:
         assert trigger.timeout == 120.0
         assert trigger.meetstream_conn_id == "ms"
         assert trigger.criteria["bot_ids"] == ["b1"]
+        # The deferral's hard limit comes after the trigger's own timeout event.
+        assert deferred.timeout.total_seconds() > trigger.timeout
 
-    def test_default_comes_from_config(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        import importlib
+    @pytest.mark.parametrize("setting", ["True", "False"])
+    def test_default_comes_from_config(self, setting: str) -> None:
+        import os
+        import subprocess
+        import sys
 
-        import airflow_provider_meetstream.sensors.meetstream as module
-
-        monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "True")
-        assert importlib.reload(module).ListScheduledSensor(task_id="s").deferrable is True
-        monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "False")
-        assert importlib.reload(module).ListScheduledSensor(task_id="s").deferrable is False
+        code = (
+            "from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor; "
+            "print(ListScheduledSensor(task_id='s').deferrable)"
+        )
+        env = {**os.environ, "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": setting}
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip().splitlines()[-1] == setting
 
     def test_execute_complete_success(self) -> None:
         sensor = ListScheduledSensor(task_id="s", bot_ids=["b1"], deferrable=True)
