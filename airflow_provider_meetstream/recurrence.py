@@ -171,7 +171,7 @@ def expand_occurrences(
     upper = None if window_end is None else parse_aware_datetime(window_end, "window_end")
     if upper is not None and upper < lower:
         _fail("window_end", window_end, "is earlier than window_start")
-    event_zone = None if timezone is None else _zone_argument(timezone)
+    event_zone = None if timezone is None else resolve_timezone(timezone)
     if isinstance(recurrence, Mapping):
         series = _read_graph(recurrence, series_start, event_zone, lower)
     elif isinstance(recurrence, Sequence):
@@ -279,7 +279,13 @@ def _check_limit(limit: object) -> int:
     return limit
 
 
-def _zone_argument(name: object) -> tzinfo:
+def resolve_timezone(name: object) -> tzinfo:
+    """
+    Resolve an event's zone: an IANA name, or a common Windows name as Microsoft Graph sends them.
+
+    :param name: The zone's name.
+    :raises MeetStreamInputError: Naming ``timezone``, for any other name.
+    """
     zone = _lookup_zone(name)
     if zone is None:
         _fail("timezone", name, "is neither an IANA time zone nor a common Windows zone name")

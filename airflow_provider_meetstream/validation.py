@@ -32,19 +32,20 @@ def path_segment(value: Any, argument: str) -> str:
     return encoded
 
 
-def deduplication_key(value: Any, argument: str = "deduplication_key") -> str:
+def deduplication_key(
+    value: Any, argument: str = "deduplication_key", max_length: int = MAX_DEDUPLICATION_KEY_LENGTH
+) -> str:
     """
     Check a deduplication key: 1 to 2000 printable characters.
 
     :param value: The key.
     :param argument: The argument's name, for the error.
+    :param max_length: A lower limit, for a key that gets a suffix appended.
     """
     if not isinstance(value, str) or not value:
         raise MeetStreamInputError(argument, value, "must be a non-empty string")
-    if len(value) > MAX_DEDUPLICATION_KEY_LENGTH:
-        raise MeetStreamInputError(
-            argument, value, f"is {len(value)} characters long; at most {MAX_DEDUPLICATION_KEY_LENGTH}"
-        )
+    if len(value) > max_length:
+        raise MeetStreamInputError(argument, value, f"is {len(value)} characters long; at most {max_length}")
     if not value.isprintable():
         raise MeetStreamInputError(argument, value, "must contain printable characters only")
     return value

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.exceptions import MeetStreamError
+from airflow_provider_meetstream.exceptions import MeetStreamAPIError, MeetStreamError, MeetStreamInputError
 from airflow_provider_meetstream.recurrence import MAX_OCCURRENCE_LIMIT
 
 if TYPE_CHECKING:
@@ -148,18 +149,18 @@ class ScheduleEventOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Schedule the bot and return MeetStream's answer."""
-        hook = _get_hook(self.meetstream_conn_id)
-        result = schedule_or_existing(
-            hook,
-            self.event_id,
-            if_already_scheduled=self.if_already_scheduled,
-            deduplication_key=self.deduplication_key,
-            bot_config=self.bot_config,
-            occurrence_date=self.occurrence_date,
-            schedule_all_occurrences=self.schedule_all_occurrences or None,
-            occurrence_limit=_rendered_int(self.occurrence_limit),
-            recurring_event=self.recurring_event or None,
-        )
+        with _get_hook(self.meetstream_conn_id) as hook:
+            result = schedule_or_existing(
+                hook,
+                self.event_id,
+                if_already_scheduled=self.if_already_scheduled,
+                deduplication_key=self.deduplication_key,
+                bot_config=self.bot_config,
+                occurrence_date=self.occurrence_date,
+                schedule_all_occurrences=self.schedule_all_occurrences or None,
+                occurrence_limit=_rendered_int(self.occurrence_limit),
+                recurring_event=self.recurring_event or None,
+            )
         self.log.info(
             "Bot %s scheduled for event %s at %s.",
             result.get("bot_id"),
@@ -214,11 +215,13 @@ class UnscheduleEventOperator(BaseOperator):
         """Unschedule and return MeetStream's answer."""
         from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
 
-        hook = _get_hook(self.meetstream_conn_id)
         try:
-            result = hook.unschedule_event(
-                self.event_id, cancel_all_occurrences=self.cancel_all_occurrences, from_date=self.from_date
-            )
+            with _get_hook(self.meetstream_conn_id) as hook:
+                result = hook.unschedule_event(
+                    self.event_id,
+                    cancel_all_occurrences=self.cancel_all_occurrences,
+                    from_date=self.from_date,
+                )
         except MeetStreamNotFoundError as err:
             if not self.missing_ok:
                 raise
@@ -232,31 +235,76 @@ class UnscheduleEventOperator(BaseOperator):
         return result
 
 
-class _RecurringEventMixin:
-    """Reads and expands a recurring event's series; shared by the two recurring operators."""
+#: What a per-occurrence key adds to the series key: ":" and a UTC instant like 2027-01-04T14:00:00Z.
+OCCURRENCE_KEY_SUFFIX = len(":2027-01-04T14:00:00Z")
 
-    event_id: str
-    deduplication_key: str
-    recurrence: list[str] | dict[str, Any] | None
-    start: datetime | str | None
-    timezone: str | None
-    occurrence_limit: int
-    window_start: datetime | str | None
-    window_end: datetime | str | None
+
+def _check_recurrence(value: Any) -> None:
+    # The rule itself is parsed by expand_occurrences, which names the bad line.
+    if not (
+        isinstance(value, dict) or (isinstance(value, list) and all(isinstance(line, str) for line in value))
+    ):
+        raise MeetStreamInputError(
+            "recurrence", value, "must be a list of RFC 5545 lines or a Graph pattern dict"
+        )
+
+
+def _check_series_key(value: Any) -> None:
+    validation.deduplication_key(
+        value, max_length=validation.MAX_DEDUPLICATION_KEY_LENGTH - OCCURRENCE_KEY_SUFFIX
+    )
+
+
+class _RecurringEventMixin:
+    """Holds, checks and expands a recurring event's series; shared by the two recurring operators."""
+
+    def _init_series(
+        self,
+        *,
+        event_id: str,
+        deduplication_key: str,
+        recurrence: list[str] | dict[str, Any] | None,
+        start: datetime | str | None,
+        timezone: str | None,
+        occurrence_limit: int,
+        window_start: datetime | str | None,
+        window_end: datetime | str | None,
+        meetstream_conn_id: str,
+    ) -> None:
+        self.event_id = event_id
+        self.deduplication_key = deduplication_key
+        self.recurrence = recurrence
+        self.start = start
+        self.timezone = timezone
+        self.occurrence_limit = occurrence_limit
+        self.window_start = window_start
+        self.window_end = window_end
+        self.meetstream_conn_id = meetstream_conn_id
+        self._check_series_arguments()
 
     def _check_series_arguments(self) -> None:
-        validation.check_now(self.event_id, validation.path_segment, "event_id")
-        validation.check_now(self.deduplication_key, validation.deduplication_key)
-        validation.check_now(self.occurrence_limit, _check_occurrence_limit)
-        validation.check_now(self.start, validation.iso_datetime, "start")
-        validation.check_now(self.window_start, validation.iso_datetime, "window_start")
-        validation.check_now(self.window_end, validation.iso_datetime, "window_end")
+        """Check every argument that is not a template any more: literals in ``__init__``, all in execute."""
+        from airflow_provider_meetstream.recurrence import parse_aware_datetime, resolve_timezone
+
+        check = validation.check_now
+        check(self.event_id, validation.path_segment, "event_id")
+        check(self.deduplication_key, _check_series_key)
+        check(self.occurrence_limit, _check_occurrence_limit)
+        check(self.recurrence, _check_recurrence)
+        check(self.start, validation.iso_datetime, "start")
+        check(self.window_start, validation.iso_datetime, "window_start")
+        check(self.window_end, validation.iso_datetime, "window_end")
+        check(self.timezone, resolve_timezone)
+        bounds = (self.window_start, self.window_end)
+        if all(value is not None and not validation.is_templated(value) for value in bounds):
+            start = parse_aware_datetime(self.window_start, "window_start")  # type: ignore[arg-type]
+            if parse_aware_datetime(self.window_end, "window_end") <= start:  # type: ignore[arg-type]
+                raise MeetStreamInputError("window_end", self.window_end, "must be later than window_start")
 
     def _occurrences(self, hook: MeetStreamHook) -> list[datetime]:
         from airflow_provider_meetstream.recurrence import expand_occurrences, series_from_event
 
-        validation.path_segment(self.event_id, "event_id")
-        validation.deduplication_key(self.deduplication_key)
+        self._check_series_arguments()
         recurrence, start, timezone = self.recurrence, self.start, self.timezone
         if recurrence is None or start is None:
             event = hook.get_event(self.event_id, time_min=self.window_start, time_max=self.window_end)
@@ -337,24 +385,24 @@ class ExpandRecurringEventOperator(_RecurringEventMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.event_id = event_id
-        self.deduplication_key = deduplication_key
-        self.recurrence = recurrence
-        self.start = start
-        self.timezone = timezone
-        self.occurrence_limit = occurrence_limit
-        self.window_start = window_start
-        self.window_end = window_end
-        self.meetstream_conn_id = meetstream_conn_id
-        self._check_series_arguments()
+        self._init_series(
+            event_id=event_id,
+            deduplication_key=deduplication_key,
+            recurrence=recurrence,
+            start=start,
+            timezone=timezone,
+            occurrence_limit=occurrence_limit,
+            window_start=window_start,
+            window_end=window_end,
+            meetstream_conn_id=meetstream_conn_id,
+        )
 
     def execute(self, context: Context) -> list[dict[str, str]]:
         """Return one ``{"event_id", "occurrence_date", "deduplication_key"}`` per occurrence."""
         from airflow_provider_meetstream.recurrence import format_occurrence
 
-        occurrences = [
-            format_occurrence(moment) for moment in self._occurrences(_get_hook(self.meetstream_conn_id))
-        ]
+        with _get_hook(self.meetstream_conn_id) as hook:
+            occurrences = [format_occurrence(moment) for moment in self._occurrences(hook)]
         self.log.info("Event %s has %d occurrence(s) to schedule.", self.event_id, len(occurrences))
         return [
             {
@@ -426,24 +474,36 @@ class ScheduleRecurringEventOperator(_RecurringEventMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.event_id = event_id
-        self.deduplication_key = deduplication_key
         self.bot_config = bot_config
-        self.recurrence = recurrence
-        self.start = start
-        self.timezone = timezone
-        self.occurrence_limit = occurrence_limit
-        self.window_start = window_start
-        self.window_end = window_end
-        self.max_concurrency = max_concurrency
+        self.max_concurrency = validation.bounded_int(max_concurrency, "max_concurrency", 1, 64)
         self.allow_partial_failure = allow_partial_failure
-        self.mode = mode
-        self.meetstream_conn_id = meetstream_conn_id
-        validation.one_of(mode, "mode", MODES)
-        validation.bounded_int(max_concurrency, "max_concurrency", 1, 64)
+        self.mode = validation.one_of(mode, "mode", MODES)
         validation.optional_bool(allow_partial_failure, "allow_partial_failure")
         validation.check_now(bot_config, validation.bot_config)
-        self._check_series_arguments()
+        if mode == "server":
+            # MeetStream expands the series itself, from now: these would be silently ignored.
+            for name, value in (
+                ("recurrence", recurrence),
+                ("start", start),
+                ("timezone", timezone),
+                ("window_start", window_start),
+                ("window_end", window_end),
+            ):
+                if value is not None:
+                    raise MeetStreamInputError(
+                        name, value, 'is not used with mode="server"; use mode="client"'
+                    )
+        self._init_series(
+            event_id=event_id,
+            deduplication_key=deduplication_key,
+            recurrence=recurrence,
+            start=start,
+            timezone=timezone,
+            occurrence_limit=occurrence_limit,
+            window_start=window_start,
+            window_end=window_end,
+            meetstream_conn_id=meetstream_conn_id,
+        )
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Schedule every occurrence and return the report; fail when any failed, unless allowed."""
@@ -513,14 +573,24 @@ class ScheduleRecurringEventOperator(_RecurringEventMixin, BaseOperator):
             schedule_all_occurrences=True,
             occurrence_limit=_rendered_int(self.occurrence_limit),
         )
+        if not isinstance(answer.get("schedules_created"), list):
+            raise MeetStreamAPIError(
+                "the answer has no series fields: this MeetStream API does not expand series; "
+                'use mode="client"',
+                status_code=200,
+                body=json.dumps(answer)[:1024],
+                method="POST",
+                path=f"/calendar/schedule/{self.event_id}",
+            )
         created = [
             _schedule_summary(item, item.get("occurrence_date"))
-            for item in answer.get("schedules_created") or []
+            for item in answer["schedules_created"]
+            if isinstance(item, dict)
         ]
         failed = [
             {
-                "occurrence_date": str(item.get("occurrence_date")),
-                "error": str(item.get("error", "unknown error")),
+                "occurrence_date": str(item.get("occurrence_date")) if isinstance(item, dict) else "unknown",
+                "error": str(item.get("error", "unknown error")) if isinstance(item, dict) else str(item),
             }
             for item in answer.get("failed_occurrences") or []
         ]

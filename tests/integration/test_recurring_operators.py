@@ -15,6 +15,7 @@ from airflow_provider_meetstream.operators.meetstream import (
     ScheduleEventOperator,
     ScheduleRecurringEventOperator,
 )
+from airflow_provider_meetstream.recurrence import parse_aware_datetime
 
 STANDUP = "evt_demo_standup_weekly"
 TEAMS = "evt_demo_teams_monthly_review"
@@ -49,7 +50,7 @@ class TestExpand:
         assert {date[11:16] for date in dates} == {"13:00", "14:00"}
         # The demo calendar's EXDATE leaves a two-week gap.
         gaps = {
-            round((datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 86400)
+            round((parse_aware_datetime(b, "b") - parse_aware_datetime(a, "a")).total_seconds() / 86400)
             for a, b in pairwise(dates)
         }
         assert gaps == {7, 14}
@@ -78,7 +79,7 @@ class TestExpand:
             task_id="x", event_id=TEAMS, deduplication_key="r", occurrence_limit=6
         ).execute({})
         for item in items:
-            day = datetime.fromisoformat(item["occurrence_date"])
+            day = parse_aware_datetime(item["occurrence_date"], "occurrence_date")
             assert day.weekday() == 0
             assert day.day <= 7  # the first Monday of its month
 

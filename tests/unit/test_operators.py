@@ -8,6 +8,7 @@ import pytest
 import requests_mock as rm
 
 from airflow_provider_meetstream.exceptions import (
+    MeetStreamAPIError,
     MeetStreamConflictError,
     MeetStreamInputError,
     MeetStreamNotFoundError,
@@ -189,6 +190,10 @@ class TestRecurringOperatorArguments:
             ({"start": "2027-01-01T09:00:00"}, "start"),
             ({"window_end": "soon"}, "window_end"),
             ({"event_id": ""}, "event_id"),
+            ({"timezone": "Not/AZone"}, "timezone"),
+            ({"recurrence": "RRULE:FREQ=DAILY"}, "recurrence"),
+            ({"deduplication_key": "k" * 1980}, "deduplication_key"),  # no room for ":<occurrence>"
+            ({"window_start": "2027-02-01T00:00:00Z", "window_end": "2027-01-01T00:00:00Z"}, "window_end"),
         ],
     )
     def test_expand_checks_literals(self, kwargs: dict, argument: str) -> None:
@@ -205,6 +210,8 @@ class TestRecurringOperatorArguments:
             ({"max_concurrency": 0}, "max_concurrency"),
             ({"bot_config": []}, "bot_config"),
             ({"allow_partial_failure": "no"}, "allow_partial_failure"),
+            ({"mode": "server", "window_end": "2027-01-01T00:00:00Z"}, "window_end"),
+            ({"mode": "server", "recurrence": ["RRULE:FREQ=DAILY"]}, "recurrence"),
         ],
     )
     def test_bulk_checks_literals(self, kwargs: dict, argument: str) -> None:
@@ -227,3 +234,75 @@ class TestRecurringOperatorArguments:
             "meetstream_conn_id",
         }
         assert set(ScheduleRecurringEventOperator.template_fields) >= {"bot_config", "event_id", "recurrence"}
+
+
+class TestRenderedSeriesArguments:
+    @pytest.mark.parametrize(
+        ("field", "rendered", "argument"),
+        [
+            ("occurrence_limit", "abc", "occurrence_limit"),
+            ("timezone", "Not/AZone", "timezone"),
+            ("start", "2027-01-04T09:00:00", "start"),
+            ("window_start", "tomorrow", "window_start"),
+            ("window_end", "2027-01-04", "window_end"),
+            ("deduplication_key", "k" * 1990, "deduplication_key"),
+        ],
+    )
+    def test_checked_before_any_request(self, field: str, rendered: str, argument: str) -> None:
+        arguments = {"task_id": "x", "event_id": "e", "deduplication_key": "k", field: "{{ x }}"}
+        op = ExpandRecurringEventOperator(**arguments)
+        setattr(op, field, rendered)
+        with rm.Mocker() as mock:
+            mock.register_uri(rm.ANY, rm.ANY, json={"results": [], "next": None})
+            with pytest.raises(MeetStreamInputError) as caught:
+                op.execute({})
+        assert caught.value.argument == argument
+        assert not mock.called
+
+
+class TestServerMode:
+    def test_an_answer_without_series_fields_is_an_error(self) -> None:
+        op = ScheduleRecurringEventOperator(task_id="b", event_id="e", deduplication_key="k", mode="server")
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, json={"scheduled": True, "bot_id": "b1", "schedule_id": "s1"})
+            with pytest.raises(MeetStreamAPIError, match='use mode="client"'):
+                op.execute({})
+
+    def test_report_from_series_fields(self) -> None:
+        op = ScheduleRecurringEventOperator(
+            task_id="b", event_id="e", deduplication_key="k", mode="server", allow_partial_failure=True
+        )
+        answer = {
+            "bot_id": "b1",
+            "total_occurrences": 3,
+            "schedules_created": [
+                {
+                    "occurrence_date": "2027-01-04T14:00:00Z",
+                    "bot_id": "b1",
+                    "schedule_id": "s1",
+                    "scheduled_time": "t",
+                }
+            ],
+            "failed_occurrences": [{"occurrence_date": "2027-01-11T14:00:00Z", "error": "ended"}, "odd item"],
+        }
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, json=answer)
+            report = op.execute({})
+        assert report == {
+            "event_id": "e",
+            "total_occurrences": 3,
+            "occurrences_scheduled": 1,
+            "occurrences_failed": 2,
+            "schedules_created": [
+                {
+                    "occurrence_date": "2027-01-04T14:00:00Z",
+                    "bot_id": "b1",
+                    "schedule_id": "s1",
+                    "scheduled_time": "t",
+                }
+            ],
+            "failed_occurrences": [
+                {"occurrence_date": "2027-01-11T14:00:00Z", "error": "ended"},
+                {"occurrence_date": "unknown", "error": "odd item"},
+            ],
+        }
