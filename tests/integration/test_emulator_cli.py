@@ -16,6 +16,10 @@ import pytest
 import requests
 
 from airflow_provider_meetstream.emulator.__main__ import main
+from airflow_provider_meetstream.emulator.calendar import demo_calendar_template
+
+#: Events in the packaged demo calendar.
+DEMO_EVENTS = len(demo_calendar_template()["events"])
 
 READY = re.compile(r"^MeetStream emulator ready on (http://127\.0\.0\.1:(\d+)) \(API (\S+)\)$")
 
@@ -133,7 +137,7 @@ def test_console_script_defaults_no_controls_then_sigint() -> None:
             headers=headers,
             timeout=10,
         )
-        assert len(events.json()["results"]) == 4
+        assert len(events.json()["results"]) == DEMO_EVENTS
         assert requests.get(f"{base}/_emulator/state", timeout=10).status_code == 404
     finally:
         code = running.stop(signal.SIGINT)

@@ -13,15 +13,11 @@ import pytest
 import requests
 
 from airflow_provider_meetstream.emulator.admin import EmulatorAdminError
+from airflow_provider_meetstream.emulator.calendar import demo_calendar_template
 from airflow_provider_meetstream.emulator.server import EmulatorServer
 
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
-DEMO_IDS = {
-    "evt_demo_zoom_sync",
-    "evt_demo_standup_weekly",
-    "evt_demo_teams_monthly_review",
-    "evt_demo_retro_ended",
-}
+DEMO_IDS = {event["id"] for event in demo_calendar_template()["events"]}
 
 
 @pytest.fixture
@@ -57,7 +53,7 @@ def test_reset_restores_everything(meetstream_emulator: EmulatorServer, api: req
 
     result = admin.reset()
     assert result["reset"] is True
-    assert result["events"] == 4
+    assert result["events"] == len(DEMO_IDS)
     assert admin.state()["schedules"] == []
     assert admin.state()["bots"] == []
     assert admin.requests() == []
@@ -129,7 +125,7 @@ def test_bad_events_are_refused_with_a_message(
         meetstream_emulator.admin.load_events(events)
     assert caught.value.status_code == 400
     assert message_part in caught.value.message
-    assert len(meetstream_emulator.admin.events()) == 4
+    assert len(meetstream_emulator.admin.events()) == len(DEMO_IDS)
 
 
 def test_request_log(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:

@@ -330,8 +330,13 @@ def test_demo_calendar_events(demo: httpx.Client) -> None:
         "evt_demo_zoom_sync",
         "evt_demo_standup_weekly",
         "evt_demo_teams_monthly_review",
+        "evt_demo_data_sync",
+        "evt_demo_focus_time",
+        "evt_demo_sync_cancelled",
         "evt_demo_retro_ended",
     }
+    assert by_id["evt_demo_sync_cancelled"]["is_deleted"] is True
+    assert by_id["evt_demo_focus_time"]["meeting_url"] is None
     assert by_id["evt_demo_teams_monthly_review"]["platform"] == "outlook_calendar"
     assert by_id["evt_demo_teams_monthly_review"]["raw"]["subject"]
     assert by_id["evt_demo_standup_weekly"]["raw"]["summary"]
