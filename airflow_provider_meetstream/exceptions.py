@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, redact
 
 #: Longest slice of a response body kept on an error, so a huge HTML error page stays out of logs.
 MAX_ERROR_BODY_CHARS = 1024
@@ -19,7 +19,7 @@ class MeetStreamAPIError(MeetStreamError):
     MeetStream answered with a non-success status.
 
     :param message: The server's explanation, read from ``message``, ``detail``, ``error`` or
-        ``errors`` in the body, or the HTTP reason phrase when the body has none.
+        ``errors`` in the body, else the start of the body, else ``HTTP <status>``.
     :param status_code: The HTTP status of the answer.
     :param request_id: The ``x-request-id`` header of the answer, for MeetStream support.
     :param body: The body of the answer, truncated to about 1 KB.
@@ -104,7 +104,7 @@ class MeetStreamRateLimitError(MeetStreamAPIError):
 
 
 class MeetStreamServerError(MeetStreamAPIError):
-    """MeetStream kept answering 5xx until the retries were spent."""
+    """MeetStream answered 5xx: 500, 502, 503 or 504 once the retries were spent, any other at once."""
 
 
 class MeetStreamConnectionError(MeetStreamError):
@@ -119,7 +119,8 @@ class MeetStreamInputError(MeetStreamError, AirflowFailException, ValueError):
     fails at once instead of retrying a request that can never succeed.
 
     :param argument: The name of the bad argument.
-    :param value: The bad value, shown shortened in the message.
+    :param value: The bad value, shown shortened in the message, with registered secrets and
+        sensitive fields (``token``, ``password``...) redacted by Airflow's secrets masker.
     :param reason: What is wrong with it.
     """
 
@@ -127,7 +128,7 @@ class MeetStreamInputError(MeetStreamError, AirflowFailException, ValueError):
         self.argument = argument
         self.value = value
         self.reason = reason
-        shown = repr(value)
+        shown = repr(redact(value))
         if len(shown) > 120:
             shown = shown[:117] + "..."
         super().__init__(f"Invalid {argument}={shown}: {reason}")

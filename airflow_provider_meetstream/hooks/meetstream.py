@@ -647,9 +647,9 @@ class MeetStreamHook(BaseHook):
     ``https://api.meetstream.ai``, with or without ``/api/v1``, a bare host meaning https).
     Extras ``timeout`` (read timeout, seconds) and ``max_retries`` (attempts per request) override
     the defaults. The hook keeps one pooled :class:`requests.Session` (keep-alive) for its lifetime,
-    sends a connect and read timeout with every request, and retries 408, 429, 5xx and network
-    errors with exponential backoff and jitter, honouring ``Retry-After``. Every argument is checked
-    before a request is sent; a bad one raises
+    sends a connect and read timeout with every request, and retries 408, 429, 500, 502, 503, 504
+    and network errors with exponential backoff and jitter, honouring ``Retry-After``. Every
+    argument is checked before a request is sent; a bad one raises
     :class:`~airflow_provider_meetstream.exceptions.MeetStreamInputError`.
 
     :param meetstream_conn_id: The Airflow connection to use.

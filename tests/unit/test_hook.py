@@ -763,3 +763,15 @@ def test_errors_serialize_for_airflow() -> None:
     module, _, name = path.rpartition(".")
     copy = getattr(importlib.import_module(module), name)(*args, **kwargs)
     assert (type(copy), copy.retry_after, str(copy)) == (MeetStreamRateLimitError, 3.0, str(error))
+
+
+def test_input_error_redacts_secrets_in_the_value() -> None:
+    from airflow.providers.common.compat.sdk import mask_secret
+
+    mask_secret("whsec_registered_0042")
+    error = MeetStreamInputError(
+        "bot_config", {"callback_url": "https://h/?sig=whsec_registered_0042", "api_token": "plain"}, "bad"
+    )
+    assert "whsec_registered_0042" not in str(error)
+    assert "plain" not in str(error)
+    assert "callback_url" in str(error)
