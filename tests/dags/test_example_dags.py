@@ -78,3 +78,48 @@ def test_schedule_event_dag_fails_when_meetstream_refuses(dagbag, monkeypatch: p
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["schedule_bot"] == TaskInstanceState.FAILED
     assert states["wait_until_listed"] == TaskInstanceState.UPSTREAM_FAILED
+
+
+BAD_INPUT_DAG = """
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.common.compat.sdk import DAG
+
+from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator
+
+with DAG("meetstream_bad_input", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+         params={"limit": "0"}) as dag:
+    ScheduleEventOperator(task_id="schedule", event_id="evt_1", deduplication_key="k",
+                          occurrence_limit="{{ params.limit }}", retries=3, retry_delay=timedelta(seconds=0))
+"""
+
+
+def test_bad_rendered_input_fails_the_task_without_retries(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from airflow.utils.state import DagRunState, TaskInstanceState
+
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 2
+        from airflow.models.dagbag import DagBag
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MEETSTREAM_DEFAULT",
+        json.dumps({"conn_type": "meetstream", "host": BASE, "password": "example-dag-key"}),
+    )
+    (tmp_path / "bad_input.py").write_text(BAD_INPUT_DAG)
+    # dag.test() serializes the DAG from its bundle: make this folder the dags folder for this test.
+    from airflow import settings
+
+    monkeypatch.setattr(settings, "DAGS_FOLDER", str(tmp_path))
+    bag = DagBag(dag_folder=str(tmp_path))
+    assert bag.import_errors == {}
+    dag = bag.get_dag("meetstream_bad_input")
+    with rm.Mocker() as mock:
+        run = dag.test()
+    assert not mock.called
+    assert run.state == DagRunState.FAILED
+    (ti,) = run.get_task_instances()
+    # MeetStreamInputError is an AirflowFailException: no retry, although three were allowed.
+    assert ti.state == TaskInstanceState.FAILED
+    assert ti.try_number == 1
