@@ -37,7 +37,7 @@ with DAG(
     catchup=False,
     params={
         "event_id": Param("evt_demo_standup_weekly", type="string", minLength=1),
-        "occurrence_limit": Param(12, type="integer", minimum=1, maximum=200),
+        "occurrence_limit": Param(20, type="integer", minimum=1, maximum=200),
     },
     tags=["meetstream", "example", "recurring"],
 ) as dag:

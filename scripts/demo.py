@@ -22,19 +22,20 @@ DAG_ORDER = (
 )
 
 
-def start_emulator(log_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_emulator(log: Path) -> tuple[subprocess.Popen[str], str]:
     """Start the emulator with the demo calendar on a free port; return it and its base URL."""
     process = subprocess.Popen(
         [sys.executable, "-m", "airflow_provider_meetstream.emulator", "--port", "0", "--api-key", API_KEY],
         stdout=subprocess.PIPE,
-        stderr=(log_dir / "emulator.log").open("w"),
+        # A file, not a pipe: nobody reads the emulator's logs while it runs, and a full pipe blocks it.
+        stderr=log.open("w"),
         text=True,
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
+    line = process.stdout.readline() if process.stdout else ""
     if "ready on " not in line:
         process.kill()
-        raise SystemExit(f"The emulator did not start: {line!r}; see {log_dir / 'emulator.log'}")
+        process.wait()
+        raise SystemExit(f"The emulator did not start:\n{line}{log.read_text()}")
     return process, line.split("ready on ", 1)[1].split()[0]
 
 
@@ -59,30 +60,34 @@ def run_dag(dag_id: str, env: dict[str, str], log_dir: Path) -> tuple[bool, floa
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         tail = log.read_text().splitlines()[-25:]
-        print(f"  FAILED  {dag_id} ({elapsed:.1f} s); last lines of {log}:", *tail, sep="\n    ")
+        print(f"  FAILED  {dag_id} ({elapsed:.1f} s); the last lines of its output:", *tail, sep="\n    ")
     else:
         print(f"  ok      {dag_id} ({elapsed:.1f} s)")
     return result.returncode == 0, elapsed
 
 
-def print_table(state: dict, per_event: int = 6) -> None:
-    """What the emulator holds: one row per schedule, the first ``per_event`` of each event."""
+def print_table(state: dict, head: int = 4, tail: int = 3) -> None:
+    """What the emulator holds: one row per schedule; a long series shows its first and last rows."""
+    from airflow_provider_meetstream.recurrence import format_occurrence
+
     schedules = sorted(state["schedules"], key=lambda s: (s["event_id"], s["occurrence_date"] or ""))
     rows: list[tuple[str, ...]] = []
     for event_id in dict.fromkeys(s["event_id"] for s in schedules):
-        of_event = [s for s in schedules if s["event_id"] == event_id]
-        rows += [
+        of_event = [
             (
-                s["event_id"],
-                s["occurrence_date"] or "-",
+                event_id,
+                format_occurrence(s["occurrence_date"]) if s["occurrence_date"] else "-",
                 s["bot_id"],
-                s["scheduled_time"],
+                format_occurrence(s["scheduled_time"]),
                 s["schedule_group"],
             )
-            for s in of_event[:per_event]
+            for s in schedules
+            if s["event_id"] == event_id
         ]
-        if len(of_event) > per_event:
-            rows.append((event_id, f"... {len(of_event) - per_event} more occurrences", "", "", ""))
+        if len(of_event) > head + tail + 1:
+            skipped = (event_id, f"... {len(of_event) - head - tail} more", "", "", "")
+            of_event = [*of_event[:head], skipped, *of_event[-tail:]]
+        rows += of_event
     header = ("event", "occurrence", "bot id", "join time", "schedule group")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     counts = f"{len(schedules)} schedules, {len(state['bots'])} bots, emulator clock {state['now'][:19]}Z"
@@ -98,7 +103,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="meetstream-demo-") as home:
         log_dir = Path(home) / "demo-logs"
         log_dir.mkdir()
-        emulator, base_url = start_emulator(log_dir)
+        emulator, base_url = start_emulator(log_dir / "emulator.log")
         try:
             print(f"MeetStream emulator with the demo calendar: {base_url}")
             env = {
@@ -111,13 +116,15 @@ def main() -> int:
                     {"conn_type": "meetstream", "host": f"{base_url}/api/v1", "password": API_KEY}
                 ),
             }
-            subprocess.run(
+            migrate = subprocess.run(
                 [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
                 env=env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                check=False,
             )
+            if migrate.returncode != 0:
+                raise SystemExit(f"`airflow db migrate` failed:\n{migrate.stdout}{migrate.stderr}")
             print(f"Running the example DAGs with `airflow dags test` (AIRFLOW_HOME={home}):")
             results = {dag_id: run_dag(dag_id, env, log_dir) for dag_id in dag_ids()}
             print_table(EmulatorAdmin(base_url).state())
