@@ -211,6 +211,37 @@ class EventSeries:
     timezone: str | None
 
 
+def raw_recurrence(raw: Mapping[str, Any]) -> list[str] | dict[str, Any] | None:
+    """
+    The rule in an event's ``raw`` payload: Google's lines or Graph's pattern; None for a single event.
+
+    :param raw: The event's ``raw`` field.
+    """
+    value = raw.get("recurrence")
+    if isinstance(value, list) and value:
+        return [str(line) for line in value]
+    if isinstance(value, dict) and value:
+        return dict(value)
+    return None
+
+
+def raw_timezone(raw: Mapping[str, Any]) -> str | None:
+    """
+    The zone a series is expanded in: ``raw.start.timeZone``, else Graph's ``range.recurrenceTimeZone``.
+
+    :param raw: The event's ``raw`` field.
+    """
+    start = raw.get("start")
+    if isinstance(start, Mapping) and isinstance(start.get("timeZone"), str) and start["timeZone"]:
+        return str(start["timeZone"])
+    recurrence = raw.get("recurrence")
+    if isinstance(recurrence, Mapping):
+        zone = (recurrence.get("range") or {}).get("recurrenceTimeZone")
+        if isinstance(zone, str) and zone:
+            return zone
+    return None
+
+
 def series_from_event(event: Mapping[str, Any]) -> EventSeries:
     """
     Read a recurring event's series from a ``GET /calendar/events`` item.
@@ -221,19 +252,13 @@ def series_from_event(event: Mapping[str, Any]) -> EventSeries:
     :param event: One event as MeetStream lists it.
     :raises MeetStreamInputError: When the event has no recurrence or no readable start.
     """
-    raw = event.get("raw") or {}
-    recurrence = raw.get("recurrence") if isinstance(raw, Mapping) else None
-    if not isinstance(recurrence, (list, dict)) or not recurrence:
+    raw = event.get("raw")
+    raw = raw if isinstance(raw, Mapping) else {}
+    recurrence = raw_recurrence(raw)
+    if recurrence is None:
         _fail("event_id", event.get("id"), "is not a recurring event: its raw payload has no recurrence")
     start = parse_aware_datetime(event.get("start_time"), "start_time")  # type: ignore[arg-type]
-    zone = (raw.get("start") or {}).get("timeZone")
-    if not zone and isinstance(recurrence, dict):
-        zone = (recurrence.get("range") or {}).get("recurrenceTimeZone")
-    return EventSeries(
-        [str(line) for line in recurrence] if isinstance(recurrence, list) else dict(recurrence),
-        start,
-        str(zone) if zone else None,
-    )
+    return EventSeries(recurrence, start, raw_timezone(raw))
 
 
 def parse_aware_datetime(value: datetime | str, argument: str) -> datetime:

@@ -115,25 +115,17 @@ class CalendarEvent:
     @property
     def recurrence(self) -> list[str] | dict[str, Any] | None:
         """Google's list of RFC 5545 lines or Graph's ``patternedRecurrence``; None for a single event."""
-        value = self.raw.get("recurrence")
-        if isinstance(value, list) and value:
-            return [str(line) for line in value]
-        if isinstance(value, dict) and value:
-            return value
-        return None
+        # The one module the emulator shares with the client side reads the payload for both.
+        from airflow_provider_meetstream.recurrence import raw_recurrence
+
+        return raw_recurrence(self.raw)
 
     @property
     def timezone(self) -> str | None:
-        """The IANA zone the series is expanded in (Google ``raw.start.timeZone``, Graph's range zone)."""
-        start = self.raw.get("start")
-        if isinstance(start, dict) and isinstance(start.get("timeZone"), str):
-            return str(start["timeZone"])
-        recurrence = self.raw.get("recurrence")
-        if isinstance(recurrence, dict):
-            zone = (recurrence.get("range") or {}).get("recurrenceTimeZone")
-            if isinstance(zone, str) and zone:
-                return zone
-        return None
+        """The zone the series is expanded in (Google ``raw.start.timeZone``, Graph's range zone)."""
+        from airflow_provider_meetstream.recurrence import raw_timezone
+
+        return raw_timezone(self.raw)
 
     def to_api(self, bots: list[dict[str, Any]]) -> dict[str, Any]:
         """
