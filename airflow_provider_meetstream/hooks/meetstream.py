@@ -39,6 +39,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamRateLimitError,
     MeetStreamServerError,
 )
+from airflow_provider_meetstream.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_meetstream.recurrence import MAX_OCCURRENCE_LIMIT
 
 if TYPE_CHECKING:
@@ -56,6 +57,9 @@ DEFAULT_MAX_ATTEMPTS = 5
 #: Longest wait between two attempts, whatever ``Retry-After`` asks for; a task should fail and
 #: let Airflow's own retries take over rather than block a worker for minutes.
 MAX_RETRY_WAIT = 60.0
+#: Bounds of the connection's extras, as its form declares them.
+MIN_TIMEOUT: float = CONN_FIELDS["timeout"]["schema"]["minimum"]
+MAX_ATTEMPTS_BOUND: int = CONN_FIELDS["max_retries"]["schema"]["maximum"]
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: No answer, or an answer cut off mid-body: worth another attempt (TLS failures excepted).
 _RETRYABLE_REQUESTS_ERRORS = (
@@ -134,10 +138,6 @@ def normalize_base_url(host: str | None, port: int | None = None) -> str:
     if not path.endswith(API_PREFIX):
         path = f"{path}{API_PREFIX}"
     return f"{parts.scheme}://{netloc}{path}"
-
-
-MAX_ATTEMPTS_BOUND = 20
-MIN_TIMEOUT = 0.1
 
 
 def check_timeout(value: Any, argument: str = "timeout") -> float:
@@ -469,7 +469,7 @@ def list_of_objects(payload: dict[str, Any], key: str, request: ApiRequest) -> l
         raise MeetStreamAPIError(
             f"the answer's {key!r} is not a list of objects",
             status_code=200,
-            body=json.dumps(payload)[:1024],
+            body=json.dumps(payload),
             method=request.method,
             path=request.path,
         )
@@ -686,8 +686,6 @@ class MeetStreamHook(BaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Relabel and hide the standard connection fields (Airflow before 3.2 reads this)."""
-        from airflow_provider_meetstream.get_provider_info import UI_FIELD_BEHAVIOUR
-
         return {
             "hidden_fields": list(UI_FIELD_BEHAVIOUR["hidden-fields"]),
             "relabeling": dict(UI_FIELD_BEHAVIOUR["relabeling"]),
@@ -701,8 +699,6 @@ class MeetStreamHook(BaseHook):
         from flask_babel import lazy_gettext
         from wtforms import IntegerField, StringField
         from wtforms.validators import NumberRange, Optional, Regexp
-
-        from airflow_provider_meetstream.get_provider_info import CONN_FIELDS
 
         timeout, attempts = CONN_FIELDS["timeout"], CONN_FIELDS["max_retries"]
         return {
@@ -846,7 +842,7 @@ class MeetStreamHook(BaseHook):
             raise MeetStreamAPIError(
                 "the answer names no bot_id",
                 status_code=200,
-                body=json.dumps(answer)[:1024],
+                body=json.dumps(answer),
                 method=request.method,
                 path=request.path,
             )

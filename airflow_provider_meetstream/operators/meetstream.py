@@ -578,7 +578,7 @@ class ScheduleRecurringEventOperator(_RecurringEventMixin, BaseOperator):
                 "the answer has no series fields: this MeetStream API does not expand series; "
                 'use mode="client"',
                 status_code=200,
-                body=json.dumps(answer)[:1024],
+                body=json.dumps(answer),
                 method="POST",
                 path=f"/calendar/schedule/{self.event_id}",
             )
