@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.exceptions import MeetStreamAPIError, MeetStreamError, MeetStreamInputError
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamAPIError,
+    MeetStreamConflictError,
+    MeetStreamError,
+    MeetStreamInputError,
+    MeetStreamNotFoundError,
+)
 from airflow_provider_meetstream.recurrence import MAX_OCCURRENCE_LIMIT
 
 if TYPE_CHECKING:
@@ -55,8 +61,6 @@ def schedule_or_existing(
     :param if_already_scheduled: ``"succeed"`` or ``"fail"``.
     :param arguments: The other arguments of :meth:`MeetStreamHook.schedule_event`.
     """
-    from airflow_provider_meetstream.exceptions import MeetStreamConflictError
-
     try:
         return hook.schedule_event(event_id, **arguments)
     except MeetStreamConflictError as err:
@@ -213,8 +217,6 @@ class UnscheduleEventOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Unschedule and return MeetStream's answer."""
-        from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
-
         try:
             with _get_hook(self.meetstream_conn_id) as hook:
                 result = hook.unschedule_event(

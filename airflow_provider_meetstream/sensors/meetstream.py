@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamError,
+    MeetStreamInputError,
+    MeetStreamNotFoundError,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -218,8 +222,6 @@ def _parse_rendered(value: str) -> Any:
 
 
 def _status_or_none(get_status: Any, bot_id: str) -> dict[str, Any] | None:
-    from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
-
     try:
         status: dict[str, Any] = get_status(bot_id)
     except MeetStreamNotFoundError:
