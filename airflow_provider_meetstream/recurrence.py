@@ -77,6 +77,15 @@ _WINDOWS_ZONES: dict[str, str] = {
     "Korea Standard Time": "Asia/Seoul",
     "AUS Eastern Standard Time": "Australia/Sydney",
     "New Zealand Standard Time": "Pacific/Auckland",
+    "E. Australia Standard Time": "Australia/Brisbane",
+    "W. Australia Standard Time": "Australia/Perth",
+    "Cen. Australia Standard Time": "Australia/Adelaide",
+    "US Eastern Standard Time": "America/Indianapolis",
+    "Pacific SA Standard Time": "America/Santiago",
+    "W. Central Africa Standard Time": "Africa/Lagos",
+    "E. Africa Standard Time": "Africa/Nairobi",
+    "Pakistan Standard Time": "Asia/Karachi",
+    "Taipei Standard Time": "Asia/Taipei",
 }
 
 # RFC 5545 date ("20270115") or date-time ("20270115T090000", with "Z" when in UTC).
@@ -402,12 +411,64 @@ def _read_rrule(line: str, params: list[str], value: str, dtstart: datetime, hor
         if key in parts and not (parts[key].isdigit() and int(parts[key]) >= 1):
             # dateutil would loop forever on INTERVAL=0.
             _fail("recurrence", line, f"{key} must be a positive integer")
+    _check_rule_parts(line, parts)
     if "UNTIL" in parts:
         parts["UNTIL"] = _until_in_utc(line, parts["UNTIL"], dtstart.tzinfo or _UTC)
     # RFC 5545's default; dateutil would take calendar.firstweekday(), which is process-global.
     parts.setdefault("WKST", "MO")
     rule = _build_rrule(line, parts, dtstart)
     return _skip_to_horizon(line, parts, rule, dtstart, horizon)
+
+
+# RFC 5545 3.3.10: the values each BYxxx part may take (0 is never a valid day, week or position).
+_PART_RANGES = {
+    "BYSECOND": (0, 60, False),
+    "BYMINUTE": (0, 59, False),
+    "BYHOUR": (0, 23, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYMONTH": (1, 12, False),
+    "BYSETPOS": (1, 366, True),
+}
+_BYDAY_ITEM = re.compile(r"([+-]?)(\d{0,2})(MO|TU|WE|TH|FR|SA|SU)")
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _check_rule_parts(line: str, parts: Mapping[str, str]) -> None:
+    """Refuse what dateutil accepts silently: out-of-range values, and rules that can never occur."""
+    numbers: dict[str, list[int]] = {}
+    for key, (low, high, signed) in _PART_RANGES.items():
+        if key not in parts:
+            continue
+        values = []
+        for item in parts[key].split(","):
+            text = item.lstrip("+-") if signed else item
+            if not text.isdigit() or not low <= int(text) <= high:
+                bounds = f"{low}..{high} or -{high}..-{low}" if signed else f"{low}..{high}"
+                _fail("recurrence", line, f"{key} value {item!r} is outside {bounds}")
+            values.append(int(item))
+        numbers[key] = values
+    if "BYWEEKNO" in parts and parts["FREQ"] != "YEARLY":
+        _fail("recurrence", line, "BYWEEKNO is only valid with FREQ=YEARLY")
+    for item in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else ():
+        match = _BYDAY_ITEM.fullmatch(item)
+        if match is None:
+            _fail("recurrence", line, f"BYDAY value {item!r} is not a weekday like MO, 1MO or -1FR")
+        if match.group(2):
+            ordinal = int(match.group(2))
+            max_ordinal = {"MONTHLY": 5, "YEARLY": 53}.get(parts["FREQ"])
+            if max_ordinal is None or not 1 <= ordinal <= max_ordinal:
+                _fail(
+                    "recurrence",
+                    line,
+                    f"BYDAY value {item!r}: an ordinal needs MONTHLY (1..5) or YEARLY (1..53)",
+                )
+    months = numbers.get("BYMONTH", list(range(1, 13)))
+    days = numbers.get("BYMONTHDAY")
+    if days and not any(abs(day) <= _MONTH_DAYS[month - 1] for month in months for day in days):
+        # dateutil would scan to the year 9999 looking for such a day.
+        _fail("recurrence", line, "never occurs: no month of BYMONTH has a day of BYMONTHDAY")
 
 
 def _until_in_utc(line: str, value: str, zone: tzinfo) -> str:
@@ -687,6 +748,9 @@ def _collect(
             if len(found) == limit:
                 # Nothing later than this can still displace one of the first `limit`.
                 ceiling = max(found) + _DST_DISORDER
+    except OverflowError:
+        # Instants past the year 9999 cannot be represented: the series ends there.
+        pass
     except ValueError as exc:
         # dateutil rejects some BYxxx combinations only once it starts iterating.
         _fail("recurrence", recurrence, f"cannot be expanded: {exc}", cause=exc)

@@ -810,6 +810,20 @@ def test_bad_arguments_are_refused_by_name(argument: str, overrides: dict[str, A
         "DTSTART:20270301T090000Z",
         "X-WR-TIMEZONE:America/New_York",
         "FREQ=WEEKLY",
+        # Values dateutil accepts silently: 0 would mean every day, 32 never.
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=0",
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=1,-0",
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=32",
+        "RRULE:FREQ=YEARLY;BYYEARDAY=367",
+        "RRULE:FREQ=YEARLY;BYWEEKNO=0",
+        "RRULE:FREQ=MONTHLY;BYWEEKNO=10",
+        "RRULE:FREQ=YEARLY;BYMONTH=13",
+        "RRULE:FREQ=DAILY;BYHOUR=24",
+        "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=0",
+        "RRULE:FREQ=MONTHLY;BYDAY=6MO",
+        "RRULE:FREQ=WEEKLY;BYDAY=1MO",
+        # A rule that can never occur: dateutil would scan to the year 9999.
+        "RRULE:FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30",
     ],
 )
 def test_malformed_lines_are_named(bad_line: str) -> None:
@@ -970,3 +984,34 @@ class TestSeriesFromEvent:
             series_from_event(
                 {"id": "e", "start_time": "2027-01-04T09:00:00", "raw": {"recurrence": ["RRULE:FREQ=DAILY"]}}
             )
+
+
+def test_days_that_exist_in_some_months_are_valid() -> None:
+    # The 31st and the 29th of February are rare, not impossible.
+    assert expand_occurrences(
+        ["RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"],
+        "2028-02-29T09:00:00Z",
+        window_start="2027-01-01T00:00:00Z",
+        limit=2,
+    ) == [utc("2028-02-29T09:00:00Z"), utc("2032-02-29T09:00:00Z")]
+
+
+def test_a_series_ends_at_the_year_9999() -> None:
+    assert expand_occurrences(
+        ["RRULE:FREQ=DAILY"], "9999-12-29T20:00:00-05:00", window_start="9999-12-29T00:00:00Z", limit=5
+    ) == [utc("9999-12-30T01:00:00Z"), utc("9999-12-31T01:00:00Z")]
+
+
+@pytest.mark.parametrize(
+    ("windows_name", "start", "first_in_july"),
+    [
+        # Brisbane keeps UTC+10 all year: 09:00 local on 2 July is 23:00Z on 1 July.
+        ("E. Australia Standard Time", "2027-01-04T09:00:00+10:00", "2027-07-01T23:00:00Z"),
+        # Indianapolis follows US DST: 09:00 EST in January, 09:00 EDT (13:00Z) in July.
+        ("US Eastern Standard Time", "2027-01-04T09:00:00-05:00", "2027-07-01T13:00:00Z"),
+    ],
+)
+def test_more_windows_zones(windows_name: str, start: str, first_in_july: str) -> None:
+    assert expand_occurrences(
+        ["RRULE:FREQ=DAILY"], start, timezone=windows_name, window_start="2027-07-01T00:00:00Z", limit=1
+    ) == [utc(first_in_july)]
