@@ -92,6 +92,10 @@ def build_server(
         log_level=log_level,
         log_config=log_config,
         access_log=False,
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default and rewrites scope["client"],
+        # which is how the connection tracker finds a request's socket: a client's header would
+        # turn a "drop" into a 502 and hide the connection from the counts.
+        proxy_headers=False,
         timeout_graceful_shutdown=2,
     )
     return ReadyServer(config)

@@ -61,7 +61,8 @@ class ConnectionTracker:
     """
     Counts TCP connections and can abort one; fed by the emulator's uvicorn protocol class.
 
-    Connections are keyed by the client's (host, port), which ASGI exposes as ``scope["client"]``.
+    Connections are keyed by the client's (host, port), which ASGI exposes as ``scope["client"]``;
+    the runner turns uvicorn's proxy headers off so that no request header can rewrite it.
     """
 
     def __init__(self) -> None:

@@ -349,6 +349,18 @@ def test_a_dropped_connection_is_replaced_by_the_next_request(
     assert meetstream_emulator.admin.connections()["api_connections"] == 2
 
 
+def test_a_drop_ignores_a_spoofed_x_forwarded_for(
+    meetstream_emulator: EmulatorServer, api: requests.Session
+) -> None:
+    admin = meetstream_emulator.admin
+    api.headers["X-Forwarded-For"] = "10.1.2.3"
+    admin.set_faults(sequence=["drop"])
+    with pytest.raises(requests.ConnectionError):
+        api.get(url(meetstream_emulator, "/calendar/scheduled"), timeout=10)
+    assert [entry["status"] for entry in admin.requests()] == ["drop"]
+    assert admin.connections()["api_connections"] == 1
+
+
 # -- connections ---------------------------------------------------------------------------------------
 
 
