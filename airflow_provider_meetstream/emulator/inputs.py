@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_meetstream.emulator.calendar import CalendarError, parse_instant
+from airflow_provider_meetstream.emulator.calendar import CalendarError, format_instant, parse_instant
 
 DEFAULT_OCCURRENCE_LIMIT = 52
 MAX_OCCURRENCE_LIMIT = 1000
@@ -153,31 +155,91 @@ def parse_schedule_request(body: dict[str, Any]) -> ScheduleRequest:
     return request
 
 
-def encode_cursor(window: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class Cursor:
     """
-    An opaque cursor that carries the listing window and the offset of a page.
+    A position in a ``GET /calendar/events`` listing: the window it belongs to and a keyset anchor.
 
-    :param window: ``offset``, ``time_min``, ``time_max``, ``calendar_id``.
+    :param time_min: The window's start.
+    :param time_max: The window's end.
+    :param calendar_id: The calendar filter, or None.
+    :param direction: ``next`` (the events after ``key``) or ``previous`` (the events before it).
+    :param key: ``(start_time, id)`` of the event the page starts after, or ends before.
     """
-    text = json.dumps(window, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    time_min: datetime
+    time_max: datetime
+    calendar_id: str | None
+    direction: str
+    key: tuple[datetime, str]
 
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
+CURSOR_DIRECTIONS = ("next", "previous")
+_BAD_CURSOR = "cursor is not a cursor this server issued."
+
+
+def encode_cursor(cursor: Cursor, secret: bytes) -> str:
     """
-    The window of a cursor issued by :func:`encode_cursor`; a 400 for anything else.
+    An opaque, signed cursor: base64 JSON, a dot, and its HMAC, so that a forged one is refused.
 
-    :param cursor: The ``cursor`` query value.
+    :param cursor: The position to encode.
+    :param secret: The signing key of this emulator.
+    """
+    payload = json.dumps(
+        {
+            "time_min": format_instant(cursor.time_min),
+            "time_max": format_instant(cursor.time_max),
+            "calendar_id": cursor.calendar_id,
+            "direction": cursor.direction,
+            "key": [format_instant(cursor.key[0]), cursor.key[1]],
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
+    return f"{_b64(payload)}.{_b64(_signature(payload, secret))}"
+
+
+def decode_cursor(text: str, secret: bytes) -> Cursor:
+    """
+    The position of a cursor issued by :func:`encode_cursor` with the same secret; a 400 for anything else.
+
+    :param text: The ``cursor`` query value.
+    :param secret: The signing key of this emulator.
     """
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        window = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(window, dict) or not isinstance(window.get("offset"), int) or window["offset"] < 0:
+        encoded, dot, signature = text.partition(".")
+        payload = _unb64(encoded)
+        if not dot or not hmac.compare_digest(_unb64(signature), _signature(payload, secret)):
             raise ValueError
-        parse_instant(window.get("time_min"), "time_min")
-        parse_instant(window.get("time_max"), "time_max")
-        if window.get("calendar_id") is not None and not isinstance(window["calendar_id"], str):
+        fields = json.loads(payload.decode())
+        key = fields["key"]
+        calendar_id = fields["calendar_id"]
+        if (
+            fields["direction"] not in CURSOR_DIRECTIONS
+            or not (isinstance(key, list) and len(key) == 2 and isinstance(key[1], str))
+            or not (calendar_id is None or isinstance(calendar_id, str))
+        ):
             raise ValueError
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(400, "cursor is not a cursor this server issued.") from None
-    return window
+        return Cursor(
+            time_min=parse_instant(fields["time_min"], "time_min"),
+            time_max=parse_instant(fields["time_max"], "time_max"),
+            calendar_id=calendar_id,
+            direction=fields["direction"],
+            key=(parse_instant(key[0], "key"), key[1]),
+        )
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(400, _BAD_CURSOR) from None
+
+
+def _signature(payload: bytes, secret: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).digest()[:16]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    if not text or not text.isascii():
+        raise ValueError(text)
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -15,12 +17,12 @@ from airflow_provider_meetstream.emulator.calendar import (
     format_instant,
     meeting_platform,
     parse_events,
-    parse_instant,
 )
 from airflow_provider_meetstream.emulator.clock import Clock
 from airflow_provider_meetstream.emulator.inputs import (
     MAX_OCCURRENCE_LIMIT,
     ApiError,
+    Cursor,
     ScheduleRequest,
     decode_cursor,
     encode_cursor,
@@ -184,6 +186,8 @@ class EmulatorState:
         self._schedule_index: dict[ScheduleKey, str] = {}
         self._bots: dict[str, Bot] = {}
         self._bot_index: dict[BotKey, str] = {}
+        # Signs the events listing's cursors, so that a forged one is a 400 rather than a position.
+        self._cursor_secret = secrets.token_bytes(32)
         self.reset()
 
     # -- controls ---------------------------------------------------------------------------------
@@ -719,6 +723,9 @@ class EmulatorState:
         """
         One page of events overlapping a window, ordered by (start_time, id).
 
+        Cursors are keysets, not offsets: ``next`` names the last event of the page and ``previous``
+        the first, so events added or removed before that point neither repeat nor skip one.
+
         :param tenant: The caller's API key (the ``bots`` of each event are this tenant's).
         :param query: ``time_min``, ``time_max``, ``calendar_id``, ``sync``, ``limit``, ``cursor``.
         """
@@ -726,45 +733,47 @@ class EmulatorState:
         sync = query.get("sync")
         if sync is not None and sync.lower() not in ("true", "false", "1", "0"):
             raise ApiError(400, "sync must be true or false.")
+        cursor = decode_cursor(query["cursor"], self._cursor_secret) if query.get("cursor") else None
         with self._lock:
             now = self.clock.now()
-            if query.get("cursor"):
-                window = decode_cursor(query["cursor"])
+            if cursor is not None:
+                time_min, time_max, calendar_id = cursor.time_min, cursor.time_max, cursor.calendar_id
             else:
-                window = {
-                    "offset": 0,
-                    "time_min": format_instant(
-                        instant(query["time_min"], "time_min")
-                        if "time_min" in query
-                        else now - timedelta(days=1)
-                    ),
-                    "time_max": format_instant(
-                        instant(query["time_max"], "time_max")
-                        if "time_max" in query
-                        else now + timedelta(days=28)
-                    ),
-                    "calendar_id": query.get("calendar_id"),
-                }
-            time_min = parse_instant(window["time_min"], "time_min")
-            time_max = parse_instant(window["time_max"], "time_max")
+                raw_min, raw_max = query.get("time_min"), query.get("time_max")
+                time_min = now - timedelta(days=1) if raw_min is None else instant(raw_min, "time_min")
+                time_max = now + timedelta(days=28) if raw_max is None else instant(raw_max, "time_max")
+                calendar_id = query.get("calendar_id")
             if time_max <= time_min:
                 raise ApiError(400, "time_max must be after time_min.")
             matching = [
                 event
                 for event in sorted(self._events.values(), key=_event_order)
-                if (window["calendar_id"] is None or event.calendar_id == window["calendar_id"])
+                if (calendar_id is None or event.calendar_id == calendar_id)
                 and self._overlaps(event, time_min, time_max)
             ]
-            offset = int(window["offset"])
-            page = matching[offset : offset + limit]
-            following = offset + limit < len(matching)
+            keys = [_event_order(event) for event in matching]
+            if cursor is None:
+                first, last = 0, min(limit, len(matching))
+            elif cursor.direction == "next":
+                first = bisect.bisect_right(keys, cursor.key)
+                last = min(first + limit, len(matching))
+            else:
+                last = bisect.bisect_left(keys, cursor.key)
+                first = max(0, last - limit)
+
+            def position(direction: str, key: tuple[datetime, str]) -> str:
+                here = Cursor(time_min, time_max, calendar_id, direction, key)
+                return encode_cursor(here, self._cursor_secret)
+
+            following = position("next", keys[last - 1]) if first < last < len(matching) else None
+            preceding = position("previous", keys[first]) if 0 < first < last else None
             return {
-                "next": encode_cursor({**window, "offset": offset + limit}) if following else None,
-                "previous": encode_cursor({**window, "offset": max(0, offset - limit)})
-                if offset > 0
-                else None,
-                "has_more": following,
-                "results": [event.to_api(self._event_bots(tenant, event.id)) for event in page],
+                "next": following,
+                "previous": preceding,
+                "has_more": following is not None,
+                "results": [
+                    event.to_api(self._event_bots(tenant, event.id)) for event in matching[first:last]
+                ],
             }
 
     def _overlaps(self, event: CalendarEvent, time_min: datetime, time_max: datetime) -> bool:

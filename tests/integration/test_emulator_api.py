@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 from collections.abc import Iterator
@@ -612,6 +613,89 @@ def test_events_cursor_pagination(api: httpx.Client) -> None:
     assert len(seen) == len(set(seen)) == len(CALENDAR)
     back = ok(api.get("/calendar/events", params={"cursor": previous, "limit": 2}))
     assert [item["id"] for item in back["results"]] == seen[-3:-1]
+
+
+WINDOW = {"time_min": "2027-01-01T00:00:00Z", "time_max": "2027-02-01T00:00:00Z"}
+# CALENDAR in (start_time, id) order.
+ORDER = [
+    "evt_ended",
+    "evt_now",
+    "evt_zoom",
+    "evt_meet",
+    "evt_teams",
+    "evt_teams_live",
+    "evt_webex",
+    "evt_nourl",
+    "evt_deleted",
+]
+
+
+def walk(http: httpx.Client, cursor: str | None, limit: int) -> list[str]:
+    """The ids of every page from a cursor on, following next."""
+    seen: list[str] = []
+    while cursor is not None:
+        page = ok(http.get("/calendar/events", params={"cursor": cursor, "limit": limit}))
+        seen += [item["id"] for item in page["results"]]
+        cursor = page["next"]
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("inserted", "deleted"),
+    [(1, 0), (0, 1), (2, 1)],
+    ids=["insert-earlier", "delete-on-page-1", "insert-two-delete-one"],
+)
+def test_events_cursor_neither_repeats_nor_skips_when_the_calendar_changes(
+    api: httpx.Client, emulator: EmulatorServer, inserted: int, deleted: int
+) -> None:
+    first = ok(api.get("/calendar/events", params={**WINDOW, "limit": 3}))
+    assert [item["id"] for item in first["results"]] == ORDER[:3]
+    earlier = [
+        event(f"evt_early_{index}", f"2027-01-02T0{index}:00:00Z", f"2027-01-02T0{index}:30:00Z")
+        for index in range(inserted)
+    ]
+    gone = set(ORDER[:deleted])
+    emulator.admin.load_events([item for item in CALENDAR if item["id"] not in gone] + earlier)
+    assert walk(api, first["next"], 3) == ORDER[3:]
+
+
+def test_events_previous_cursor_walks_back(api: httpx.Client) -> None:
+    pages: list[dict[str, Any]] = [ok(api.get("/calendar/events", params={**WINDOW, "limit": 2}))]
+    while pages[-1]["next"] is not None:
+        pages.append(ok(api.get("/calendar/events", params={"cursor": pages[-1]["next"], "limit": 2})))
+    assert [[item["id"] for item in page["results"]] for page in pages] == [
+        ORDER[0:2],
+        ORDER[2:4],
+        ORDER[4:6],
+        ORDER[6:8],
+        ORDER[8:],
+    ]
+    assert pages[0]["previous"] is None
+    back: list[list[str]] = []
+    cursor = pages[-1]["previous"]
+    while cursor is not None:
+        page = ok(api.get("/calendar/events", params={"cursor": cursor, "limit": 2}))
+        back.append([item["id"] for item in page["results"]])
+        assert page["has_more"] is True
+        cursor = page["previous"]
+    assert back == [ORDER[6:8], ORDER[4:6], ORDER[2:4], ORDER[0:2]]
+
+
+def test_forged_or_tampered_cursors_are_400(api: httpx.Client) -> None:
+    first = ok(api.get("/calendar/events", params={**WINDOW, "limit": 2}))
+    issued: str = first["next"]
+    forged_offset = base64.urlsafe_b64encode(
+        json.dumps({**WINDOW, "calendar_id": None, "offset": 10**9}).encode()
+    ).decode()
+    payload, _, signature = issued.partition(".")
+    decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    decoded["time_max"] = "2099-01-01T00:00:00+00:00"
+    tampered = base64.urlsafe_b64encode(json.dumps(decoded).encode()).decode().rstrip("=")
+    for cursor in (forged_offset, f"{tampered}.{signature}", issued[:-2], issued + "x", "%%%", "."):
+        response = api.get("/calendar/events", params={"cursor": cursor})
+        assert response.status_code == 400, cursor
+        assert response.json() == {"message": "cursor is not a cursor this server issued."}
+    assert ok(api.get("/calendar/events", params={"cursor": issued, "limit": 2}))["results"]
 
 
 @pytest.mark.parametrize(
