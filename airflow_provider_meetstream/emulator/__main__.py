@@ -13,6 +13,17 @@ from airflow_provider_meetstream.emulator.app import API_PREFIX, DEFAULT_API_KEY
 from airflow_provider_meetstream.emulator.calendar import CalendarError
 
 
+def port_number(text: str) -> int:
+    """
+    An argparse type: a TCP port, 0 to 65535.
+
+    :param text: The option's value.
+    """
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 65535, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command's argument parser."""
     parser = argparse.ArgumentParser(
@@ -21,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=8765, help="port to bind; 0 picks a free one (default 8765)"
+        "--port", type=port_number, default=8765, help="port to bind; 0 picks a free one (default 8765)"
     )
     parser.add_argument(
         "--api-key",
@@ -100,8 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, stop)
     try:
         server.run()
-    except SystemExit as exc:  # uvicorn exits this way when the port cannot be bound
-        return exc.code if isinstance(exc.code, int) and exc.code else 1
+    except SystemExit:
+        # uvicorn exits with its own status 3 when it cannot bind; this command documents 1.
+        return 1
     return 0 if server.started else 1
 
 

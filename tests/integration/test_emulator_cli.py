@@ -6,6 +6,7 @@ import json
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -160,6 +161,34 @@ def test_options_are_validated() -> None:
     assert caught.value.code == 2
     with pytest.raises(SystemExit):
         main(["--calendar", "x.json", "--no-calendar"])
+
+
+def run_module(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "airflow_provider_meetstream.emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_port_in_use_exits_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = run_module("--port", str(taken.getsockname()[1]), "--no-calendar")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert "address already in use" in done.stderr
+
+
+@pytest.mark.parametrize("port", ["70000", "65536", "-1", "http"])
+def test_a_port_out_of_range_is_an_argument_error(port: str) -> None:
+    done = run_module(f"--port={port}")
+    assert done.returncode == 2
+    assert "--port" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 NO_AIRFLOW_SCRIPT = """
