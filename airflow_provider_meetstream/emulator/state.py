@@ -447,11 +447,14 @@ class EmulatorState:
         return bot
 
     def _release_if_orphan(self, bot_id: str, now: datetime) -> bool:
+        # Cancels a bot that no schedule references any more; True when it did.
         if any(schedule.bot_id == bot_id for schedule in self._schedules.values()):
             return False
         bot = self._bots[bot_id]
-        if bot.cancelled_at is None:
-            bot.cancelled_at = now
+        if bot.status(now) != "Scheduled":
+            # A bot in its meeting stays there, and one that has left keeps its Done.
+            return False
+        bot.cancelled_at = now
         if self._bot_index.get((bot.tenant, bot.deduplication_key, bot.occurrence)) == bot_id:
             del self._bot_index[(bot.tenant, bot.deduplication_key, bot.occurrence)]
         return True
@@ -528,11 +531,12 @@ class EmulatorState:
 
     def unschedule(self, tenant: str, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """
-        Cancel schedules of an event; bots left without a schedule are deleted.
+        Cancel schedules of an event; bots left without a schedule are deleted unless they have joined.
 
+        Only schedules whose event or occurrence has not ended count: MeetStream drops past ones.
         Without flags: the event's schedule that is not per-occurrence, or else the schedule of the
-        next occurrence that has not ended. ``cancel_all_occurrences``: all of them.
-        ``from_date``: those whose occurrence starts at or after it.
+        next occurrence. ``cancel_all_occurrences``: all of them. ``from_date``: those whose
+        occurrence starts at or after it.
 
         :param tenant: The caller's API key.
         :param event_id: The decoded event id.
@@ -550,14 +554,13 @@ class EmulatorState:
             )
             if event is None and not mine:
                 raise ApiError(404, f"Calendar event {event_id!r} not found.")
+            live = [s for s in mine if s.end > now]
             if from_date is not None:
-                targets = [s for s in mine if s.start >= from_date]
+                targets = [s for s in live if s.start >= from_date]
             elif cancel_all:
-                targets = mine
+                targets = live
             else:
-                targets = [s for s in mine if s.occurrence is None]
-                if not targets:
-                    targets = [s for s in mine if s.end > now][:1]
+                targets = [s for s in live if s.occurrence is None] or live[:1]
             if not targets:
                 raise ApiError(404, f"No bot is scheduled for event {event_id!r}.")
             affected_bots = {s.bot_id for s in targets}

@@ -512,6 +512,34 @@ def test_unschedule_a_single_event(api: httpx.Client) -> None:
     assert api.request("DELETE", "/calendar/schedule/evt_unknown").status_code == 404
 
 
+def test_unscheduling_an_event_in_progress_keeps_its_bot_in_the_meeting(
+    api: httpx.Client, emulator: EmulatorServer
+) -> None:
+    created = ok(schedule(api, "evt_zoom"))
+    emulator.admin.set_clock("2027-01-05T15:00:00Z")
+    response = ok(api.request("DELETE", "/calendar/schedule/evt_zoom"))
+    assert (response["cancelled_schedules"], response["bots_deleted"]) == ([created["schedule_id"]], 0)
+    assert status_of(api, created["bot_id"]) == "InMeeting"
+    emulator.admin.set_clock("2027-01-05T16:00:00Z")
+    assert status_of(api, created["bot_id"]) == "Done"
+
+
+def test_an_ended_event_has_nothing_left_to_unschedule(api: httpx.Client, emulator: EmulatorServer) -> None:
+    created = ok(schedule(api, "evt_zoom"))
+    emulator.admin.set_clock("2027-01-05T15:45:00Z")
+    for body in (None, {"cancel_all_occurrences": True}):
+        response = api.request("DELETE", "/calendar/schedule/evt_zoom", json=body)
+        assert response.status_code == 404
+    assert status_of(api, created["bot_id"]) == "Done"
+
+
+def test_repointing_a_running_schedule_leaves_the_first_bot_in_its_meeting(api: httpx.Client) -> None:
+    first = ok(schedule(api, "evt_now", "alpha"))
+    second = ok(schedule(api, "evt_now", "beta"))
+    assert second["schedule_id"] == first["schedule_id"]
+    assert [status_of(api, first["bot_id"]), status_of(api, second["bot_id"])] == ["InMeeting", "InMeeting"]
+
+
 def test_unschedule_body_validation(api: httpx.Client) -> None:
     ok(schedule(api, "evt_zoom"))
     for body in ({"cancel_all_occurrences": "yes"}, {"from_date": "soon"}):

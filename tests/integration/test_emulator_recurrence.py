@@ -268,6 +268,34 @@ def test_unschedule_a_series(api: httpx.Client) -> None:
     assert ok(api.get("/calendar/scheduled"))["scheduled_bots"] == []
 
 
+def test_unscheduling_leaves_ended_schedules_and_joined_bots_alone(
+    api: httpx.Client, emulator: EmulatorServer
+) -> None:
+    created = ok(schedule(api, "evt_standup", "s", schedule_all_occurrences=True, occurrence_limit=4))
+    ended, in_progress, *waiting = created["schedules_created"]
+    emulator.admin.set_clock("2027-01-11T14:05:00Z")  # the first has ended, the second is running
+
+    def status(item: dict[str, Any]) -> str:
+        answer: str = ok(api.get(f"/bots/{item['bot_id']}/status"))["status"]
+        return answer
+
+    assert ok(unschedule(api, "evt_standup"))["cancelled_schedules"] == [in_progress["schedule_id"]]
+    assert [status(ended), status(in_progress)] == ["Done", "InMeeting"]
+
+    everything = ok(unschedule(api, "evt_standup", cancel_all_occurrences=True))
+    assert everything["cancelled_schedules"] == [item["schedule_id"] for item in waiting]
+    assert everything["bots_deleted"] == 2
+    assert [status(item) for item in created["schedules_created"]] == [
+        "Done",
+        "InMeeting",
+        "Cancelled",
+        "Cancelled",
+    ]
+    assert unschedule(api, "evt_standup", from_date="2027-01-01T00:00:00Z").status_code == 404
+    [kept] = emulator.admin.state()["schedules"]
+    assert (kept["schedule_id"], kept["status"]) == (ended["schedule_id"], "Done")
+
+
 def test_from_date_after_every_schedule_is_404(api: httpx.Client) -> None:
     ok(schedule(api, "evt_standup", occurrence_date=STANDUP_FROM_NOW[0]))
     assert unschedule(api, "evt_standup", from_date="2027-06-01T00:00:00Z").status_code == 404
