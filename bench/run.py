@@ -27,8 +27,10 @@ def start_emulator() -> tuple[subprocess.Popen[str], str]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
+    line = process.stdout.readline() if process.stdout else ""
+    if "ready on " not in line:
+        process.kill()
+        raise SystemExit(f"The emulator did not start: {line!r}")
     return process, line.split("ready on ", 1)[1].split()[0]
 
 
