@@ -321,9 +321,14 @@ class EmulatorState:
             if request.schedule_all_occurrences:
                 return self._schedule_series(tenant, event, request, now, existing)
             occurrence = self._resolve_occurrence(event, request.occurrence_date, now)
-            start = occurrence or event.start
-            if start + event.duration <= now:
+            end = (occurrence or event.start) + event.duration
+            if end <= now:
                 raise ApiError(400, ENDED_MESSAGE)
+            if request.join_at is not None and request.join_at >= end:
+                # A join_at already past but before the end is fine: the bot joins at once.
+                raise ApiError(
+                    400, f"bot_config.join_at must be before the meeting ends ({format_instant(end)})."
+                )
             schedule, bot, updated = self._apply(tenant, event, occurrence, request, now)
             response = self._schedule_response(event, schedule, bot, request, updated, existing)
             response["message"] = "Bot schedule updated." if updated else "Bot scheduled successfully."

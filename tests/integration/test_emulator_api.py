@@ -214,6 +214,24 @@ def test_join_lead_and_join_at(api: httpx.Client, emulator: EmulatorServer) -> N
     assert scheduled(api)[0]["scheduled_join_time"] == "2027-01-05T14:50:00+00:00"
 
 
+@pytest.mark.parametrize(
+    "join_at", ["2027-01-05T15:45:00Z", "2027-01-05T17:46:00+02:00", "2027-02-01T00:00:00Z"]
+)
+def test_join_at_must_be_before_the_end(api: httpx.Client, join_at: str) -> None:
+    response = schedule(api, "evt_zoom", bot_config={"join_at": join_at})
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "bot_config.join_at must be before the meeting ends (2027-01-05T15:45:00+00:00)."
+    }
+
+
+def test_a_join_at_already_past_joins_at_once(api: httpx.Client) -> None:
+    response = ok(schedule(api, "evt_zoom", bot_config={"join_at": "2027-01-04T11:00:00Z"}))
+    assert response["scheduled_time"] == "2027-01-04T11:00:00+00:00"
+    assert status_of(api, response["bot_id"]) == "InMeeting"
+    assert scheduled(api) == []
+
+
 def test_same_key_same_event_updates_in_place(api: httpx.Client) -> None:
     first = ok(schedule(api, "evt_zoom", "k", bot_config={"bot_name": "One"}))
     second = ok(schedule(api, "evt_zoom", "k", bot_config={"bot_name": "Two", "custom_attributes": {"a": 1}}))

@@ -155,6 +155,15 @@ def test_graph_occurrence_date_mismatch(api: httpx.Client, occurrence: str) -> N
     assert "is not an occurrence" in response.json()["message"]
 
 
+def test_join_at_is_checked_against_the_occurrences_end(api: httpx.Client) -> None:
+    occurrence = {"occurrence_date": "2027-01-11T14:00:00Z"}
+    late = schedule(api, "evt_standup", bot_config={"join_at": "2027-01-11T14:15:00Z"}, **occurrence)
+    assert late.status_code == 400
+    assert "before the meeting ends (2027-01-11T14:15:00+00:00)" in late.json()["message"]
+    inside = ok(schedule(api, "evt_standup", bot_config={"join_at": "2027-01-11T14:10:00Z"}, **occurrence))
+    assert inside["scheduled_time"] == "2027-01-11T14:10:00+00:00"
+
+
 def test_each_occurrence_gets_its_own_schedule_and_bot(api: httpx.Client) -> None:
     first = ok(schedule(api, "evt_standup", "same-key", occurrence_date="2027-01-11T14:00:00Z"))
     second = ok(schedule(api, "evt_standup", "same-key", occurrence_date="2027-01-25T14:00:00Z"))
