@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -379,7 +380,9 @@ def controls_router(emulator: Emulator) -> APIRouter:
             async def endpoint(request: Request) -> Response:
                 body = await _control_body(request) if method in ("POST", "DELETE") else {}
                 try:
-                    return JSONResponse(function(body))
+                    # In a worker thread: loading a calendar expands every series, and refusing a
+                    # bad rule imports Airflow once; API requests keep being answered meanwhile.
+                    return JSONResponse(await run_in_threadpool(function, body))
                 except ApiError as exc:
                     return JSONResponse(exc.body(), status_code=exc.status)
                 except (ValueError, TypeError) as exc:

@@ -8,7 +8,7 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow_provider_meetstream.emulator.calendar import (
@@ -152,8 +152,37 @@ def expand(
             window_end=window_end,
             limit=limit,
         )
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise ApiError(400, f"The recurrence of event {event.id!r} cannot be expanded: {exc}") from None
+
+
+# Later than any window a request can reach in practice: a series that expands there, and from its
+# start, expands for every window in between (recurrence's only window-dependent failure is a rule
+# needing too many instants to reach the window, which grows with the window's start).
+_FAR_WINDOW = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
+def read_calendar(data: Any, now: datetime) -> list[CalendarEvent]:
+    """
+    Parse calendar JSON and expand every series once, so that a bad rule is refused at load.
+
+    Call it outside the state lock: refusing a rule imports Airflow once (the recurrence module
+    raises the provider's ``MeetStreamInputError``), which takes seconds. A calendar that passes
+    never reaches that path again on a request.
+
+    :param data: A list of events or ``{"events": [...]}``; relative dates resolve against ``now``.
+    :param now: The emulator clock's now.
+    :raises ApiError: 400 naming the event and the reason.
+    """
+    try:
+        events = parse_events(data, now)
+    except CalendarError as exc:
+        raise ApiError(400, str(exc)) from None
+    for event in events:
+        if event.recurrence is not None:
+            expand(event, event.start, None, 2)
+            expand(event, _FAR_WINDOW, None, 1)
+    return events
 
 
 class EmulatorState:
@@ -194,6 +223,8 @@ class EmulatorState:
 
     def reset(self) -> None:
         """Drop schedules and bots, restore the clock and config, and reload the calendar."""
+        # Real time is what the clock reads once reset; the calendar is read before taking the lock.
+        events = read_calendar(self._calendar_template, datetime.now(timezone.utc))
         with self._lock:
             self.clock.reset()
             self._config = dict(self._initial_config)
@@ -201,7 +232,6 @@ class EmulatorState:
             self._schedule_index.clear()
             self._bots.clear()
             self._bot_index.clear()
-            events = parse_events(self._calendar_template, self.clock.now())
             self._events = {event.id: event for event in events}
 
     def load_events(self, data: Any, *, replace: bool = True) -> dict[str, Any]:
@@ -211,10 +241,7 @@ class EmulatorState:
         :param data: A list of events or ``{"events": [...]}``; relative dates resolve against the clock.
         :param replace: Replace the whole calendar (True) or add/overwrite by id (False).
         """
-        try:
-            events = parse_events(data, self.clock.now())
-        except CalendarError as exc:
-            raise ApiError(400, str(exc)) from None
+        events = read_calendar(data, self.clock.now())
         with self._lock:
             if replace:
                 self._events = {}
@@ -787,11 +814,7 @@ class EmulatorState:
     def _overlaps(self, event: CalendarEvent, time_min: datetime, time_max: datetime) -> bool:
         if event.recurrence is None:
             return event.start < time_max and event.end > time_min
-        try:
-            starts = expand(event, time_min - event.duration, time_max, 3)
-        except ApiError:
-            # A rule the emulator cannot expand still lists, by its first occurrence.
-            starts = [event.start]
+        starts = expand(event, time_min - event.duration, time_max, 3)
         return any(start < time_max and start + event.duration > time_min for start in starts)
 
     def _event_bots(self, tenant: str, event_id: str) -> list[dict[str, Any]]:

@@ -155,6 +155,22 @@ def test_bad_calendar_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "missing.json" in err
 
 
+def test_a_calendar_with_a_bad_recurrence_exits_2(tmp_path: Path) -> None:
+    calendar = tmp_path / "bad-rule.json"
+    event = {
+        "id": "evt_bad_rule",
+        "start_time": "{{today +1d 10:00 UTC}}",
+        "end_time": "{{today +1d 11:00 UTC}}",
+        "raw": {"recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=XX"]},
+    }
+    calendar.write_text(json.dumps([event]))
+    done = run_module("--port", "0", "--calendar", str(calendar))
+    assert done.returncode == 2
+    assert "ready on" not in done.stdout
+    assert "meetstream-emulator: The recurrence of event 'evt_bad_rule' cannot be expanded" in done.stderr
+    assert "BYDAY value 'XX'" in done.stderr
+
+
 def test_options_are_validated() -> None:
     with pytest.raises(SystemExit) as caught:
         main(["--conflict-mode", "ignore"])

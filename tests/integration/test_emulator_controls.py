@@ -72,7 +72,10 @@ def test_load_events_replace_add_and_relative_dates(meetstream_emulator: Emulato
         "start_time": "{{today +1d 10:00 UTC}}",
         "end_time": "{{now +1d +90min}}",
         "raw": {
-            "recurrence": ["EXDATE;TZID=America/New_York:{{today +7d >=FR 09:30 America/New_York | ical}}"]
+            "recurrence": [
+                "RRULE:FREQ=WEEKLY;UNTIL={{today +28d | icaldate}}",
+                "EXDATE;TZID=America/New_York:{{today +7d >=FR 09:30 America/New_York | ical}}",
+            ]
         },
     }
     assert admin.load_events([first]) == {"loaded": 1, "total": 1, "replace": True}
@@ -81,7 +84,10 @@ def test_load_events_replace_add_and_relative_dates(meetstream_emulator: Emulato
         "2027-01-05T10:00:00+00:00",
         "2027-01-05T13:30:00+00:00",
     )
-    assert loaded["raw"]["recurrence"] == ["EXDATE;TZID=America/New_York:20270115T093000"]
+    assert loaded["raw"]["recurrence"] == [
+        "RRULE:FREQ=WEEKLY;UNTIL=20270201",
+        "EXDATE;TZID=America/New_York:20270115T093000",
+    ]
 
     month = {
         "id": "month",
@@ -126,6 +132,49 @@ def test_bad_events_are_refused_with_a_message(
     assert caught.value.status_code == 400
     assert message_part in caught.value.message
     assert len(meetstream_emulator.admin.events()) == len(DEMO_IDS)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ({"recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=XX"]}, "BYDAY value 'XX'"),
+        ({"recurrence": ["RRULE:FREQ=WEEKLY;SOMEDAY=1"]}, "is not a valid RRULE"),
+        ({"start": {"timeZone": "Mars/Olympus"}, "recurrence": ["RRULE:FREQ=WEEKLY"]}, "Mars/Olympus"),
+        (
+            {
+                "recurrence": {
+                    "pattern": {"type": "fortnightly"},
+                    "range": {"type": "noEnd", "startDate": "2027-01-05"},
+                }
+            },
+            "pattern.type",
+        ),
+        # Fine near its start, but a later clock or window would need more instants than allowed.
+        ({"recurrence": ["RRULE:FREQ=HOURLY"]}, "200000 instants"),
+    ],
+)
+def test_a_recurrence_that_cannot_be_expanded_is_refused_at_load(
+    meetstream_emulator: EmulatorServer, raw: dict[str, Any], reason: str
+) -> None:
+    good = {"id": "evt_fine", "start_time": "2027-01-05T10:00:00Z", "end_time": "2027-01-05T11:00:00Z"}
+    bad = {"id": "evt_bad_rule", "start_time": "2027-01-05T10:00:00Z", "end_time": "2027-01-05T11:00:00Z"}
+    with pytest.raises(EmulatorAdminError) as caught:
+        meetstream_emulator.admin.load_events([good, {**bad, "raw": raw}], replace=False)
+    assert caught.value.status_code == 400
+    assert "The recurrence of event 'evt_bad_rule' cannot be expanded" in caught.value.message
+    assert reason in caught.value.message
+    assert {item["id"] for item in meetstream_emulator.admin.events()} == DEMO_IDS
+
+
+def test_a_calendar_argument_with_a_bad_recurrence_is_refused() -> None:
+    bad = {
+        "id": "evt_bad_zone",
+        "start_time": "2027-01-05T10:00:00Z",
+        "end_time": "2027-01-05T11:00:00Z",
+        "raw": {"start": {"timeZone": "Nowhere/Land"}, "recurrence": ["RRULE:FREQ=DAILY"]},
+    }
+    with pytest.raises(ValueError, match="'evt_bad_zone' cannot be expanded"):
+        EmulatorServer(calendar=[bad])
 
 
 def test_request_log(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
