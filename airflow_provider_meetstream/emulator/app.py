@@ -32,7 +32,8 @@ from airflow_provider_meetstream.emulator.wire import (
     ConnectionTracker,
     FaultPlan,
     RequestLog,
-    mask_authorization,
+    loggable_body,
+    mask_headers,
 )
 
 API_PREFIX = "/api/v1"
@@ -116,10 +117,11 @@ class Emulator:
                 "method": method,
                 "path": raw_path,
                 "query": request.scope.get("query_string", b"").decode("latin-1"),
-                "headers": _masked_headers(request.scope.get("headers", [])),
-                "body": _loggable_body(body),
+                "headers": mask_headers(request.scope.get("headers", []), self.api_keys),
+                "body": loggable_body(body),
                 "request_id": request.state.request_id,
                 "status": None,
+                "latency_ms": 0.0,
             }
         )
         peer = _peer(request.scope)
@@ -129,6 +131,7 @@ class Emulator:
         if decision is not None:
             if decision.latency_ms:
                 await asyncio.sleep(decision.latency_ms / 1000)
+                entry["latency_ms"] = decision.latency_ms
             if decision.drop and self.connections.abort(peer):
                 entry["status"] = "drop"
                 await _wait_for_disconnect(request)
@@ -223,23 +226,6 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ApiError(400, "The request body must be a JSON object.")
     return value
-
-
-def _masked_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    masked: dict[str, str] = {}
-    for name, value in headers:
-        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
-        masked[key] = mask_authorization(text) if key == "authorization" else text
-    return masked
-
-
-def _loggable_body(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return body.decode("utf-8", errors="replace")
 
 
 def _peer(scope: Scope) -> tuple[str, int] | None:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 MAX_LOGGED_REQUESTS = 10_000
+MAX_LOGGED_BODY_BYTES = 10 * 1024
 Peer = tuple[str, int]
+
+# Headers whose value is a credential whatever it holds; the authorization ones keep their scheme.
+_SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
+_SECRET_HEADERS = frozenset({"cookie", "x-api-key"})
 
 
 def mask_authorization(value: str) -> str:
@@ -22,6 +29,51 @@ def mask_authorization(value: str) -> str:
     """
     scheme, _, credential = value.strip().partition(" ")
     return f"{scheme} ***" if credential else "***"
+
+
+def mask_headers(headers: Iterable[tuple[bytes, bytes]], secrets: Iterable[str]) -> dict[str, str]:
+    """
+    Request headers as the request log keeps them: lower-case names, credentials masked.
+
+    ``Authorization`` and ``Proxy-Authorization`` keep their scheme (``Token ***``), ``Cookie`` and
+    ``X-Api-Key`` become ``***``, and any other value has each of ``secrets`` replaced by ``***``.
+
+    :param headers: The ASGI headers.
+    :param secrets: The emulator's API keys.
+    """
+    known = sorted((secret for secret in secrets if secret), key=len, reverse=True)
+    masked: dict[str, str] = {}
+    for name, value in headers:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        if key in _SCHEME_HEADERS:
+            text = mask_authorization(text)
+        elif key in _SECRET_HEADERS:
+            text = "***"
+        else:
+            for secret in known:
+                text = text.replace(secret, "***")
+        masked[key] = text
+    return masked
+
+
+def loggable_body(body: bytes) -> Any:
+    """
+    A request body as the request log keeps it: JSON, else text, None when empty.
+
+    A body over ``MAX_LOGGED_BODY_BYTES`` is kept as the text of its first bytes followed by
+    ``... [truncated: N bytes]``.
+
+    :param body: The raw body.
+    """
+    if not body:
+        return None
+    if len(body) > MAX_LOGGED_BODY_BYTES:
+        head = body[:MAX_LOGGED_BODY_BYTES].decode("utf-8", errors="replace")
+        return f"{head}... [truncated: {len(body)} bytes]"
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body.decode("utf-8", errors="replace")
 
 
 class RequestLog:

@@ -202,6 +202,57 @@ def test_request_log(meetstream_emulator: EmulatorServer, api: requests.Session)
     assert admin.requests() == []
 
 
+def test_request_log_truncates_large_bodies(
+    meetstream_emulator: EmulatorServer, api: requests.Session
+) -> None:
+    name = "é" * 2_500_000  # 5 MB of two-byte characters
+    big = json.dumps(
+        {"deduplication_key": "k", "bot_config": {"bot_name": name}}, ensure_ascii=False
+    ).encode()
+    response = api.post(
+        url(meetstream_emulator, "/calendar/schedule/evt_demo_zoom_sync"), data=big, timeout=30
+    )
+    assert response.status_code == 200
+    [entry] = meetstream_emulator.admin.requests()
+    assert isinstance(entry["body"], str)
+    assert entry["body"].startswith('{"deduplication_key": "k", "bot_config": {"bot_name": "')
+    assert entry["body"].endswith(f"[truncated: {len(big)} bytes]")
+    assert len(entry["body"].encode()) < 10_300
+
+
+def test_request_log_masks_every_credential(
+    meetstream_emulator: EmulatorServer, api: requests.Session
+) -> None:
+    other_key = meetstream_emulator.api_keys[1]
+    api.headers.update(
+        {
+            "Proxy-Authorization": "Basic dXNlcjpwYXNzd29yZA==",
+            "Cookie": "sessionid=abc123; csrftoken=def",
+            "X-Api-Key": "some-other-secret",
+            "X-Debug": f"key={meetstream_emulator.api_key};other={other_key}",
+            "X-Plain": "nothing secret",
+        }
+    )
+    assert api.get(url(meetstream_emulator, "/calendar/scheduled"), timeout=10).status_code == 200
+    [entry] = meetstream_emulator.admin.requests()
+    headers = entry["headers"]
+    assert headers["authorization"] == "Token ***"
+    assert headers["proxy-authorization"] == "Basic ***"
+    assert headers["cookie"] == "***"
+    assert headers["x-api-key"] == "***"
+    assert headers["x-debug"] == "key=***;other=***"
+    assert headers["x-plain"] == "nothing secret"
+    logged = json.dumps(entry)
+    for secret in (
+        meetstream_emulator.api_key,
+        other_key,
+        "dXNlcjpwYXNzd29yZA",
+        "abc123",
+        "some-other-secret",
+    ):
+        assert secret not in logged
+
+
 def test_clock_controls(meetstream_emulator: EmulatorServer) -> None:
     admin = meetstream_emulator.admin
     assert set(admin.clock()) == {"now", "frozen", "offset_seconds"}
@@ -325,16 +376,21 @@ def test_probabilistic_faults_are_reproducible_under_a_seed(
 
 
 def test_latency(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
+    admin = meetstream_emulator.admin
     target = url(meetstream_emulator, "/calendar/scheduled")
-    api.get(target, timeout=10)
-    meetstream_emulator.admin.set_faults(latency_ms=300)
-    started = time.perf_counter()
+    admin.set_faults(latency_ms=300, method="GET")
     assert api.get(target, timeout=10).status_code == 200
-    assert time.perf_counter() - started >= 0.3
-    meetstream_emulator.admin.clear_faults()
-    started = time.perf_counter()
-    api.get(target, timeout=10)
-    assert time.perf_counter() - started < 0.3
+    assert api.post(target, timeout=10).status_code == 405
+    plan = admin.faults()
+    assert plan is not None
+    assert (plan["latency_ms"], plan["matched"], plan["injected"]) == (300.0, 1, 0)
+    admin.clear_faults()
+    assert api.get(target, timeout=10).status_code == 200
+    assert [(entry["method"], entry["latency_ms"]) for entry in admin.requests()] == [
+        ("GET", 300.0),
+        ("POST", 0.0),
+        ("GET", 0.0),
+    ]
 
 
 def test_fault_filter_by_method_and_path_prefix(
