@@ -153,7 +153,7 @@ class EmulatorAdmin:
         statuses: list[int | str] | None = None,
         seed: int | None = None,
         latency_ms: float = 0.0,
-        retry_after: float | str = 1,
+        retry_after: int | str = 1,
         method: str | None = None,
         path_prefix: str | None = None,
     ) -> dict[str, Any]:
@@ -165,7 +165,7 @@ class EmulatorAdmin:
         :param statuses: What a probabilistic failure answers (``"drop"`` allowed); default ``[503]``.
         :param seed: Seed for the probabilistic failures; same seed, same failures.
         :param latency_ms: Delay before answering each matching request.
-        :param retry_after: ``Retry-After`` sent with 429 (seconds or an HTTP date).
+        :param retry_after: ``Retry-After`` sent with 429: whole seconds >= 0, or an HTTP date.
         :param method: Only this HTTP method fails.
         :param path_prefix: Only raw paths starting with this fail, e.g. ``/api/v1/calendar/schedule/``.
         """

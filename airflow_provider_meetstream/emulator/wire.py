@@ -9,6 +9,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 MAX_LOGGED_REQUESTS = 10_000
@@ -271,9 +272,7 @@ class FaultPlan:
         ]
         if probability > 0 and not statuses:
             raise ValueError("statuses must not be empty when probability > 0.")
-        retry_after = body.get("retry_after", 1)
-        if isinstance(retry_after, bool) or not isinstance(retry_after, (int, float, str)):
-            raise ValueError("retry_after must be a number of seconds or an HTTP date.")
+        retry_after = _retry_after_text(body.get("retry_after", 1))
         method = body.get("method")
         prefix = body.get("path_prefix")
         if method is not None and not isinstance(method, str):
@@ -286,7 +285,7 @@ class FaultPlan:
             sequence=sequence,
             probability=probability,
             statuses=statuses,
-            retry_after=_retry_after_text(retry_after),
+            retry_after=retry_after,
             method=method.upper() if method else None,
             path_prefix=prefix or None,
         )
@@ -369,7 +368,17 @@ def _outcome(item: Any, name: str, *, allow_ok: bool) -> int | str:
     raise ValueError(f"{name} items must be {allowed}; got {item!r}.")
 
 
-def _retry_after_text(value: int | float | str) -> str:
-    if isinstance(value, str):
+def _retry_after_text(value: Any) -> str:
+    # RFC 9110: delay-seconds (a non-negative integer) or an HTTP date.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return value
-    return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, str) and value.strip():
+        try:
+            parsedate_to_datetime(value)
+        except (ValueError, TypeError, IndexError):
+            pass
+        else:
+            return value
+    raise ValueError(f"retry_after must be a whole number of seconds >= 0 or an HTTP date, got {value!r}.")

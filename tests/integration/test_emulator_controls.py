@@ -434,6 +434,12 @@ def test_controls_are_never_faulted_or_logged(meetstream_emulator: EmulatorServe
         {"latency_ms": -5},
         {"seed": "x"},
         {"surprise": True},
+        {"retry_after": -1},
+        {"retry_after": 1.5},
+        {"retry_after": True},
+        {"retry_after": "soon"},
+        {"retry_after": "-1"},
+        {"retry_after": ""},
     ],
 )
 def test_bad_fault_plans_are_refused(meetstream_emulator: EmulatorServer, body: dict[str, Any]) -> None:
