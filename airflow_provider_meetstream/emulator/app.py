@@ -39,6 +39,7 @@ from airflow_provider_meetstream.emulator.wire import (
 API_PREFIX = "/api/v1"
 CONTROLS_PREFIX = "/_emulator"
 DEFAULT_API_KEY = "emulator-key"
+NOT_FOUND = "Not found."
 log = logging.getLogger(__name__)
 
 Action = Callable[[EmulatorState, str, str, dict[str, Any], dict[str, str]], dict[str, Any]]
@@ -213,7 +214,7 @@ def _match(segments: list[str]) -> tuple[dict[str, Action], str]:
             params
         ):
             return actions, params[0] if params else ""
-    raise ApiError(404, "Not found.")
+    raise ApiError(404, NOT_FOUND)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -310,18 +311,26 @@ def create_app(
     except ApiError as exc:
         raise ValueError(exc.message) from None
     emulator = Emulator(state, api_keys, enable_controls=enable_controls)
-    app = FastAPI(title="MeetStream emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    # No redirect for a missing or extra trailing slash: an unknown path is a 404, as on the API.
+    app = FastAPI(
+        title="MeetStream emulator",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        redirect_slashes=False,
+    )
     app.state.emulator = emulator
     app.add_middleware(RequestIdMiddleware)
     _install_error_handlers(app)
 
-    @app.api_route(
-        API_PREFIX + "/{rest:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        include_in_schema=False,
-    )
     async def api(request: Request) -> Response:
         return await emulator.handle_api(request)
+
+    # The bare prefix goes to the dispatcher too, which answers it 404 like any unknown API path.
+    for path in (API_PREFIX, API_PREFIX + "/{rest:path}"):
+        app.add_api_route(
+            path, api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+        )
 
     if enable_controls:
         app.include_router(controls_router(emulator))
@@ -332,7 +341,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     # Every error body is {"message": ...}, like the API's, never FastAPI's {"detail": ...}.
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code)
+        message = NOT_FOUND if exc.status_code == 404 else str(exc.detail)
+        return JSONResponse({"message": message}, status_code=exc.status_code)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"message": f"Invalid request: {exc}"}, status_code=400)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -251,6 +253,29 @@ def test_request_log_masks_every_credential(
         "some-other-secret",
     ):
         assert secret not in logged
+
+
+def test_unknown_paths_outside_the_api_answer_like_the_api(meetstream_emulator: EmulatorServer) -> None:
+    for path in ("/nothing", "/api/v1", "/api/v1/", "/api", "/_emulator/state/"):
+        response = requests.get(f"{meetstream_emulator.base_url}{path}", timeout=10, allow_redirects=False)
+        assert response.status_code == 404, path
+        assert response.json() == {"message": "Not found."}, path
+        assert response.headers["x-request-id"].startswith("req_")
+    wrong = requests.delete(f"{meetstream_emulator.base_url}/_emulator/state", timeout=10)
+    assert wrong.status_code == 405
+    assert set(wrong.json()) == {"message"}
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "emulator.md"
+
+
+def test_the_docs_examples_count_the_demo_calendar() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    [reset] = re.findall(r'\{"reset":true,"now":"[^"]+","events":(\d+)\}', text)
+    [total] = re.findall(r'\{"loaded":1,"total":(\d+),"replace":false\}', text)
+    assert (int(reset), int(total)) == (len(DEMO_IDS), len(DEMO_IDS) + 1)
+    section = text.split("### The demo calendar", 1)[1].split("\n## ", 1)[0]
+    assert set(re.findall(r"^\| `(evt_[a-z_]+)` \|", section, flags=re.MULTILINE)) == DEMO_IDS
 
 
 def test_clock_controls(meetstream_emulator: EmulatorServer) -> None:
