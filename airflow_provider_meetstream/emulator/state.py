@@ -441,11 +441,12 @@ class EmulatorState:
             # A shared bot follows the schedule applied last.
             bot.config, bot.event_id, bot.join_time, bot.end_time = config, event.id, join, end
             bot.schedule_group, bot.meeting_url = group, url
-        recurring = bool(request.recurring_event)
         if existing is not None:
             previous_bot = existing.bot_id
             existing.bot_id, existing.scheduled_time, existing.schedule_group = bot.bot_id, join, group
-            existing.recurring_event = recurring or existing.recurring_event
+            if request.recurring_event is not None:
+                # Sent true or false, the flag is what the caller wants now; left out, it stays.
+                existing.recurring_event = request.recurring_event
             existing.updated_at = now
             if previous_bot != bot.bot_id:
                 self._release_if_orphan(previous_bot, now)
@@ -460,7 +461,7 @@ class EmulatorState:
             bot_id=bot.bot_id,
             scheduled_time=join,
             schedule_group=group,
-            recurring_event=recurring,
+            recurring_event=bool(request.recurring_event),
             created_at=now,
         )
         self._schedules[schedule.schedule_id] = schedule

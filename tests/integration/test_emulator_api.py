@@ -357,8 +357,16 @@ def test_series_form_needs_a_recurring_event(api: httpx.Client) -> None:
 
 
 def test_recurring_event_flag_is_recorded(api: httpx.Client, emulator: EmulatorServer) -> None:
+    def recorded() -> bool:
+        flag: bool = emulator.admin.state()["schedules"][0]["recurring_event"]
+        return flag
+
     assert ok(schedule(api, "evt_zoom", recurring_event=True))["recurring_event"] is True
-    assert emulator.admin.state()["schedules"][0]["recurring_event"] is True
+    assert recorded() is True
+    assert "recurring_event" not in ok(schedule(api, "evt_zoom"))
+    assert recorded() is True
+    assert ok(schedule(api, "evt_zoom", recurring_event=False))["recurring_event"] is False
+    assert recorded() is False
 
 
 # -- GET /calendar/scheduled -----------------------------------------------------------------------
