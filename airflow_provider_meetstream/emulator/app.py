@@ -81,17 +81,13 @@ class Emulator:
 
     :param state: The store and domain logic.
     :param api_keys: Accepted API keys; each is its own tenant.
-    :param enable_controls: Serve the ``/_emulator`` controls.
     """
 
-    def __init__(
-        self, state: EmulatorState, api_keys: Iterable[str], *, enable_controls: bool = True
-    ) -> None:
+    def __init__(self, state: EmulatorState, api_keys: Iterable[str]) -> None:
         self.state = state
         self.api_keys = frozenset(api_keys)
         if not self.api_keys:
             raise ValueError("The emulator needs at least one API key.")
-        self.enable_controls = enable_controls
         self.requests = RequestLog()
         self.connections = ConnectionTracker()
         self.faults: FaultPlan | None = None
@@ -310,7 +306,7 @@ def create_app(
         )
     except ApiError as exc:
         raise ValueError(exc.message) from None
-    emulator = Emulator(state, api_keys, enable_controls=enable_controls)
+    emulator = Emulator(state, api_keys)
     # No redirect for a missing or extra trailing slash: an unknown path is a 404, as on the API.
     app = FastAPI(
         title="MeetStream emulator",

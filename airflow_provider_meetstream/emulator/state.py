@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -56,7 +56,6 @@ class Bot:
     end_time: datetime
     schedule_group: str
     meeting_url: str | None
-    created_at: datetime
     cancelled_at: datetime | None = None
 
     def status(self, now: datetime) -> str:
@@ -105,11 +104,6 @@ class Schedule:
     scheduled_time: datetime
     schedule_group: str
     recurring_event: bool
-    created_at: datetime
-    updated_at: datetime = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.updated_at = self.created_at
 
 
 def mask_tenant(api_key: str) -> str:
@@ -433,7 +427,6 @@ class EmulatorState:
                 end_time=end,
                 schedule_group=group,
                 meeting_url=url,
-                created_at=now,
             )
             self._bots[bot.bot_id] = bot
             self._bot_index[(tenant, bot.deduplication_key, occurrence)] = bot.bot_id
@@ -447,7 +440,6 @@ class EmulatorState:
             if request.recurring_event is not None:
                 # Sent true or false, the flag is what the caller wants now; left out, it stays.
                 existing.recurring_event = request.recurring_event
-            existing.updated_at = now
             if previous_bot != bot.bot_id:
                 self._release_if_orphan(previous_bot, now)
             return existing, bot, True
@@ -462,7 +454,6 @@ class EmulatorState:
             scheduled_time=join,
             schedule_group=group,
             recurring_event=bool(request.recurring_event),
-            created_at=now,
         )
         self._schedules[schedule.schedule_id] = schedule
         self._schedule_index[(tenant, event.id, occurrence)] = schedule.schedule_id
@@ -694,7 +685,7 @@ class EmulatorState:
                 bot.join_time = join
                 for schedule in self._schedules.values():
                     if schedule.bot_id == bot.bot_id:
-                        schedule.scheduled_time, schedule.updated_at = join, now
+                        schedule.scheduled_time = join
             if username is not None:
                 updated.append("bot_username")
                 bot.config = {**bot.config, "bot_name": username}
