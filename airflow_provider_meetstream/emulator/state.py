@@ -20,7 +20,6 @@ from airflow_provider_meetstream.emulator.calendar import (
 )
 from airflow_provider_meetstream.emulator.clock import Clock
 from airflow_provider_meetstream.emulator.inputs import (
-    MAX_OCCURRENCE_LIMIT,
     ApiError,
     Cursor,
     ScheduleRequest,
@@ -387,9 +386,9 @@ class EmulatorState:
         return upcoming[0]
 
     def _upcoming(self, event: CalendarEvent, now: datetime, limit: int) -> list[datetime]:
-        # An occurrence in progress has not ended, so it is still schedulable.
-        starts = expand(event, now - event.duration, None, min(limit + 1, MAX_OCCURRENCE_LIMIT))
-        return [start for start in starts if start + event.duration > now][:limit]
+        # An occurrence in progress has not ended, so it is still schedulable; one that ends exactly
+        # now has, so the window opens a microsecond (datetime's resolution) after that start.
+        return expand(event, now - event.duration + timedelta(microseconds=1), None, limit)
 
     def _apply(
         self,

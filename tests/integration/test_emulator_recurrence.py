@@ -228,6 +228,15 @@ def test_occurrence_limit_defaults_to_52_and_caps_at_1000(api: httpx.Client) -> 
     assert review["total_occurrences"] == 11
 
 
+def test_occurrence_limit_1000_when_an_occurrence_ends_exactly_now(
+    api: httpx.Client, emulator: EmulatorServer
+) -> None:
+    emulator.admin.set_clock("2027-01-04T14:15:00Z")  # today's stand-up has just ended
+    response = ok(schedule(api, "evt_standup", schedule_all_occurrences=True, occurrence_limit=1000))
+    assert response["total_occurrences"] == response["occurrences_scheduled"] == 1000
+    assert response["occurrence_date"] == "2027-01-11T14:00:00+00:00"
+
+
 def test_series_in_conflict_mode_409(api: httpx.Client, emulator: EmulatorServer) -> None:
     emulator.admin.set_config(conflict_mode="409")
     ok(schedule(api, "evt_standup", "s", schedule_all_occurrences=True, occurrence_limit=3))
