@@ -63,13 +63,10 @@ def parse_limit(raw: str | None, *, default: int, maximum: int = 100) -> int:
     """
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= maximum or not raw.strip().isdigit():
+    # ASCII digits only: int() would also take " 5", "+5" and other scripts' digits (U+0665).
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise ApiError(400, f"limit must be an integer between 1 and {maximum}, got {raw!r}.")
-    return value
+    return int(raw)
 
 
 def optional_field(body: dict[str, Any], name: str) -> Any:

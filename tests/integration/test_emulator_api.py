@@ -391,11 +391,21 @@ def test_list_aliases(api: httpx.Client, path: str) -> None:
     }
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5", ""])
-def test_list_limit_bounds(api: httpx.Client, limit: str) -> None:
-    response = api.get("/calendar/scheduled", params={"limit": limit})
+@pytest.mark.parametrize("path", ["/calendar/scheduled", "/calendar/events"])
+@pytest.mark.parametrize(
+    "limit", ["0", "101", "abc", "-1", "+5", "1.5", "", "\u0665", "\uff15", " 5", "5 ", "\t5"]
+)
+def test_list_limit_bounds(api: httpx.Client, path: str, limit: str) -> None:
+    response = api.get(path, params={"limit": limit})
     assert response.status_code == 400
     assert "limit" in response.json()["message"]
+
+
+def test_list_limit_takes_ascii_digits(api: httpx.Client) -> None:
+    for event_id in ("evt_zoom", "evt_meet"):
+        ok(schedule(api, event_id, event_id))
+    assert len(scheduled(api, limit="01")) == 1
+    assert len(ok(api.get("/calendar/events", params={"limit": "002"}))["results"]) == 2
 
 
 def test_list_is_sorted_by_join_time_and_silently_truncated(api: httpx.Client) -> None:
