@@ -98,7 +98,10 @@ class EmulatorAdmin:
         Freeze the emulator clock at an instant.
 
         :param when: An aware datetime or an ISO 8601 string with an offset.
+        :raises ValueError: For a naive datetime, which would silently mean local time.
         """
+        if isinstance(when, datetime) and when.utcoffset() is None:
+            raise ValueError(f"'when' must be an aware datetime (with a tzinfo), got naive {when!r}.")
         now = format_instant(when) if isinstance(when, datetime) else when
         result: dict[str, Any] = self._call("POST", "/clock/set", {"now": now})
         return result

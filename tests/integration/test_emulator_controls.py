@@ -285,6 +285,9 @@ def test_clock_controls(meetstream_emulator: EmulatorServer) -> None:
     assert (frozen["now"], frozen["frozen"]) == ("2027-01-04T12:00:00+00:00", True)
     time.sleep(0.05)
     assert admin.now() == NOW
+    with pytest.raises(ValueError, match="'when'"):
+        admin.set_clock(datetime(2027, 1, 5, 12, 0))
+    assert admin.now() == NOW
     assert admin.advance_clock(90)["now"] == "2027-01-04T12:01:30+00:00"
     running = admin.run_clock()
     assert running["frozen"] is False
