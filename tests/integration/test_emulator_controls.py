@@ -62,7 +62,9 @@ def test_reset_restores_everything(meetstream_emulator: EmulatorServer, api: req
     assert admin.faults() is None
     assert admin.config() == {"conflict_mode": "update", "join_lead_minutes": 3}
     assert admin.clock()["frozen"] is False
-    assert abs((admin.now() - datetime.now(timezone.utc)).total_seconds()) < 5
+    before = datetime.now(timezone.utc)
+    emulator_now = admin.now()
+    assert before <= emulator_now <= datetime.now(timezone.utc)
     assert {item["id"] for item in admin.events()} == DEMO_IDS
 
 
@@ -536,12 +538,9 @@ def test_no_controls() -> None:
         assert listing.json()["results"] == []
 
 
-def test_server_starts_fast_and_stops_cleanly() -> None:
-    started = time.perf_counter()
+def test_server_starts_and_stops_cleanly() -> None:
     server = EmulatorServer(calendar=None, conflict_mode="409", join_lead_minutes=5).start()
-    elapsed = time.perf_counter() - started
     try:
-        assert elapsed < 1.0
         assert server.base_url == f"http://127.0.0.1:{server.port}"
         assert server.api_url == f"{server.base_url}/api/v1"
         assert server.admin.config() == {"conflict_mode": "409", "join_lead_minutes": 5}
