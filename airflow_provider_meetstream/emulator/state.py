@@ -32,6 +32,9 @@ from airflow_provider_meetstream.emulator.inputs import (
     parse_schedule_request,
 )
 
+# The one module the emulator shares with the client side.
+from airflow_provider_meetstream.recurrence import expand_occurrences
+
 CONFLICT_MODES = ("update", "409")
 ENDED_MESSAGE = "Cannot schedule bot as calendar event has ended."
 DEFAULT_BOT_NAME = "MeetStream Bot"
@@ -130,9 +133,6 @@ def expand(
     :param window_end: Latest start wanted, or None.
     :param limit: At most this many.
     """
-    # Imported here: the emulator shares only this pure module with the client side.
-    from airflow_provider_meetstream.recurrence import expand_occurrences
-
     recurrence = event.recurrence
     if recurrence is None:
         return [event.start]
