@@ -14,6 +14,19 @@ MAX_DEDUPLICATION_KEY_LENGTH = 2000
 MAX_LIST_LIMIT = 100
 
 
+def non_empty_text(value: Any, argument: str, *, strip: bool = False) -> str:
+    """
+    Check a non-empty string.
+
+    :param value: The value.
+    :param argument: The argument's name, for the error.
+    :param strip: Count a string of only white space as empty.
+    """
+    if not isinstance(value, str) or not (value.strip() if strip else value):
+        raise MeetStreamInputError(argument, value, "must be a non-empty string")
+    return value
+
+
 def path_segment(value: Any, argument: str) -> str:
     """
     Check an opaque id and percent-encode it as exactly one path segment.
@@ -24,8 +37,7 @@ def path_segment(value: Any, argument: str) -> str:
     :param value: The id, e.g. an ``event_id`` or a ``bot_id``.
     :param argument: The argument's name, for the error.
     """
-    if not isinstance(value, str) or not value.strip():
-        raise MeetStreamInputError(argument, value, "must be a non-empty string")
+    non_empty_text(value, argument, strip=True)
     encoded = quote(value, safe="")
     if set(value) == {"."}:
         encoded = "%2E" * len(value)
@@ -42,13 +54,12 @@ def deduplication_key(
     :param argument: The argument's name, for the error.
     :param max_length: A lower limit, for a key that gets a suffix appended.
     """
-    if not isinstance(value, str) or not value:
-        raise MeetStreamInputError(argument, value, "must be a non-empty string")
-    if len(value) > max_length:
-        raise MeetStreamInputError(argument, value, f"is {len(value)} characters long; at most {max_length}")
-    if not value.isprintable():
-        raise MeetStreamInputError(argument, value, "must contain printable characters only")
-    return value
+    key = non_empty_text(value, argument)
+    if len(key) > max_length:
+        raise MeetStreamInputError(argument, key, f"is {len(key)} characters long; at most {max_length}")
+    if not key.isprintable():
+        raise MeetStreamInputError(argument, key, "must contain printable characters only")
+    return key
 
 
 def bot_config(value: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,23 +19,6 @@ DAG_ORDER = (
     "meetstream_recurring_bulk",
     "meetstream_batch_from_calendar",
 )
-
-
-def start_emulator(log: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start the emulator with the demo calendar on a free port; return it and its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_meetstream.emulator", "--port", "0", "--api-key", API_KEY],
-        stdout=subprocess.PIPE,
-        # A file, not a pipe: nobody reads the emulator's logs while it runs, and a full pipe blocks it.
-        stderr=log.open("w"),
-        text=True,
-    )
-    line = process.stdout.readline() if process.stdout else ""
-    if "ready on " not in line:
-        process.kill()
-        process.wait()
-        raise SystemExit(f"The emulator did not start:\n{line}{log.read_text()}")
-    return process, line.split("ready on ", 1)[1].split()[0]
 
 
 def dag_ids() -> list[str]:
@@ -98,39 +80,36 @@ def print_table(state: dict, head: int = 4, tail: int = 3) -> None:
 
 def main() -> int:
     """Run the demo; exit non-zero when any DAG failed."""
-    from airflow_provider_meetstream.emulator.admin import EmulatorAdmin
+    # In this process: it only waits while `airflow dags test` runs, so the server has it to itself.
+    from airflow_provider_meetstream.emulator.server import EmulatorServer
 
-    with tempfile.TemporaryDirectory(prefix="meetstream-demo-") as home:
+    with (
+        tempfile.TemporaryDirectory(prefix="meetstream-demo-") as home,
+        EmulatorServer(api_keys=(API_KEY,)) as emulator,
+    ):
         log_dir = Path(home) / "demo-logs"
         log_dir.mkdir()
-        emulator, base_url = start_emulator(log_dir / "emulator.log")
-        try:
-            print(f"MeetStream emulator with the demo calendar: {base_url}")
-            env = {
-                **os.environ,
-                "AIRFLOW_HOME": home,
-                "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-                "AIRFLOW_CONN_MEETSTREAM_DEFAULT": json.dumps(
-                    {"conn_type": "meetstream", "host": f"{base_url}/api/v1", "password": API_KEY}
-                ),
-            }
-            migrate = subprocess.run(
-                [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if migrate.returncode != 0:
-                raise SystemExit(f"`airflow db migrate` failed:\n{migrate.stdout}{migrate.stderr}")
-            print(f"Running the example DAGs with `airflow dags test` (AIRFLOW_HOME={home}):")
-            results = {dag_id: run_dag(dag_id, env, log_dir) for dag_id in dag_ids()}
-            print_table(EmulatorAdmin(base_url).state())
-        finally:
-            emulator.terminate()
-            emulator.wait(timeout=10)
+        print(f"MeetStream emulator with the demo calendar: {emulator.base_url}")
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": home,
+            "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+            "AIRFLOW_CONN_MEETSTREAM_DEFAULT": emulator.airflow_conn_json(),
+        }
+        migrate = subprocess.run(
+            [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if migrate.returncode != 0:
+            raise SystemExit(f"`airflow db migrate` failed:\n{migrate.stdout}{migrate.stderr}")
+        print(f"Running the example DAGs with `airflow dags test` (AIRFLOW_HOME={home}):")
+        results = {dag_id: run_dag(dag_id, env, log_dir) for dag_id in dag_ids()}
+        print_table(emulator.admin.state())
     failed = [dag_id for dag_id, (ok, _) in results.items() if not ok]
     total = sum(seconds for _, seconds in results.values())
     print(f"\n{len(results) - len(failed)} of {len(results)} DAGs succeeded in {total:.0f} s.")

@@ -571,9 +571,7 @@ def update_scheduled_bot_request(
     if scheduled_join_time is not None:
         body["scheduled_join_time"] = validation.iso_datetime(scheduled_join_time, "scheduled_join_time")
     if bot_username is not None:
-        if not isinstance(bot_username, str) or not bot_username.strip():
-            raise MeetStreamInputError("bot_username", bot_username, "must be a non-empty string")
-        body["bot_username"] = bot_username
+        body["bot_username"] = validation.non_empty_text(bot_username, "bot_username", strip=True)
     if custom_attributes is not None:
         if not isinstance(custom_attributes, dict):
             raise MeetStreamInputError("custom_attributes", custom_attributes, "must be a dict")
@@ -602,9 +600,7 @@ def events_request(
     if time_max is not None:
         params["time_max"] = validation.iso_datetime(time_max, "time_max")
     if calendar_id is not None:
-        if not isinstance(calendar_id, str) or not calendar_id:
-            raise MeetStreamInputError("calendar_id", calendar_id, "must be a non-empty string")
-        params["calendar_id"] = calendar_id
+        params["calendar_id"] = validation.non_empty_text(calendar_id, "calendar_id")
     if validation.optional_bool(sync, "sync") is not None:
         params["sync"] = "true" if sync else "false"
     return ApiRequest("GET", "/calendar/events", params=params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -68,10 +68,6 @@ class ScheduledCriteria:
     min_count: int = 1
     wait_for: str = "scheduled"
     limit: int = validation.MAX_LIST_LIMIT
-    _id_set: frozenset[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_id_set", frozenset(self.bot_ids or ()))
 
     @classmethod
     def build(
@@ -89,8 +85,10 @@ class ScheduledCriteria:
         validation.bounded_int(limit, "limit", 1, validation.MAX_LIST_LIMIT)
         validation.bounded_int(min_count, "min_count", 1, 10_000)
         return cls(
-            event_id=_optional_text(event_id, "event_id"),
-            deduplication_key=_optional_text(deduplication_key, "deduplication_key"),
+            event_id=None if event_id is None else validation.non_empty_text(event_id, "event_id"),
+            deduplication_key=None
+            if deduplication_key is None
+            else validation.non_empty_text(deduplication_key, "deduplication_key"),
             bot_ids=_bot_ids(bot_ids),
             min_count=min_count,
             wait_for=wait_for,
@@ -107,7 +105,7 @@ class ScheduledCriteria:
             and attributes.get("deduplication_key") != self.deduplication_key
         ):
             return False
-        return self.bot_ids is None or bot.get("bot_id") in self._id_set
+        return self.bot_ids is None or bot.get("bot_id") in self.bot_ids
 
     def evaluate(self, bots: Iterable[dict[str, Any]]) -> Verdict:
         """
@@ -177,14 +175,6 @@ class ScheduledCriteria:
             "wait_for": self.wait_for,
             "limit": self.limit,
         }
-
-
-def _optional_text(value: Any, argument: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise MeetStreamInputError(argument, value, "must be a non-empty string")
-    return value
 
 
 def _bot_ids(value: Any) -> tuple[str, ...] | None:
