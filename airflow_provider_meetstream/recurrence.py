@@ -16,7 +16,9 @@ dependencies to read what is already split into lines. This module only does wha
 - it starts a rule without ``COUNT`` at the period just before the window, so that a daily series
   begun years ago costs no more than one begun last week.
 
-No Airflow import happens at module level: the local MeetStream emulator imports this module.
+The module is pure: it imports nothing from Airflow or the rest of the provider, so the local
+MeetStream emulator can use it. It fails with its own :class:`RecurrenceError` (a ``ValueError``);
+the operators and the validators turn that into ``MeetStreamInputError``.
 """
 
 from __future__ import annotations
@@ -122,6 +124,28 @@ _DST_DISORDER = timedelta(days=1)
 _MAX_SCANNED_INSTANTS = 200_000
 
 
+class RecurrenceError(ValueError):
+    """
+    A recurrence, an instant or a zone cannot be read or expanded.
+
+    :param argument: The name of the bad argument (``recurrence``, ``start``, ``timezone``...).
+    :param value: The bad value, shown shortened in the message.
+    :param reason: What is wrong with it.
+    """
+
+    def __init__(self, argument: str, value: object, reason: str) -> None:
+        self.argument = argument
+        self.value = value
+        self.reason = reason
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(f"Invalid {argument}={shown}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.argument, self.value, self.reason))
+
+
 @dataclass(frozen=True)
 class _Series:
     """A recurrence read and ready to expand: rules in the event's zone, the rest in UTC."""
@@ -170,7 +194,7 @@ def expand_occurrences(
         end. An aware datetime or an ISO 8601 string with an offset.
     :param limit: The most occurrences to return, counted from ``window_start``: 1 to 1000.
     :return: Aware UTC datetimes, ascending, without duplicates.
-    :raises MeetStreamInputError: Naming the argument: a malformed line or Graph field (named in
+    :raises RecurrenceError: Naming the argument: a malformed line or Graph field (named in
         the message), an unknown zone, a naive instant, a limit out of range, or a rule so dense
         that it would take more than 200,000 instants to reach the window.
     """
@@ -259,7 +283,7 @@ def series_from_event(event: Mapping[str, Any]) -> EventSeries:
     and the zone is ``raw.start.timeZone``, else Graph's ``raw.recurrence.range.recurrenceTimeZone``.
 
     :param event: One event as MeetStream lists it.
-    :raises MeetStreamInputError: When the event has no recurrence or no readable start.
+    :raises RecurrenceError: When the event has no recurrence or no readable start.
     """
     raw = event.get("raw")
     raw = raw if isinstance(raw, Mapping) else {}
@@ -280,7 +304,7 @@ def parse_aware_datetime(value: datetime | str, argument: str) -> datetime:
     :param value: An aware datetime, returned unchanged, or a string such as
         ``2027-03-08T09:00:00-05:00`` or ``2027-03-08T14:00:00Z``, returned with a fixed offset.
     :param argument: The caller's name for the value, used in the error.
-    :raises MeetStreamInputError: When the value is naive, not ISO 8601, or of another type.
+    :raises RecurrenceError: When the value is naive, not ISO 8601, or of another type.
     """
     if isinstance(value, datetime):
         parsed = value
@@ -301,10 +325,7 @@ def parse_aware_datetime(value: datetime | str, argument: str) -> datetime:
 
 
 def _fail(argument: str, value: object, reason: str, *, cause: BaseException | None = None) -> NoReturn:
-    # The exceptions module imports Airflow; the emulator imports this module and must not.
-    from airflow_provider_meetstream.exceptions import MeetStreamInputError
-
-    raise MeetStreamInputError(argument, value, reason) from cause
+    raise RecurrenceError(argument, value, reason) from cause
 
 
 def _check_limit(limit: object) -> int:
@@ -318,7 +339,7 @@ def resolve_timezone(name: object) -> tzinfo:
     Resolve an event's zone: an IANA name, or a common Windows name as Microsoft Graph sends them.
 
     :param name: The zone's name.
-    :raises MeetStreamInputError: Naming ``timezone``, for any other name.
+    :raises RecurrenceError: Naming ``timezone``, for any other name.
     """
     zone = _lookup_zone(name)
     if zone is None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timezone
 from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
-from airflow_provider_meetstream.recurrence import parse_aware_datetime
+from airflow_provider_meetstream.recurrence import RecurrenceError, parse_aware_datetime
 
 MAX_DEDUPLICATION_KEY_LENGTH = 2000
 MAX_LIST_LIMIT = 100
@@ -86,8 +88,23 @@ def iso_datetime(value: Any, argument: str) -> str:
     :param value: The instant.
     :param argument: The argument's name, for the error.
     """
-    moment = parse_aware_datetime(value, argument)
+    with recurrence_errors():
+        moment = parse_aware_datetime(value, argument)
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@contextmanager
+def recurrence_errors() -> Iterator[None]:
+    """
+    Turn the recurrence module's ``RecurrenceError`` into ``MeetStreamInputError``.
+
+    The recurrence module imports nothing from Airflow, so it cannot raise the provider's error
+    itself; the argument's name and value are kept, so the message reads the same.
+    """
+    try:
+        yield
+    except RecurrenceError as err:
+        raise MeetStreamInputError(err.argument, err.value, err.reason) from err
 
 
 def optional_iso_datetime(value: Any, argument: str) -> str | None:

@@ -296,11 +296,14 @@ class _RecurringEventMixin:
         check(self.start, validation.iso_datetime, "start")
         check(self.window_start, validation.iso_datetime, "window_start")
         check(self.window_end, validation.iso_datetime, "window_end")
-        check(self.timezone, resolve_timezone)
+        with validation.recurrence_errors():
+            check(self.timezone, resolve_timezone)
         bounds = (self.window_start, self.window_end)
         if all(value is not None and not validation.is_templated(value) for value in bounds):
-            start = parse_aware_datetime(self.window_start, "window_start")  # type: ignore[arg-type]
-            if parse_aware_datetime(self.window_end, "window_end") <= start:  # type: ignore[arg-type]
+            with validation.recurrence_errors():
+                start = parse_aware_datetime(self.window_start, "window_start")  # type: ignore[arg-type]
+                end = parse_aware_datetime(self.window_end, "window_end")  # type: ignore[arg-type]
+            if end <= start:
                 raise MeetStreamInputError("window_end", self.window_end, "must be later than window_start")
 
     def _occurrences(self, hook: MeetStreamHook) -> list[datetime]:
@@ -310,18 +313,20 @@ class _RecurringEventMixin:
         recurrence, start, timezone = self.recurrence, self.start, self.timezone
         if recurrence is None or start is None:
             event = hook.get_event(self.event_id, time_min=self.window_start, time_max=self.window_end)
-            series = series_from_event(event)
+            with validation.recurrence_errors():
+                series = series_from_event(event)
             recurrence = recurrence if recurrence is not None else series.recurrence
             start = start if start is not None else series.start
             timezone = timezone or series.timezone
-        return expand_occurrences(
-            recurrence,
-            start,
-            timezone=timezone,
-            window_start=self.window_start,
-            window_end=self.window_end,
-            limit=_rendered_int(self.occurrence_limit),
-        )
+        with validation.recurrence_errors():
+            return expand_occurrences(
+                recurrence,
+                start,
+                timezone=timezone,
+                window_start=self.window_start,
+                window_end=self.window_end,
+                limit=_rendered_int(self.occurrence_limit),
+            )
 
     def _occurrence_key(self, occurrence: str) -> str:
         # Deterministic per occurrence, so a re-run updates the same schedules instead of adding new ones.

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.recurrence import (
+    RecurrenceError,
     expand_occurrences,
     format_occurrence,
     parse_aware_datetime,
@@ -705,7 +705,7 @@ def test_long_running_daily_series_expands_from_the_window() -> None:
 
 
 def test_a_dense_rule_far_before_the_window_is_refused_not_walked_forever() -> None:
-    with pytest.raises(MeetStreamInputError, match="window") as info:
+    with pytest.raises(RecurrenceError, match="window") as info:
         expand_occurrences(
             ["RRULE:FREQ=MINUTELY"], "2020-01-01T00:00:00Z", window_start="2027-01-01T00:00:00Z"
         )
@@ -743,7 +743,7 @@ def test_accepts_aware_datetimes_for_every_instant() -> None:
 
 @pytest.mark.parametrize("limit", [0, 1001, -1, True, False, 2.0, "5", None], ids=repr)
 def test_limit_out_of_bounds_is_refused(limit: Any) -> None:
-    with pytest.raises(MeetStreamInputError, match="limit") as info:
+    with pytest.raises(RecurrenceError, match="limit") as info:
         expand_occurrences([WEEKLY_MONDAY], MONDAYS_9AM_NY, window_start="2027-03-01T00:00:00Z", limit=limit)
 
     assert info.value.argument == "limit"
@@ -781,7 +781,7 @@ def test_bad_arguments_are_refused_by_name(argument: str, overrides: dict[str, A
     }
     arguments.update(overrides)
 
-    with pytest.raises(MeetStreamInputError) as info:
+    with pytest.raises(RecurrenceError) as info:
         expand_occurrences([WEEKLY_MONDAY], **arguments)
 
     assert info.value.argument == argument
@@ -827,7 +827,7 @@ def test_bad_arguments_are_refused_by_name(argument: str, overrides: dict[str, A
     ],
 )
 def test_malformed_lines_are_named(bad_line: str) -> None:
-    with pytest.raises(MeetStreamInputError) as info:
+    with pytest.raises(RecurrenceError) as info:
         expand_occurrences(
             [WEEKLY_MONDAY, bad_line], MONDAYS_9AM_NY, timezone=NY, window_start="2027-03-01T00:00:00Z"
         )
@@ -838,7 +838,7 @@ def test_malformed_lines_are_named(bad_line: str) -> None:
 
 @pytest.mark.parametrize("recurrence", [[], ["   "], ["EXDATE:20270308T140000Z"], 42, None], ids=repr)
 def test_recurrence_without_any_occurrence_source_is_refused(recurrence: Any) -> None:
-    with pytest.raises(MeetStreamInputError) as info:
+    with pytest.raises(RecurrenceError) as info:
         expand_occurrences(recurrence, MONDAYS_9AM_NY, timezone=NY, window_start="2027-03-01T00:00:00Z")
 
     assert info.value.argument == "recurrence"
@@ -873,7 +873,7 @@ GRAPH_WEEKLY: dict[str, Any] = {
 def test_malformed_graph_fields_are_named(field: str, section: str, change: dict[str, Any]) -> None:
     recurrence = {**GRAPH_WEEKLY, section: {**GRAPH_WEEKLY[section], **change}}
 
-    with pytest.raises(MeetStreamInputError) as info:
+    with pytest.raises(RecurrenceError) as info:
         expand_occurrences(recurrence, MONDAYS_9AM_NY, window_start="2027-03-01T00:00:00Z")
 
     assert info.value.argument == "recurrence"
@@ -884,7 +884,7 @@ def test_malformed_graph_fields_are_named(field: str, section: str, change: dict
 def test_graph_without_pattern_or_range_is_refused(missing: str) -> None:
     recurrence = {key: value for key, value in GRAPH_WEEKLY.items() if key != missing}
 
-    with pytest.raises(MeetStreamInputError, match=missing) as info:
+    with pytest.raises(RecurrenceError, match=missing) as info:
         expand_occurrences(recurrence, MONDAYS_9AM_NY, timezone=NY, window_start="2027-03-01T00:00:00Z")
 
     assert info.value.argument == "recurrence"
@@ -919,7 +919,7 @@ def test_format_occurrence(value: datetime, expected: str) -> None:
 
 
 def test_format_occurrence_refuses_a_naive_datetime() -> None:
-    with pytest.raises(MeetStreamInputError) as info:
+    with pytest.raises(RecurrenceError) as info:
         format_occurrence(datetime(2026, 12, 1, 14, 0))
 
     assert info.value.argument == "dt"
@@ -942,7 +942,7 @@ def test_parse_aware_datetime(value: Any, expected: str) -> None:
     "value", ["2027-03-08T14:00:00", "2027-03-08", "soon", "", datetime(2027, 3, 8), 0, None]
 )
 def test_parse_aware_datetime_refuses_and_names_the_argument(value: Any) -> None:
-    with pytest.raises(MeetStreamInputError) as info:
+    with pytest.raises(RecurrenceError) as info:
         parse_aware_datetime(value, "occurrence_date")
 
     assert info.value.argument == "occurrence_date"
@@ -974,13 +974,13 @@ class TestSeriesFromEvent:
         assert series_from_event(event).timezone == "W. Europe Standard Time"
 
     def test_not_recurring(self) -> None:
-        with pytest.raises(MeetStreamInputError) as caught:
+        with pytest.raises(RecurrenceError) as caught:
             series_from_event({"id": "evt_3", "start_time": "2027-01-04T09:00:00Z", "raw": {}})
         assert caught.value.argument == "event_id"
         assert "not a recurring event" in str(caught.value)
 
     def test_start_without_offset(self) -> None:
-        with pytest.raises(MeetStreamInputError, match="start_time"):
+        with pytest.raises(RecurrenceError, match="start_time"):
             series_from_event(
                 {"id": "e", "start_time": "2027-01-04T09:00:00", "raw": {"recurrence": ["RRULE:FREQ=DAILY"]}}
             )
