@@ -1,0 +1,268 @@
+"""A calendar listing's meetings, with each series' exceptions applied, and which of them to record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow_provider_meetstream.recurrence import (
+    RecurrenceError,
+    expand_occurrences,
+    format_occurrence,
+    parse_aware_datetime,
+    resolve_timezone,
+    series_from_event,
+)
+
+_UTC = timezone.utc
+#: Occurrences of one series in one window, at most (recurrence's own cap).
+_MAX_OCCURRENCES = 1000
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """
+    One meeting a bot may join: a single event, or one occurrence of a series.
+
+    :param identity: What stays the same when the meeting moves: the iCalendar UID (the same in
+        every attendee's calendar), plus the original start for an occurrence of a series.
+    :param event_id: The MeetStream event to schedule against: the event itself, the series master
+        for an occurrence of the rule, or the exception instance for an occurrence that moved.
+    :param occurrence_date: The occurrence to schedule on the master (UTC ISO 8601), or None.
+    :param start: The meeting's start, UTC.
+    :param end: The meeting's end, UTC.
+    :param title: Google's ``summary`` or Graph's ``subject``.
+    :param meeting_url: The link the bot joins.
+    :param platform: ``zoom``, ``google_meet``, ``microsoft_teams``... as MeetStream names it.
+    :param calendar_id: The calendar the event was read from.
+    :param event: The listed event the meeting comes from (master, instance or single event).
+    """
+
+    identity: str
+    event_id: str
+    occurrence_date: str | None
+    start: datetime
+    end: datetime
+    title: str
+    meeting_url: str | None
+    platform: str | None
+    calendar_id: str | None
+    event: Mapping[str, Any] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """
+    What a calendar listing says, read once.
+
+    :param meetings: Live meetings, by identity (the same meeting in two calendars counts once).
+    :param cancelled: Identities of meetings the calendar cancelled or deleted.
+    :param problems: Series that could not be expanded: ``(event id, reason)``.
+    """
+
+    meetings: dict[str, Meeting]
+    cancelled: frozenset[str]
+    problems: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """
+    Which meetings to record: every filter given must hold, and a meeting URL is always needed.
+
+    :param title_pattern: A regular expression searched in the title, case-insensitively.
+    :param platforms: Meeting platforms to keep (``zoom``, ``google_meet``, ``microsoft_teams``).
+    :param calendar_ids: Calendars to keep.
+    :param select: Anything else: a callable taking a :class:`Meeting`, True to record it.
+    """
+
+    title_pattern: str | None = None
+    platforms: frozenset[str] | None = None
+    calendar_ids: frozenset[str] | None = None
+    select: Callable[[Meeting], bool] | None = None
+
+    def __call__(self, meeting: Meeting) -> bool:
+        """Tell whether ``meeting`` should have a bot."""
+        if not meeting.meeting_url:
+            return False
+        if self.title_pattern is not None and not re.search(self.title_pattern, meeting.title, re.IGNORECASE):
+            return False
+        if self.platforms is not None and meeting.platform not in self.platforms:
+            return False
+        if self.calendar_ids is not None and meeting.calendar_id not in self.calendar_ids:
+            return False
+        return self.select is None or bool(self.select(meeting))
+
+
+def _raw(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    raw = event.get("raw")
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def _master_ref(event: Mapping[str, Any]) -> str | None:
+    """The calendar's id of the series an exception instance belongs to, or None."""
+    raw = _raw(event)
+    value = raw.get("recurringEventId") or raw.get("seriesMasterId")
+    return str(value) if value else None
+
+
+def _original_start(event: Mapping[str, Any]) -> datetime | None:
+    """The occurrence an exception instance replaces: Google's originalStartTime, Graph's originalStart."""
+    raw = _raw(event)
+    google = raw.get("originalStartTime")
+    if isinstance(google, Mapping):
+        if google.get("dateTime"):
+            text = str(google["dateTime"])
+            try:
+                return parse_aware_datetime(text, "originalStartTime").astimezone(_UTC)
+            except RecurrenceError:
+                # A naive dateTime is local to the given zone.
+                zone = resolve_timezone(google.get("timeZone") or "UTC")
+                return datetime.fromisoformat(text).replace(tzinfo=zone).astimezone(_UTC)
+        if google.get("date"):
+            day = datetime.fromisoformat(str(google["date"])[:10])
+            return day.replace(tzinfo=_UTC)
+    graph = raw.get("originalStart")
+    if isinstance(graph, str) and graph:
+        # Graph writes seven decimals ("...:00.0000000Z"); Python reads at most six.
+        text = re.sub(r"(\.\d{6})\d+", r"\1", graph)
+        return parse_aware_datetime(text, "originalStart").astimezone(_UTC)
+    return None
+
+
+def _is_cancelled(event: Mapping[str, Any]) -> bool:
+    raw = _raw(event)
+    return bool(event.get("is_deleted")) or raw.get("status") == "cancelled" or raw.get("isCancelled") is True
+
+
+def _title(event: Mapping[str, Any]) -> str:
+    raw = _raw(event)
+    return str(raw.get("summary") or raw.get("subject") or event.get("title") or "")
+
+
+def _uid(event: Mapping[str, Any]) -> str:
+    raw = _raw(event)
+    return str(event.get("ical_uid") or raw.get("iCalUID") or raw.get("iCalUId") or event.get("id"))
+
+
+def _instant(value: Any, argument: str) -> datetime:
+    return parse_aware_datetime(value, argument).astimezone(_UTC)
+
+
+def _meeting(
+    event: Mapping[str, Any],
+    identity: str,
+    start: datetime,
+    duration: timedelta,
+    *,
+    schedule_on: str | None = None,
+    occurrence: datetime | None = None,
+) -> Meeting:
+    return Meeting(
+        identity=identity,
+        event_id=schedule_on or str(event["id"]),
+        occurrence_date=None if occurrence is None else format_occurrence(occurrence),
+        start=start,
+        end=start + duration,
+        title=_title(event),
+        meeting_url=event.get("meeting_url") or None,
+        platform=event.get("meeting_platform") or None,
+        calendar_id=event.get("calendar_id"),
+        event=event,
+    )
+
+
+def read_calendar(
+    events: Iterable[Mapping[str, Any]], window_start: datetime, window_end: datetime
+) -> Calendar:
+    """
+    Turn a ``GET /calendar/events`` listing into its meetings.
+
+    A series gives its occurrences that start in ``[window_start, window_end)``; single events and
+    moved occurrences are kept wherever they start, so that a bot can be told its meeting moved out
+    of the window (the plan keeps only what starts in it). The occurrences are the master's rule,
+    minus its EXDATEs, minus the occurrences its cancelled instances name, with each moved instance
+    at its new time (see "Exceptions to a series" in the API contract). The same meeting seen in
+    two attendees' calendars (the same iCalendar UID and occurrence, or the same start and meeting
+    URL) counts once; the copy with the smallest identity, then event id, wins, so the choice is
+    the same on every run.
+
+    :param events: The listed events (masters, exception instances and single events).
+    :param window_start: The window's start, aware.
+    :param window_end: The window's end, aware.
+    """
+    listed = [event for event in events if isinstance(event, Mapping) and event.get("id")]
+    masters = {str(_raw(e).get("id") or e["id"]): e for e in listed if _raw(e).get("recurrence")}
+    instances = [e for e in listed if _master_ref(e) and not _raw(e).get("recurrence")]
+    singles = [e for e in listed if not _master_ref(e) and not _raw(e).get("recurrence")]
+    candidates: list[Meeting] = []
+    cancelled: set[str] = set()
+    problems: list[tuple[str, str]] = []
+
+    exceptions: dict[str, dict[datetime, Mapping[str, Any]]] = {}
+    for instance in instances:
+        original = _original_start(instance) or _instant(instance["start_time"], "start_time")
+        exceptions.setdefault(str(_master_ref(instance)), {})[original] = instance
+
+    for ref, master in masters.items():
+        uid = _uid(master)
+        try:
+            series = series_from_event(master)
+            duration = _instant(master["end_time"], "end_time") - series.start
+            rule_starts = expand_occurrences(
+                series.recurrence,
+                series.start,
+                timezone=series.timezone,
+                window_start=window_start,
+                window_end=window_end,
+                limit=_MAX_OCCURRENCES,
+            )
+        except (RecurrenceError, KeyError) as err:
+            problems.append((str(master["id"]), str(err)))
+            continue
+        replaced = exceptions.pop(ref, {})
+        for start in rule_starts:
+            if start not in replaced:
+                identity = f"{uid}|{format_occurrence(start)}"
+                candidates.append(_meeting(master, identity, start, duration, occurrence=start))
+        for original, instance in replaced.items():
+            identity = f"{uid}|{format_occurrence(original)}"
+            if _is_cancelled(instance):
+                cancelled.add(identity)
+                continue
+            start = _instant(instance["start_time"], "start_time")
+            length = _instant(instance["end_time"], "end_time") - start
+            if start == original and window_start <= start < window_end:
+                # An instance at its own time (Graph lists plain occurrences too): the master's slot.
+                candidates.append(_meeting(master, identity, start, length, occurrence=start))
+            else:
+                # Moved: scheduled on the instance itself, still known by the slot it came from.
+                candidates.append(_meeting(instance, identity, start, length))
+
+    for orphans in exceptions.values():
+        # Instances whose master is outside the listing: each is its own meeting.
+        singles.extend(orphans.values())
+    for event in singles:
+        identity = _uid(event)
+        if _master_ref(event):
+            original = _original_start(event) or _instant(event["start_time"], "start_time")
+            identity = f"{identity}|{format_occurrence(original)}"
+        if _is_cancelled(event):
+            cancelled.add(identity)
+            continue
+        start = _instant(event["start_time"], "start_time")
+        candidates.append(_meeting(event, identity, start, _instant(event["end_time"], "end_time") - start))
+
+    meetings: dict[str, Meeting] = {}
+    by_slot: dict[tuple[datetime, str], str] = {}
+    for meeting in sorted(candidates, key=lambda m: (m.identity, m.event_id)):
+        slot = (meeting.start, meeting.meeting_url or "")
+        if meeting.identity in meetings or (meeting.meeting_url and slot in by_slot):
+            continue
+        meetings[meeting.identity] = meeting
+        if meeting.meeting_url:
+            by_slot[slot] = meeting.identity
+    return Calendar(meetings, frozenset(cancelled - set(meetings)), tuple(problems))
