@@ -7,8 +7,8 @@ dependencies to read what is already split into lines. This module only does wha
 
 - it reads ``RDATE`` and ``EXDATE`` lines itself, because each may carry its own ``TZID`` or be a bare
   date, and rewrites ``UNTIL`` to UTC, because dateutil refuses a floating ``UNTIL`` with a zoned start;
-- it translates Microsoft Graph's ``patternedRecurrence`` into an ``RRULE`` and maps the common
-  Windows zone names to IANA ones;
+- it translates Microsoft Graph's ``patternedRecurrence`` into an ``RRULE`` and maps Windows zone
+  names to IANA ones with CLDR's table (from ``tzlocal``);
 - it combines rules, ``RDATE`` and ``EXDATE`` in UTC instead of with ``rruleset``: Python compares two
   datetimes of the same zone by wall clock and answers ``False`` to ``==`` across zones for any time
   in a DST gap or fold (PEP 495), so ``rruleset`` would keep an ``EXDATE`` given in UTC, or drop the
@@ -38,57 +38,6 @@ _UTC = dt_timezone.utc
 
 #: Most occurrences one call may return; far below Airflow's default ``max_map_length`` of 1024.
 MAX_OCCURRENCE_LIMIT = 1000
-
-# Windows zone names as Microsoft Graph sends them, mapped to the primary IANA zone of CLDR's
-# windowsZones table (territory "001"). Only the common ones: anything else gets a clear error
-# asking for the IANA name instead of a silent guess.
-_WINDOWS_ZONES: dict[str, str] = {
-    "UTC": "Etc/UTC",
-    "Hawaiian Standard Time": "Pacific/Honolulu",
-    "Alaskan Standard Time": "America/Anchorage",
-    "Pacific Standard Time": "America/Los_Angeles",
-    "US Mountain Standard Time": "America/Phoenix",
-    "Mountain Standard Time": "America/Denver",
-    "Central Standard Time": "America/Chicago",
-    "Central Standard Time (Mexico)": "America/Mexico_City",
-    "Eastern Standard Time": "America/New_York",
-    "Atlantic Standard Time": "America/Halifax",
-    "Newfoundland Standard Time": "America/St_Johns",
-    "SA Pacific Standard Time": "America/Bogota",
-    "E. South America Standard Time": "America/Sao_Paulo",
-    "Argentina Standard Time": "America/Buenos_Aires",
-    "GMT Standard Time": "Europe/London",
-    "Greenwich Standard Time": "Atlantic/Reykjavik",
-    "W. Europe Standard Time": "Europe/Berlin",
-    "Romance Standard Time": "Europe/Paris",
-    "Central Europe Standard Time": "Europe/Budapest",
-    "Central European Standard Time": "Europe/Warsaw",
-    "GTB Standard Time": "Europe/Bucharest",
-    "FLE Standard Time": "Europe/Kiev",
-    "Turkey Standard Time": "Europe/Istanbul",
-    "Russian Standard Time": "Europe/Moscow",
-    "Israel Standard Time": "Asia/Jerusalem",
-    "Egypt Standard Time": "Africa/Cairo",
-    "South Africa Standard Time": "Africa/Johannesburg",
-    "Arabian Standard Time": "Asia/Dubai",
-    "India Standard Time": "Asia/Calcutta",
-    "SE Asia Standard Time": "Asia/Bangkok",
-    "China Standard Time": "Asia/Shanghai",
-    "Singapore Standard Time": "Asia/Singapore",
-    "Tokyo Standard Time": "Asia/Tokyo",
-    "Korea Standard Time": "Asia/Seoul",
-    "AUS Eastern Standard Time": "Australia/Sydney",
-    "New Zealand Standard Time": "Pacific/Auckland",
-    "E. Australia Standard Time": "Australia/Brisbane",
-    "W. Australia Standard Time": "Australia/Perth",
-    "Cen. Australia Standard Time": "Australia/Adelaide",
-    "US Eastern Standard Time": "America/Indianapolis",
-    "Pacific SA Standard Time": "America/Santiago",
-    "W. Central Africa Standard Time": "Africa/Lagos",
-    "E. Africa Standard Time": "Africa/Nairobi",
-    "Pakistan Standard Time": "Asia/Karachi",
-    "Taipei Standard Time": "Asia/Taipei",
-}
 
 # RFC 5545 date ("20270115") or date-time ("20270115T090000", with "Z" when in UTC).
 _DATE_OR_DATE_TIME = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?")
@@ -172,10 +121,16 @@ def expand_occurrences(
     The rule is expanded in the event's own zone, so a weekly 09:00 New York meeting stays at 09:00
     local across DST changes (13:00Z in summer, 14:00Z in winter). A local time that a DST change
     skips takes the offset from before the change, and one that it repeats takes the first of the
-    two, as RFC 5545 says. A start that the rule itself does not produce is not an occurrence
-    (RFC 5545 leaves that case undefined; this is dateutil's reading). ``COUNT`` and Graph's
-    ``numberOfOccurrences`` count from the series start, not from the window, and an excluded
-    occurrence still counts.
+    two, as RFC 5545 says.
+
+    For RFC 5545 lines, ``start`` is always the first occurrence (unless an ``EXDATE`` removes it),
+    also when the ``RRULE`` does not produce it or there is only ``RDATE``: RFC 5545 3.8.5.1 says
+    DTSTART defines the first instance of the recurrence set, and 3.3.10 that it "always counts as
+    the first occurrence" of ``COUNT``, so such a rule adds ``COUNT - 1`` instances of its own.
+    (dateutil leaves such a DTSTART out; recurring-ical-events keeps it but adds ``COUNT`` rule
+    instances.) ``COUNT`` and Graph's ``numberOfOccurrences`` count from the series start, not from
+    the window, and an excluded occurrence still counts. A Graph series starts on its first
+    occurrence on or after ``range.startDate``, and ``interval`` counts from there, as Graph does.
 
     :param recurrence: Google Calendar's ``raw.recurrence``: a list of RFC 5545 lines (``RRULE``,
         ``RDATE``, ``EXDATE``, with ``TZID`` and ``VALUE=DATE`` parameters), or Microsoft Graph's
@@ -185,9 +140,11 @@ def expand_occurrences(
     :param start: The first occurrence's start: an aware datetime, or an ISO 8601 string with a
         UTC offset or ``Z``. For Graph, only its local time of day is used; the series begins on
         ``range.startDate``.
-    :param timezone: The event's zone, an IANA name or a common Windows name (Graph). When None,
-        Graph's ``range.recurrenceTimeZone`` is used if present, else the zone of ``start``; a
-        ``start`` with a fixed UTC offset cannot follow DST, so pass the zone whenever it is known.
+    :param timezone: The event's zone, an IANA name or a Windows name (Graph). For Graph, the
+        pattern's ``range.recurrenceTimeZone`` wins when it names a known zone (Graph's
+        ``start.timeZone`` is usually ``"UTC"``, the zone it writes times in, not the one the
+        series repeats in). When None, the zone of ``start``; a ``start`` with a fixed UTC offset
+        cannot follow DST, so pass the zone whenever it is known.
     :param window_start: Only occurrences starting at or after this instant count; default now.
         An aware datetime or an ISO 8601 string with an offset.
     :param window_end: Only occurrences starting strictly before this instant count; default no
@@ -260,18 +217,22 @@ def raw_recurrence(raw: Mapping[str, Any]) -> list[str] | dict[str, Any] | None:
 
 def raw_timezone(raw: Mapping[str, Any]) -> str | None:
     """
-    The zone a series is expanded in: ``raw.start.timeZone``, else Graph's ``range.recurrenceTimeZone``.
+    The zone a series is expanded in: Graph's ``range.recurrenceTimeZone``, else ``raw.start.timeZone``.
+
+    Graph writes ``start.timeZone`` as ``"UTC"`` unless the request asked for another zone, while
+    the pattern repeats in ``recurrenceTimeZone``; Google's ``start.timeZone`` is the event's zone.
 
     :param raw: The event's ``raw`` field.
     """
+    recurrence = raw.get("recurrence")
+    if isinstance(recurrence, Mapping):
+        span = recurrence.get("range")
+        zone = span.get("recurrenceTimeZone") if isinstance(span, Mapping) else None
+        if isinstance(zone, str) and zone:
+            return zone
     start = raw.get("start")
     if isinstance(start, Mapping) and isinstance(start.get("timeZone"), str) and start["timeZone"]:
         return str(start["timeZone"])
-    recurrence = raw.get("recurrence")
-    if isinstance(recurrence, Mapping):
-        zone = (recurrence.get("range") or {}).get("recurrenceTimeZone")
-        if isinstance(zone, str) and zone:
-            return zone
     return None
 
 
@@ -280,7 +241,7 @@ def series_from_event(event: Mapping[str, Any]) -> EventSeries:
     Read a recurring event's series from a ``GET /calendar/events`` item.
 
     The rule is ``raw.recurrence`` (Google lines or a Graph pattern), the start is ``start_time``,
-    and the zone is ``raw.start.timeZone``, else Graph's ``raw.recurrence.range.recurrenceTimeZone``.
+    and the zone is Graph's ``raw.recurrence.range.recurrenceTimeZone``, else ``raw.start.timeZone``.
 
     :param event: One event as MeetStream lists it.
     :raises RecurrenceError: When the event has no recurrence or no readable start.
@@ -336,14 +297,14 @@ def _check_limit(limit: object) -> int:
 
 def resolve_timezone(name: object) -> tzinfo:
     """
-    Resolve an event's zone: an IANA name, or a common Windows name as Microsoft Graph sends them.
+    Resolve an event's zone: an IANA name, or a Windows name as Microsoft Graph sends them.
 
     :param name: The zone's name.
     :raises RecurrenceError: Naming ``timezone``, for any other name.
     """
     zone = _lookup_zone(name)
     if zone is None:
-        _fail("timezone", name, "is neither an IANA time zone nor a common Windows zone name")
+        _fail("timezone", name, "is neither an IANA time zone nor a Windows zone name")
     return zone
 
 
@@ -351,7 +312,7 @@ def _lookup_zone(name: object) -> tzinfo | None:
     if not isinstance(name, str) or not name.strip():
         return None
     key = name.strip()
-    for candidate in (key, _WINDOWS_ZONES.get(key)):
+    for candidate in (key, _windows_zone(key)):
         if candidate is None:
             continue
         try:
@@ -361,12 +322,30 @@ def _lookup_zone(name: object) -> tzinfo | None:
     return None
 
 
-def _read_lines(lines: Sequence[str], dtstart: datetime, horizon: datetime) -> _Series:
+def _windows_zone(name: str) -> str | None:
+    """The IANA zone for a Windows zone name, as CLDR's windowsZones table maps it (territory "001")."""
+    # tzlocal's table is generated by its maintainers from CLDR's windowsZones.xml, so it knows every
+    # name Exchange can send; imported here because most series never need it.
+    from tzlocal.windows_tz import win_tz
+
+    return win_tz.get(name)
+
+
+def _read_lines(
+    lines: Sequence[str], dtstart: datetime, horizon: datetime, *, dtstart_is_instance: bool = True
+) -> _Series:
+    """
+    Read RFC 5545 lines into a series.
+
+    With ``dtstart_is_instance`` (RFC 5545 lines), DTSTART is the series' first instance whatever
+    the rules say; a Graph series passes False, its DTSTART being moved to its first occurrence.
+    """
     zone = dtstart.tzinfo or _UTC
     rules: list[rrule] = []
     rdates: set[datetime] = set()
     exdates: set[datetime] = set()
     exdays: set[date] = set()
+    has_rule_or_rdate = False
     for line in lines:
         if not isinstance(line, str):
             _fail("recurrence", line, "every line must be a string")
@@ -374,8 +353,11 @@ def _read_lines(lines: Sequence[str], dtstart: datetime, horizon: datetime) -> _
         if not text:
             continue
         name, params, value = _split_property(text)
+        has_rule_or_rdate = has_rule_or_rdate or name in ("RRULE", "RDATE")
         if name == "RRULE":
-            rules.append(_read_rrule(text, params, value, dtstart, horizon))
+            rule = _read_rrule(text, params, value, dtstart, horizon, dtstart_is_instance=dtstart_is_instance)
+            if rule is not None:
+                rules.append(rule)
         elif name in ("RDATE", "EXDATE"):
             for item in _read_date_list(text, name, params, value, zone):
                 if isinstance(item, datetime):
@@ -388,8 +370,11 @@ def _read_lines(lines: Sequence[str], dtstart: datetime, horizon: datetime) -> _
                     exdays.add(item)
         else:
             _fail("recurrence", text, f"unsupported property {name}: expected RRULE, RDATE or EXDATE")
-    if not rules and not rdates:
+    if not has_rule_or_rdate:
         _fail("recurrence", list(lines), "has no RRULE or RDATE line")
+    if dtstart_is_instance:
+        # RFC 5545 3.8.5.1 and 3.8.5.3: DTSTART defines the first instance of the recurrence set.
+        rdates.add(dtstart.astimezone(_UTC))
     return _Series(zone, rules, sorted(rdates), frozenset(exdates), frozenset(exdays))
 
 
@@ -409,7 +394,16 @@ def _split_property(line: str) -> tuple[str, list[str], str]:
     return name.strip().upper(), [param.strip() for param in params], value.strip()
 
 
-def _read_rrule(line: str, params: list[str], value: str, dtstart: datetime, horizon: datetime) -> rrule:
+def _read_rrule(
+    line: str,
+    params: list[str],
+    value: str,
+    dtstart: datetime,
+    horizon: datetime,
+    *,
+    dtstart_is_instance: bool,
+) -> rrule | None:
+    """Read one RRULE; None when, with DTSTART counted, its COUNT leaves it nothing to add."""
     for param in params:
         if not param.upper().startswith("X-"):
             _fail("recurrence", line, f"unsupported RRULE parameter {param!r}")
@@ -438,7 +432,25 @@ def _read_rrule(line: str, params: list[str], value: str, dtstart: datetime, hor
     # RFC 5545's default; dateutil would take calendar.firstweekday(), which is process-global.
     parts.setdefault("WKST", "MO")
     rule = _build_rrule(line, parts, dtstart)
+    if dtstart_is_instance and "COUNT" in parts and not _starts_at(rule, dtstart):
+        # RFC 5545 3.3.10: "The DTSTART property value always counts as the first occurrence",
+        # also when the rule itself does not produce it (the caller adds DTSTART as an instance).
+        count = int(parts["COUNT"]) - 1
+        if count == 0:
+            return None
+        parts["COUNT"] = str(count)
+        rule = _build_rrule(line, parts, dtstart)
     return _skip_to_horizon(line, parts, rule, dtstart, horizon)
+
+
+def _starts_at(rule: rrule, dtstart: datetime) -> bool:
+    """Tell whether a rule's first instance is DTSTART, comparing local wall-clock times."""
+    try:
+        first = next(iter(rule), None)
+    except (ValueError, OverflowError):
+        # Left for _collect to report or to end the series at the year 9999.
+        return True
+    return first is not None and first.replace(tzinfo=None) == dtstart.replace(tzinfo=None)
 
 
 # RFC 5545 3.3.10: the values each BYxxx part may take (0 is never a valid day, week or position).
@@ -637,22 +649,41 @@ def _read_graph(
         _fail("recurrence", recurrence, "Graph field 'pattern' is missing or not an object")
     if not isinstance(span, Mapping):
         _fail("recurrence", recurrence, "Graph field 'range' is missing or not an object")
-    zone = event_zone
+    # Graph evaluates the pattern in range.recurrenceTimeZone, whereas start.timeZone is only the
+    # zone Graph writes times in ("UTC" unless the request asked for another), so the range wins.
+    zone = _lookup_zone(span.get("recurrenceTimeZone")) or event_zone
     if zone is None and span.get("recurrenceTimeZone"):
-        zone = _lookup_zone(span["recurrenceTimeZone"])
-        if zone is None:
-            _fail(
-                "recurrence",
-                span["recurrenceTimeZone"],
-                "Graph field 'range.recurrenceTimeZone' is neither an IANA zone nor a common "
-                "Windows zone name; pass timezone with the IANA name",
-            )
+        _fail(
+            "recurrence",
+            span["recurrenceTimeZone"],
+            "Graph field 'range.recurrenceTimeZone' is neither an IANA zone nor a Windows zone "
+            "name; pass timezone with the IANA name",
+        )
     zone = zone or start.tzinfo or _UTC
     first_day = _graph_date(span, "startDate")
     dtstart = datetime.combine(first_day, start.astimezone(zone).time().replace(microsecond=0), tzinfo=zone)
-    rule = ";".join(_graph_pattern_parts(pattern) + _graph_range_parts(span))
+    pattern_parts = _graph_pattern_parts(pattern)
+    if pattern_parts[0] in ("FREQ=MONTHLY", "FREQ=YEARLY"):
+        dtstart = _graph_first_occurrence(recurrence, pattern_parts, dtstart)
+    rule = ";".join(pattern_parts + _graph_range_parts(span))
     line = f"RRULE:{rule}"
-    return _read_lines([line], dtstart, horizon)
+    return _read_lines([line], dtstart, horizon, dtstart_is_instance=False)
+
+
+def _graph_first_occurrence(recurrence: object, pattern_parts: list[str], dtstart: datetime) -> datetime:
+    """
+    The first day on or after ``range.startDate`` that a monthly or yearly Graph pattern matches.
+
+    Graph counts ``interval`` from that first occurrence (its docs: every other first Thursday
+    from 29 August 2017 begins on 7 September), whereas an RRULE counts from the DTSTART month
+    or year, which for a start date past that month's day would skip the first occurrence.
+    """
+    every_period = [part for part in pattern_parts if not part.startswith("INTERVAL=")]
+    try:
+        first = next(iter(rrulestr(";".join(every_period), dtstart=dtstart)), None)
+    except (ValueError, OverflowError) as exc:
+        _fail("recurrence", recurrence, f"cannot be expanded: {exc}", cause=exc)
+    return dtstart if first is None else first
 
 
 def _graph_pattern_parts(pattern: Mapping[str, Any]) -> list[str]:

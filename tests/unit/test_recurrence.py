@@ -14,6 +14,7 @@ from airflow_provider_meetstream.recurrence import (
     expand_occurrences,
     format_occurrence,
     parse_aware_datetime,
+    resolve_timezone,
     series_from_event,
 )
 
@@ -618,7 +619,9 @@ CASES: list[tuple[str, Any, Any, str | None, str, str | None, int, list[str]]] =
         ["2026-11-26T17:00:00Z", "2027-11-25T17:00:00Z", "2028-11-23T17:00:00Z"],
     ),
     (
-        "graph-timezone-argument-wins-over-recurrence-time-zone",
+        # Graph repeats a pattern in range.recurrenceTimeZone; the timezone argument (often Graph's
+        # start.timeZone, "UTC" by default) only stands in when the range names no known zone.
+        "graph-recurrence-time-zone-wins-over-the-timezone-argument",
         {
             "pattern": {"type": "daily", "interval": 1},
             "range": {
@@ -627,6 +630,19 @@ CASES: list[tuple[str, Any, Any, str | None, str, str | None, int, list[str]]] =
                 "numberOfOccurrences": 2,
                 "recurrenceTimeZone": "UTC",
             },
+        },
+        "2027-03-13T09:00:00-05:00",
+        NY,
+        "2027-03-01T00:00:00Z",
+        None,
+        52,
+        ["2027-03-13T14:00:00Z", "2027-03-14T14:00:00Z"],
+    ),
+    (
+        "graph-timezone-argument-when-the-range-names-no-zone",
+        {
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "numbered", "startDate": "2027-03-13", "numberOfOccurrences": 2},
         },
         "2027-03-13T09:00:00-05:00",
         NY,
@@ -1015,3 +1031,224 @@ def test_more_windows_zones(windows_name: str, start: str, first_in_july: str) -
     assert expand_occurrences(
         ["RRULE:FREQ=DAILY"], start, timezone=windows_name, window_start="2027-07-01T00:00:00Z", limit=1
     ) == [utc(first_in_july)]
+
+
+# --- DTSTART is the first instance (RFC 5545 3.8.5.1: "The DTSTART property defines the first
+# instance of the recurrence set"; 3.3.10: "The DTSTART property value always counts as the first
+# occurrence") ---
+
+
+def test_rdate_without_rrule_keeps_the_start() -> None:
+    """RFC 5545 3.8.5.1: the set is DTSTART plus the RDATEs; 09:00 EST on 3 and 10 March 2027."""
+    assert expand_occurrences(
+        ["RDATE;TZID=America/New_York:20270310T090000"],
+        "2027-03-03T09:00:00-05:00",
+        timezone=NY,
+        window_start="2027-01-01T00:00:00Z",
+    ) == [utc("2027-03-03T14:00:00Z"), utc("2027-03-10T14:00:00Z")]
+
+
+def test_exdate_of_the_only_rdate_leaves_the_start() -> None:
+    """RFC 5545 3.8.5.1: EXDATE removes the RDATE, not DTSTART, which stays the first instance."""
+    assert expand_occurrences(
+        ["RDATE;TZID=America/New_York:20270310T090000", "EXDATE;TZID=America/New_York:20270310T090000"],
+        "2027-03-03T09:00:00-05:00",
+        timezone=NY,
+        window_start="2027-01-01T00:00:00Z",
+    ) == [utc("2027-03-03T14:00:00Z")]
+
+
+def test_exdate_can_remove_the_start() -> None:
+    """RFC 5545 3.8.5.1: EXDATE applies to the whole set, DTSTART included."""
+    assert expand_occurrences(
+        ["RDATE:20270310T140000Z", "EXDATE:20270303T140000Z"],
+        "2027-03-03T09:00:00-05:00",
+        timezone=NY,
+        window_start="2027-01-01T00:00:00Z",
+    ) == [utc("2027-03-10T14:00:00Z")]
+
+
+def test_a_start_the_rule_does_not_produce_is_the_first_occurrence() -> None:
+    """RFC 5545 3.8.5.1: Wednesday 3 March 2027 starts a Mondays rule; DST begins 14 March."""
+    assert expand_occurrences(
+        [WEEKLY_MONDAY],
+        "2027-03-03T09:00:00-05:00",
+        timezone=NY,
+        window_start="2027-01-01T00:00:00Z",
+        limit=3,
+    ) == [utc("2027-03-03T14:00:00Z"), utc("2027-03-08T14:00:00Z"), utc("2027-03-15T13:00:00Z")]
+
+
+def test_count_includes_a_start_the_rule_does_not_produce() -> None:
+    """RFC 5545 3.3.10: DTSTART "always counts as the first occurrence", so COUNT=3 is 3 in all."""
+    assert expand_occurrences(
+        [WEEKLY_MONDAY + ";COUNT=3"],
+        "2027-03-03T09:00:00-05:00",
+        timezone=NY,
+        window_start="2027-01-01T00:00:00Z",
+    ) == [utc("2027-03-03T14:00:00Z"), utc("2027-03-08T14:00:00Z"), utc("2027-03-15T13:00:00Z")]
+
+
+def test_count_1_with_a_start_the_rule_does_not_produce_is_the_start_alone() -> None:
+    """RFC 5545 3.3.10: COUNT=1 is used up by DTSTART."""
+    assert expand_occurrences(
+        [WEEKLY_MONDAY + ";COUNT=1"],
+        "2027-03-03T09:00:00-05:00",
+        timezone=NY,
+        window_start="2027-01-01T00:00:00Z",
+    ) == [utc("2027-03-03T14:00:00Z")]
+
+
+# --- Microsoft Graph in its default shape: start.timeZone "UTC", the zone in the range ---
+
+# The weekly meeting of Graph's "Create event" example (learn.microsoft.com/graph/api/user-post-events,
+# "Create a recurring event"): Mondays 12:00 Pacific from 2017-09-04 to 2017-12-31. Graph returns it
+# with start {"dateTime": "2017-09-04T19:00:00", "timeZone": "UTC"} unless asked for another zone.
+# US DST ended on Sunday 5 November 2017: 12:00 PDT is 19:00Z, 12:00 PST is 20:00Z.
+GRAPH_DOCS_WEEKLY = {
+    "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["Monday"], "firstDayOfWeek": "sunday"},
+    "range": {
+        "type": "endDate",
+        "startDate": "2017-09-04",
+        "endDate": "2017-12-31",
+        "recurrenceTimeZone": "Pacific Standard Time",
+    },
+}
+AROUND_2017_DST_END = ["2017-10-30T19:00:00Z", "2017-11-06T20:00:00Z"]
+
+
+def test_graph_series_repeats_in_the_recurrence_time_zone_not_in_utc() -> None:
+    """Graph docs: recurrenceTimeZone is the zone of the pattern; 12:00 stays 12:00 Pacific."""
+    assert expand_occurrences(
+        GRAPH_DOCS_WEEKLY,
+        "2017-09-04T19:00:00Z",
+        timezone="UTC",
+        window_start="2017-10-30T00:00:00Z",
+        limit=2,
+    ) == [utc(moment) for moment in AROUND_2017_DST_END]
+
+
+def test_graph_event_in_default_shape_reads_the_range_zone() -> None:
+    """Graph docs: start.timeZone is "UTC" by default; recurrenceTimeZone is the series' zone."""
+    event = {
+        "id": "evt_graph",
+        "start_time": "2017-09-04T19:00:00Z",
+        "raw": {
+            "start": {"dateTime": "2017-09-04T19:00:00.0000000", "timeZone": "UTC"},
+            "recurrence": GRAPH_DOCS_WEEKLY,
+        },
+    }
+    series = series_from_event(event)
+
+    assert series.timezone == "Pacific Standard Time"
+    assert expand_occurrences(
+        series.recurrence,
+        series.start,
+        timezone=series.timezone,
+        window_start="2017-10-30T00:00:00Z",
+        limit=2,
+    ) == [utc(moment) for moment in AROUND_2017_DST_END]
+
+
+# --- Graph intervals count from the first occurrence. Graph's recurrenceRange docs: "startDate:
+# The date to start applying the recurrence pattern. The first occurrence of the meeting may be
+# this date or later"; recurrencePattern docs: every other month on the first Thursday, from
+# 2017-08-29, occurs first on 2017-09-07 ---
+
+
+@pytest.mark.parametrize(
+    ("pattern", "start_date", "expected"),
+    [
+        pytest.param(
+            # 7 Sep, 2 Nov 2017 and 4 Jan 2018 are the first Thursdays; 09:00 PDT is 16:00Z, 09:00
+            # PST (from 5 Nov 2017) 17:00Z.
+            {"type": "relativeMonthly", "interval": 2, "daysOfWeek": ["thursday"], "index": "first"},
+            "2017-08-29",
+            ["2017-09-07T16:00:00Z", "2017-11-02T16:00:00Z", "2018-01-04T17:00:00Z"],
+            id="graph-docs-every-other-first-thursday",
+        ),
+        pytest.param(
+            # The 15th of March 2027 is before the start date: April, June, August.
+            {"type": "absoluteMonthly", "interval": 2, "dayOfMonth": 15},
+            "2027-03-20",
+            ["2027-04-15T16:00:00Z", "2027-06-15T16:00:00Z", "2027-08-15T16:00:00Z"],
+            id="absolute-monthly-every-other-month",
+        ),
+        pytest.param(
+            # 1 March 2027 is before the start date: 2028, 2030, 2032. 16:00Z on 2 March 2027 is
+            # 08:00 PST, and PST (UTC-8) lasts until the second Sunday of March.
+            {"type": "absoluteYearly", "interval": 2, "month": 3, "dayOfMonth": 1},
+            "2027-03-02",
+            ["2028-03-01T16:00:00Z", "2030-03-01T16:00:00Z", "2032-03-01T16:00:00Z"],
+            id="absolute-yearly-every-other-year",
+        ),
+        pytest.param(
+            # First Mondays of March: 1 Mar 2027 (before the start), 6 Mar 2028, 4 Mar 2030, 1 Mar 2032.
+            {"type": "relativeYearly", "interval": 2, "month": 3, "daysOfWeek": ["monday"], "index": "first"},
+            "2027-03-02",
+            ["2028-03-06T16:00:00Z", "2030-03-04T16:00:00Z", "2032-03-01T16:00:00Z"],
+            id="relative-yearly-every-other-year",
+        ),
+    ],
+)
+def test_graph_interval_counts_from_the_first_occurrence(
+    pattern: dict[str, Any], start_date: str, expected: list[str]
+) -> None:
+    recurrence = {
+        "pattern": pattern,
+        "range": {"type": "noEnd", "startDate": start_date, "recurrenceTimeZone": "Pacific Standard Time"},
+    }
+    assert expand_occurrences(
+        recurrence, f"{start_date}T16:00:00Z", window_start="2017-01-01T00:00:00Z", limit=3
+    ) == [utc(moment) for moment in expected]
+
+
+def test_graph_numbered_counts_from_the_first_occurrence() -> None:
+    """Graph docs' every other first Thursday from 2017-08-29, numbered: 2 means 7 Sep and 2 Nov."""
+    recurrence = {
+        "pattern": {"type": "relativeMonthly", "interval": 2, "daysOfWeek": ["thursday"], "index": "first"},
+        "range": {
+            "type": "numbered",
+            "startDate": "2017-08-29",
+            "numberOfOccurrences": 2,
+            "recurrenceTimeZone": "Pacific Standard Time",
+        },
+    }
+    assert expand_occurrences(recurrence, "2017-08-29T16:00:00Z", window_start="2017-01-01T00:00:00Z") == [
+        utc("2017-09-07T16:00:00Z"),
+        utc("2017-11-02T16:00:00Z"),
+    ]
+
+
+# --- Windows zone names: CLDR's windowsZones table (territory "001"), via tzlocal ---
+
+
+@pytest.mark.parametrize(
+    ("windows_name", "start", "first_in_july"),
+    [
+        # America/Guatemala, UTC-6 without DST: 09:00 is 15:00Z.
+        ("Central America Standard Time", "2027-01-04T09:00:00-06:00", "2027-07-01T15:00:00Z"),
+        # Asia/Katmandu, UTC+05:45: 09:00 is 03:15Z.
+        ("Nepal Standard Time", "2027-01-04T09:00:00+05:45", "2027-07-01T03:15:00Z"),
+        # Asia/Colombo, UTC+05:30: 09:00 is 03:30Z.
+        ("Sri Lanka Standard Time", "2027-01-04T09:00:00+05:30", "2027-07-01T03:30:00Z"),
+        # Australia/Hobart: AEDT (UTC+11) in January, AEST (UTC+10) in July, so 09:00 on 2 July
+        # is 23:00Z on 1 July.
+        ("Tasmania Standard Time", "2027-01-04T09:00:00+11:00", "2027-07-01T23:00:00Z"),
+        # America/Bahia (Brazil dropped DST in 2019), UTC-3: 09:00 is 12:00Z.
+        ("Bahia Standard Time", "2027-01-04T09:00:00-03:00", "2027-07-01T12:00:00Z"),
+    ],
+)
+def test_windows_zones_from_cldr(windows_name: str, start: str, first_in_july: str) -> None:
+    assert expand_occurrences(
+        ["RRULE:FREQ=DAILY"], start, timezone=windows_name, window_start="2027-07-01T00:00:00Z", limit=1
+    ) == [utc(first_in_july)]
+
+
+def test_every_cldr_windows_zone_resolves() -> None:
+    from tzlocal.windows_tz import win_tz
+
+    assert len(win_tz) > 100
+    for windows_name, iana_name in win_tz.items():
+        # "UTC" is also an IANA name, which is tried first; it is the same zone as Etc/UTC.
+        assert getattr(resolve_timezone(windows_name), "key", None) in (windows_name, iana_name)
