@@ -1,8 +1,16 @@
-"""Provider metadata for Airflow's providers manager; imports nothing but the standard library."""
+"""Provider metadata for Airflow's providers manager; imports nothing heavy (constants only)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from airflow_provider_meetstream.constants import (
+    CONN_TYPE,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    MAX_ATTEMPTS_BOUND,
+    MIN_TIMEOUT,
+)
 
 _INTEGRATION = "MeetStream"
 
@@ -52,7 +60,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "hook-class-name": "airflow_provider_meetstream.hooks.meetstream.MeetStreamHook",
                 "hook-name": "MeetStream",
-                "connection-type": "meetstream",
+                "connection-type": CONN_TYPE,
                 "conn-fields": CONN_FIELDS,
                 "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
@@ -64,13 +72,14 @@ def get_provider_info() -> dict[str, Any]:
 CONN_FIELDS: dict[str, Any] = {
     "timeout": {
         "label": "Timeout (seconds)",
-        "description": "Read timeout of each request; the connect timeout is capped at 10 s.",
-        "schema": {"type": ["number", "null"], "minimum": 0.1},
+        "description": "Read timeout of each request; the connect timeout is capped at "
+        f"{DEFAULT_CONNECT_TIMEOUT:g} s.",
+        "schema": {"type": ["number", "null"], "minimum": MIN_TIMEOUT},
     },
     "max_retries": {
         "label": "Max attempts",
         "description": "Attempts per request, the first included, on 408, 429, 5xx and network errors.",
-        "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 20},
+        "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ATTEMPTS_BOUND},
     },
 }
 
@@ -78,5 +87,5 @@ CONN_FIELDS: dict[str, Any] = {
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema", "port", "login"],
     "relabeling": {"password": "API key", "host": "API base URL"},
-    "placeholders": {"host": "https://api.meetstream.ai", "password": "your MeetStream API key"},
+    "placeholders": {"host": DEFAULT_BASE_URL, "password": "your MeetStream API key"},
 }

@@ -34,7 +34,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def no_wait(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(hook_module, "_async_sleep", no_wait)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.async_client._async_sleep", no_wait)
     return recorded
 
 
@@ -302,7 +302,10 @@ def test_async_client_masks_the_key(meetstream_conn_env, monkeypatch: pytest.Mon
     try:
         import airflow.sdk.log as masker
     except ImportError:  # Airflow 2: the hook falls back to the synchronous masker
-        monkeypatch.setattr(hook_module, "mask_secret", lambda secret, name=None: masked.append(secret))
+        monkeypatch.setattr(
+            "airflow_provider_meetstream.hooks.async_client.mask_secret",
+            lambda s, name=None: masked.append(s),
+        )
     else:
 
         async def record(secret: str, name: str | None = None) -> None:

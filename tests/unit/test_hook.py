@@ -25,13 +25,10 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamServerError,
 )
 from airflow_provider_meetstream.hooks import meetstream as hook_module
-from airflow_provider_meetstream.hooks.meetstream import (
-    MeetStreamAuth,
-    MeetStreamHook,
-    RequestPolicy,
-    normalize_base_url,
-    parse_retry_after,
-)
+from airflow_provider_meetstream.hooks.config import normalize_base_url
+from airflow_provider_meetstream.hooks.errors import parse_retry_after
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamAuth, MeetStreamHook
+from airflow_provider_meetstream.hooks.policy import RequestPolicy
 
 API_KEY = "ms_live_key_4f9a2c7e1b"
 BASE = "https://api.meetstream.test/api/v1"
@@ -212,6 +209,30 @@ class TestRequests:
             hook.list_scheduled_bots()
         assert mock.last_request.verify == str(bundle)
         assert mock.last_request.proxies.get("https") == "http://proxy.internal:3128"
+
+    def test_environment_is_read_once_per_session(
+        self, hook: MeetStreamHook, monkeypatch: pytest.MonkeyPatch, tmp_path
+    ) -> None:
+        bundle = tmp_path / "corporate-ca.pem"
+        bundle.write_text("")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        reads: list[str] = []
+        merge = requests.Session.merge_environment_settings
+
+        def counted(session: requests.Session, url: str, *args: object) -> object:
+            reads.append(url)
+            return merge(session, url, *args)
+
+        monkeypatch.setattr(requests.Session, "merge_environment_settings", counted)
+        with rm.Mocker() as mock:
+            mock.get(rm.ANY, json={"scheduled_bots": []})
+            hook.list_scheduled_bots()
+            hook.get_bot_status("b1")
+            assert reads == [BASE]
+            assert mock.last_request.verify == str(bundle)
+            hook.close()  # a new session reads the environment again
+            hook.list_scheduled_bots()
+        assert reads == [BASE, BASE]
 
 
 class TestEvents:

@@ -1,0 +1,167 @@
+"""What a MeetStream client needs from its Airflow connection: base URL, API key, timeouts, attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import (
+    API_PREFIX,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    MAX_ATTEMPTS_BOUND,
+    MIN_TIMEOUT,
+)
+from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
+from airflow_provider_meetstream.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """
+    Everything needed to talk to MeetStream, read from a connection.
+
+    :param base_url: The API root, ending in ``/api/v1``.
+    :param api_key: The API key; never shown by ``repr``.
+    :param connect_timeout: Seconds to establish a connection.
+    :param read_timeout: Seconds to wait for an answer.
+    :param max_attempts: Attempts per request, the first included.
+    """
+
+    base_url: str
+    api_key: str = field(repr=False)
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+
+def normalize_base_url(host: str | None, port: int | None = None) -> str:
+    """
+    Turn a connection's host into the API root ``scheme://host[:port]/api/v1``.
+
+    The host may come with or without a scheme (a bare host means https) and with or without the
+    ``/api/v1`` suffix; an empty host means MeetStream's public API.
+
+    :param host: The connection's host field.
+    :param port: The connection's port field, used when the host names none.
+    """
+    raw = (host or "").strip() or DEFAULT_BASE_URL
+    if "://" not in raw:
+        raw = f"https://{raw}"
+    parts = urlsplit(raw)
+    if not parts.hostname:
+        raise MeetStreamError(f"The MeetStream connection's host {host!r} is not a URL.")
+    netloc = parts.netloc
+    if port and parts.port is None:
+        netloc = f"{netloc}:{port}"
+    path = parts.path.rstrip("/")
+    if not path.endswith(API_PREFIX):
+        path = f"{path}{API_PREFIX}"
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+def check_timeout(value: Any, argument: str = "timeout") -> float:
+    """
+    Check a read timeout: a number of seconds, at least 0.1; a numeric string is accepted.
+
+    :param value: The timeout.
+    :param argument: The argument's name, for the error.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not number >= MIN_TIMEOUT or number == float("inf"):
+        raise MeetStreamInputError(argument, value, f"must be a number of seconds, at least {MIN_TIMEOUT}")
+    return number
+
+
+def check_max_attempts(value: Any, argument: str = "max_retries") -> int:
+    """
+    Check the attempts per request, the first included: 1 to 20; a numeric string is accepted.
+
+    :param value: The number of attempts.
+    :param argument: The argument's name, for the error.
+    """
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return validation.bounded_int(value, argument, 1, MAX_ATTEMPTS_BOUND)
+
+
+def build_config(
+    conn_id: str,
+    *,
+    host: str | None,
+    port: int | None,
+    password: str | None,
+    extra: Mapping[str, Any],
+    timeout: float | None = None,
+    max_retries: int | None = None,
+) -> ClientConfig:
+    """
+    Build a :class:`ClientConfig` from a connection's fields; hook arguments win over extras.
+
+    :param conn_id: The connection id, named in errors.
+    :param host: The connection's host.
+    :param port: The connection's port.
+    :param password: The API key.
+    :param extra: The connection's extras (``timeout``, ``max_retries``), strings accepted.
+    :param timeout: The hook's ``timeout`` argument, already checked.
+    :param max_retries: The hook's ``max_retries`` argument, already checked.
+    """
+    if not password:
+        raise MeetStreamError(
+            f"The Airflow connection {conn_id!r} has no MeetStream API key: set its password field."
+        )
+    if timeout is None and extra.get("timeout") not in (None, ""):
+        timeout = check_timeout(extra["timeout"], f"extra timeout of connection {conn_id!r}")
+    if max_retries is None and extra.get("max_retries") not in (None, ""):
+        max_retries = check_max_attempts(extra["max_retries"], f"extra max_retries of connection {conn_id!r}")
+    read_timeout = DEFAULT_READ_TIMEOUT if timeout is None else timeout
+    return ClientConfig(
+        base_url=normalize_base_url(host, port),
+        api_key=password,
+        connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, read_timeout),
+        read_timeout=read_timeout,
+        max_attempts=DEFAULT_MAX_ATTEMPTS if max_retries is None else max_retries,
+    )
+
+
+def ui_field_behaviour() -> dict[str, Any]:
+    """The standard connection fields relabelled and hidden, in the form Airflow before 3.2 reads."""
+    return {
+        "hidden_fields": list(UI_FIELD_BEHAVIOUR["hidden-fields"]),
+        "relabeling": dict(UI_FIELD_BEHAVIOUR["relabeling"]),
+        "placeholders": dict(UI_FIELD_BEHAVIOUR["placeholders"]),
+    }
+
+
+def connection_form_widgets() -> dict[str, Any]:
+    """The ``timeout`` and ``max_retries`` extra fields, as Airflow before 3.2 builds its form."""
+    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import IntegerField, StringField
+    from wtforms.validators import NumberRange, Optional, Regexp
+
+    timeout, attempts = CONN_FIELDS["timeout"], CONN_FIELDS["max_retries"]
+    return {
+        # Airflow 2 forms support no FloatField; the hook parses the string.
+        "timeout": StringField(
+            lazy_gettext(timeout["label"]),
+            description=timeout["description"],
+            widget=BS3TextFieldWidget(),
+            validators=[Optional(), Regexp(r"^\d+(\.\d+)?$", message="A number of seconds")],
+        ),
+        "max_retries": IntegerField(
+            lazy_gettext(attempts["label"]),
+            description=attempts["description"],
+            widget=BS3TextFieldWidget(),
+            validators=[Optional(), NumberRange(min=1, max=MAX_ATTEMPTS_BOUND)],
+        ),
+    }
