@@ -9,11 +9,9 @@ from datetime import timezone
 from typing import Any
 from urllib.parse import quote
 
+from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.recurrence import RecurrenceError, parse_aware_datetime
-
-MAX_DEDUPLICATION_KEY_LENGTH = 2000
-MAX_LIST_LIMIT = 100
 
 
 def non_empty_text(value: Any, argument: str, *, strip: bool = False) -> str:

@@ -9,6 +9,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import (
+    DEFAULT_CONN_ID,
+    DEFAULT_OCCURRENCE_LIMIT,
+    MAX_DEDUPLICATION_KEY_LENGTH,
+    MAX_OCCURRENCE_LIMIT,
+)
 from airflow_provider_meetstream.exceptions import (
     MeetStreamAPIError,
     MeetStreamConflictError,
@@ -16,7 +22,6 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamInputError,
     MeetStreamNotFoundError,
 )
-from airflow_provider_meetstream.recurrence import MAX_OCCURRENCE_LIMIT
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -25,7 +30,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
-DEFAULT_CONN_ID = "meetstream_default"
 IF_ALREADY_SCHEDULED = ("succeed", "fail")
 MODES = ("client", "server")
 
@@ -252,9 +256,7 @@ def _check_recurrence(value: Any) -> None:
 
 
 def _check_series_key(value: Any) -> None:
-    validation.deduplication_key(
-        value, max_length=validation.MAX_DEDUPLICATION_KEY_LENGTH - OCCURRENCE_KEY_SUFFIX
-    )
+    validation.deduplication_key(value, max_length=MAX_DEDUPLICATION_KEY_LENGTH - OCCURRENCE_KEY_SUFFIX)
 
 
 class _RecurringEventMixin:
@@ -385,7 +387,7 @@ class ExpandRecurringEventOperator(_RecurringEventMixin, BaseOperator):
         recurrence: list[str] | dict[str, Any] | None = None,
         start: datetime | str | None = None,
         timezone: str | None = None,
-        occurrence_limit: int = 52,
+        occurrence_limit: int = DEFAULT_OCCURRENCE_LIMIT,
         window_start: datetime | str | None = None,
         window_end: datetime | str | None = None,
         meetstream_conn_id: str = DEFAULT_CONN_ID,
@@ -471,7 +473,7 @@ class ScheduleRecurringEventOperator(_RecurringEventMixin, BaseOperator):
         recurrence: list[str] | dict[str, Any] | None = None,
         start: datetime | str | None = None,
         timezone: str | None = None,
-        occurrence_limit: int = 52,
+        occurrence_limit: int = DEFAULT_OCCURRENCE_LIMIT,
         window_start: datetime | str | None = None,
         window_end: datetime | str | None = None,
         max_concurrency: int = 8,

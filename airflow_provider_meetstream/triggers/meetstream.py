@@ -9,6 +9,13 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_meetstream.utils.scheduled_bots import (
+    ScheduledCriteria,
+    astatus_or_none,
+    log_verdict,
+    result_bots,
+)
+
 
 class ListScheduledTrigger(BaseTrigger):
     """
@@ -17,7 +24,7 @@ class ListScheduledTrigger(BaseTrigger):
     It yields exactly one event: ``{"status": "success", "bots": [...]}``,
     ``{"status": "timeout", "message": ...}`` or ``{"status": "error", "message": ...}``; an
     exception inside becomes an error event. The condition is the sensor's own
-    :class:`~airflow_provider_meetstream.sensors.meetstream.ScheduledCriteria`.
+    :class:`~airflow_provider_meetstream.utils.scheduled_bots.ScheduledCriteria`.
 
     :param meetstream_conn_id: The Airflow connection to use.
     :param criteria: ``ScheduledCriteria.serialize()`` of the sensor.
@@ -64,19 +71,21 @@ class ListScheduledTrigger(BaseTrigger):
         yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 
     async def _wait(self) -> dict[str, Any]:
-        from airflow_provider_meetstream.hooks.meetstream import MeetStreamAsyncClient
-        from airflow_provider_meetstream.sensors.meetstream import ScheduledCriteria, _log_verdict, _result
+        # Imported when the trigger runs, so that importing this module stays cheap.
+        from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 
         criteria = ScheduledCriteria.build(**self.criteria)
         deadline = self.started_at + self.timeout
         async with MeetStreamAsyncClient(self.meetstream_conn_id, log=self.log) as client:
             while True:
                 verdict = criteria.evaluate(await client.list_scheduled_bots(limit=criteria.limit))
-                statuses = [await self._status_or_none(client, bot_id) for bot_id in verdict.to_confirm]
-                _log_verdict(self.log, criteria, verdict)
+                statuses = [
+                    await astatus_or_none(client.get_bot_status, bot_id) for bot_id in verdict.to_confirm
+                ]
+                log_verdict(self.log, criteria, verdict)
                 done = criteria.settle(verdict, statuses)
                 if done:
-                    return {"status": "success", "bots": _result(verdict, statuses)}
+                    return {"status": "success", "bots": result_bots(verdict, statuses)}
                 remaining = deadline - time.time()
                 if remaining <= 0:
                     return {
@@ -84,13 +93,3 @@ class ListScheduledTrigger(BaseTrigger):
                         "message": f"After {self.timeout:.0f} s, still waiting for {criteria.describe()}.",
                     }
                 await asyncio.sleep(min(self.poll_interval, remaining))
-
-    @staticmethod
-    async def _status_or_none(client: Any, bot_id: str) -> dict[str, Any] | None:
-        from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
-
-        try:
-            status: dict[str, Any] = await client.get_bot_status(bot_id)
-        except MeetStreamNotFoundError:
-            return None
-        return status

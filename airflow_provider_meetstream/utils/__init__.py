@@ -1,0 +1,1 @@
+"""Vocabulary shared below hooks, operators, sensors and triggers: bot statuses, criteria, calendar plans."""

@@ -1,0 +1,327 @@
+"""What the sensor and its trigger share: bot statuses, the condition on the scheduled list, its verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import MAX_LIST_LIMIT
+from airflow_provider_meetstream.exceptions import MeetStreamInputError, MeetStreamNotFoundError
+
+#: Logs of Airflow 3 are structlog-backed and of Airflow 2 stdlib: anything with ``info`` and ``warning``.
+Logger = Any
+
+WAIT_FOR = ("scheduled", "gone")
+
+
+class BotStatus(str, Enum):
+    """
+    The statuses of a MeetStream bot (``GET /bots/{bot_id}/status``), with their groups.
+
+    Members compare equal to MeetStream's strings, so ``answer["status"] in BotStatus.WAITING_STATUSES``
+    works on a decoded answer.
+    """
+
+    SCHEDULED = "Scheduled"
+    JOINING = "Joining"
+    IN_WAITING_ROOM = "InWaitingRoom"
+    IN_MEETING = "InMeeting"
+    RECORDING = "Recording"
+    LEAVING = "Leaving"
+    STOPPED = "Stopped"
+    NOT_ALLOWED = "NotAllowed"
+    DENIED = "Denied"
+    ERROR = "Error"
+    DONE = "Done"
+    CANCELLED = "Cancelled"
+
+    #: Still waiting to join: the only statuses of a bot on the scheduled list.
+    WAITING_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: The bot went into its meeting (or tried to, and got in): it left the scheduled list for that.
+    JOINED_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: Nothing more will happen to the bot.
+    TERMINAL_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: The bot may still change status.
+    NON_TERMINAL_STATUSES: ClassVar[frozenset[BotStatus]]
+
+
+# Assigned after the class: inside an Enum's body they would become members.
+BotStatus.WAITING_STATUSES = frozenset({BotStatus.SCHEDULED})
+BotStatus.JOINED_STATUSES = frozenset(
+    {
+        BotStatus.JOINING,
+        BotStatus.IN_WAITING_ROOM,
+        BotStatus.IN_MEETING,
+        BotStatus.RECORDING,
+        BotStatus.LEAVING,
+        BotStatus.STOPPED,
+        BotStatus.DONE,
+    }
+)
+BotStatus.TERMINAL_STATUSES = frozenset(
+    {
+        BotStatus.STOPPED,
+        BotStatus.NOT_ALLOWED,
+        BotStatus.DENIED,
+        BotStatus.ERROR,
+        BotStatus.DONE,
+        BotStatus.CANCELLED,
+    }
+)
+BotStatus.NON_TERMINAL_STATUSES = frozenset(BotStatus) - BotStatus.TERMINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """
+    What one look at the scheduled list says.
+
+    :param done: The condition holds, as far as the page shows.
+    :param matches: The listed bots that fit every filter.
+    :param truncated: The page came back full, so more bots may exist than were listed.
+    :param to_confirm: Bot ids the page cannot settle; their ``GET /bots/{id}/status`` decides
+        (see :meth:`ScheduledCriteria.settle`). ``"gone"`` on a full page: the ids might hide beyond
+        it. ``"scheduled"``: ids not listed, because a bot leaves the list once it joins.
+    """
+
+    done: bool
+    matches: list[dict[str, Any]]
+    truncated: bool
+    to_confirm: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScheduledCriteria:
+    """
+    The sensor's condition, evaluated the same way in poke, reschedule and deferrable modes.
+
+    A bot matches when it fits every filter given: ``event_id`` and ``deduplication_key`` are read
+    from its ``custom_attributes``; ``bot_ids`` from its ``bot_id``.
+
+    :param event_id: Only bots scheduled for this event.
+    :param deduplication_key: Only bots scheduled with this key.
+    :param bot_ids: Only these bots.
+    :param min_count: With ``"scheduled"`` and no ``bot_ids``: how many matches are enough.
+    :param wait_for: ``"scheduled"``: enough matches are listed (every id of ``bot_ids``, or at
+        least ``min_count``). ``"gone"``: none is listed any more (joined, finished or cancelled).
+    :param limit: The page size asked for, 1 to 100; a full page may be truncated.
+    """
+
+    event_id: str | None = None
+    deduplication_key: str | None = None
+    bot_ids: tuple[str, ...] | None = None
+    min_count: int = 1
+    wait_for: str = "scheduled"
+    limit: int = MAX_LIST_LIMIT
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        event_id: Any = None,
+        deduplication_key: Any = None,
+        bot_ids: Any = None,
+        min_count: Any = 1,
+        wait_for: Any = "scheduled",
+        limit: Any = MAX_LIST_LIMIT,
+    ) -> ScheduledCriteria:
+        """Validate rendered sensor arguments and build the criteria; errors name the argument."""
+        validation.one_of(wait_for, "wait_for", WAIT_FOR)
+        validation.bounded_int(limit, "limit", 1, MAX_LIST_LIMIT)
+        validation.bounded_int(min_count, "min_count", 1, 10_000)
+        return cls(
+            event_id=None if event_id is None else validation.non_empty_text(event_id, "event_id"),
+            deduplication_key=None
+            if deduplication_key is None
+            else validation.non_empty_text(deduplication_key, "deduplication_key"),
+            bot_ids=parse_bot_ids(bot_ids),
+            min_count=min_count,
+            wait_for=wait_for,
+            limit=limit,
+        )
+
+    def matches(self, bot: dict[str, Any]) -> bool:
+        """Tell whether one listed bot fits every filter given."""
+        attributes = bot.get("custom_attributes") or {}
+        if self.event_id is not None and attributes.get("event_id") != self.event_id:
+            return False
+        if (
+            self.deduplication_key is not None
+            and attributes.get("deduplication_key") != self.deduplication_key
+        ):
+            return False
+        return self.bot_ids is None or bot.get("bot_id") in self.bot_ids
+
+    def evaluate(self, bots: Iterable[dict[str, Any]]) -> Verdict:
+        """
+        Judge one page of ``GET /calendar/scheduled``.
+
+        :param bots: The ``scheduled_bots`` of the page.
+        """
+        listed = list(bots)
+        matches = [bot for bot in listed if self.matches(bot)]
+        truncated = len(listed) >= self.limit
+        if self.wait_for == "gone":
+            if matches:
+                return Verdict(False, matches, truncated)
+            if not truncated:
+                return Verdict(True, matches, truncated)
+            # A full page may hide a bot that is still scheduled: only ids can be checked one by one,
+            # and without ids the sensor keeps waiting rather than report a false success.
+            return Verdict(False, matches, truncated, to_confirm=self.bot_ids or ())
+        if self.bot_ids is None:
+            return Verdict(len(matches) >= self.min_count, matches, truncated)
+        listed_ids = {bot.get("bot_id") for bot in matches}
+        missing = tuple(bot_id for bot_id in self.bot_ids if bot_id not in listed_ids)
+        return Verdict(not missing, matches, truncated, to_confirm=missing)
+
+    def settle(self, verdict: Verdict, statuses: Sequence[dict[str, Any] | None]) -> bool:
+        """
+        Decide with the statuses of ``verdict.to_confirm``, in order (None where MeetStream answered 404).
+
+        ``"gone"``: every bot's status is anything but ``Scheduled`` (joined, finished or cancelled)
+        or the bot is unknown. ``"scheduled"``: every bot exists and was not cancelled; a bot that
+        already joined its meeting has left the list but was scheduled all the same.
+
+        :param verdict: What the page said.
+        :param statuses: One status answer per id of ``verdict.to_confirm``.
+        """
+        if verdict.done or not verdict.to_confirm:
+            return verdict.done
+        if self.wait_for == "gone":
+            return all(
+                status is None or status.get("status") not in BotStatus.WAITING_STATUSES
+                for status in statuses
+            )
+        return all(status is not None and status.get("status") != BotStatus.CANCELLED for status in statuses)
+
+    def describe(self) -> str:
+        """One line naming the condition, for logs."""
+        filters = [
+            f"{name}={value!r}"
+            for name, value in (
+                ("event_id", self.event_id),
+                ("deduplication_key", self.deduplication_key),
+                ("bot_ids", list(self.bot_ids) if self.bot_ids is not None else None),
+            )
+            if value is not None
+        ]
+        target = (
+            "none listed"
+            if self.wait_for == "gone"
+            else ("all listed" if self.bot_ids else f">= {self.min_count}")
+        )
+        return f"bots with {', '.join(filters) or 'any attributes'}: {target}"
+
+    def serialize(self) -> dict[str, Any]:
+        """The criteria as primitives, for a trigger."""
+        return {
+            "event_id": self.event_id,
+            "deduplication_key": self.deduplication_key,
+            "bot_ids": list(self.bot_ids) if self.bot_ids is not None else None,
+            "min_count": self.min_count,
+            "wait_for": self.wait_for,
+            "limit": self.limit,
+        }
+
+
+def parse_bot_ids(value: Any) -> tuple[str, ...] | None:
+    """
+    Bot ids from a list, one id, a ScheduleEventOperator XCom, or a list of those XComs.
+
+    A string is read as a rendered template: ``"b1"``, or the Python form of a list or an XCom.
+
+    :param value: The sensor's ``bot_ids``, rendered; None means any bot.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = _parse_rendered(value)
+    items = (
+        [value] if isinstance(value, (str, dict)) else list(value) if isinstance(value, Iterable) else [value]
+    )
+    ids = [item.get("bot_id") if isinstance(item, dict) else item for item in items]
+    valid = [bot_id for bot_id in ids if isinstance(bot_id, str) and _looks_like_an_id(bot_id)]
+    if not ids or len(valid) != len(ids):
+        raise MeetStreamInputError("bot_ids", value, "must be bot ids, or ScheduleEventOperator results")
+    return tuple(valid)
+
+
+def _looks_like_an_id(text: str) -> bool:
+    # A template that rendered "None" or a Python repr is a mistake upstream, never a bot id.
+    return bool(text) and text != "None" and not any(char.isspace() or char in "[](){}'\"" for char in text)
+
+
+def _parse_rendered(value: str) -> Any:
+    # A templated list or XCom dict renders to its Python form, e.g. "['a', 'b']", unless the DAG
+    # renders native objects.
+    if value.strip().startswith(("[", "{", "(")):
+        import ast
+
+        try:
+            return ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            raise MeetStreamInputError("bot_ids", value, "is not a list of bot ids") from None
+    return value.strip()
+
+
+def status_or_none(get_status: Callable[[str], dict[str, Any]], bot_id: str) -> dict[str, Any] | None:
+    """
+    A bot's status answer, or None when MeetStream does not know the bot (404).
+
+    :param get_status: ``MeetStreamHook.get_bot_status``.
+    :param bot_id: The bot.
+    """
+    try:
+        return get_status(bot_id)
+    except MeetStreamNotFoundError:
+        return None
+
+
+async def astatus_or_none(
+    get_status: Callable[[str], Awaitable[dict[str, Any]]], bot_id: str
+) -> dict[str, Any] | None:
+    """
+    The async :func:`status_or_none`, for the trigger.
+
+    :param get_status: ``MeetStreamAsyncClient.get_bot_status``.
+    :param bot_id: The bot.
+    """
+    try:
+        return await get_status(bot_id)
+    except MeetStreamNotFoundError:
+        return None
+
+
+def result_bots(verdict: Verdict, statuses: Sequence[dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """
+    The sensor's XCom: the matching listed bots, then the status of each confirmed one that joined.
+
+    :param verdict: What the page said.
+    :param statuses: One status answer per id of ``verdict.to_confirm``, None where unknown.
+    """
+    return verdict.matches + [
+        status
+        for status in statuses
+        if status is not None and status.get("status") in BotStatus.JOINED_STATUSES
+    ]
+
+
+def log_verdict(log: Logger, criteria: ScheduledCriteria, verdict: Verdict) -> None:
+    """
+    Log one look at the list: a warning when the page came back full, then what it showed.
+
+    :param log: The sensor's or the trigger's logger.
+    :param criteria: The condition.
+    :param verdict: What the page said.
+    """
+    if verdict.truncated:
+        log.warning(
+            "MeetStream returned a full page of %d scheduled bots; the list may be truncated "
+            "(the endpoint has no cursor), so bots beyond it cannot be seen.",
+            criteria.limit,
+        )
+    log.info("%s -> %d match(es), done=%s", criteria.describe(), len(verdict.matches), verdict.done)
