@@ -306,3 +306,37 @@ class TestServerMode:
                 {"occurrence_date": "unknown", "error": "odd item"},
             ],
         }
+
+
+def test_every_task_defaults_to_the_hooks_connection() -> None:
+    from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.operators.meetstream import (
+        ExpandRecurringEventOperator,
+        ScheduleRecurringEventOperator,
+        UnscheduleEventOperator,
+    )
+    from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
+
+    tasks = [
+        ScheduleEventOperator(task_id="a", event_id="e", deduplication_key="k"),
+        UnscheduleEventOperator(task_id="b", event_id="e"),
+        ExpandRecurringEventOperator(task_id="c", event_id="e", deduplication_key="k"),
+        ScheduleRecurringEventOperator(task_id="d", event_id="e", deduplication_key="k"),
+        ListScheduledSensor(task_id="s"),
+    ]
+    assert {task.meetstream_conn_id for task in tasks} == {MeetStreamHook.default_conn_name}
+    assert MeetStreamHook.default_conn_name == "meetstream_default"
+
+
+def test_importing_operators_and_sensor_loads_no_hook() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import airflow_provider_meetstream.operators.meetstream, "
+        "airflow_provider_meetstream.sensors.meetstream; "
+        "print(sorted(name for name in sys.modules if name.startswith("
+        "('airflow_provider_meetstream.hooks', 'airflow_provider_meetstream.triggers'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

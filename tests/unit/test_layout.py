@@ -1,0 +1,91 @@
+"""The package's shape: small modules that say what they are for, and imports that run one way."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "airflow_provider_meetstream"
+MAX_LINES = 400
+#: Left out of the size check for now, each being edited by another engineer at the time of the
+#: hooks split; remove an entry once its module is split.
+OVERSIZED = {
+    # Being reworked right now for the any-day recurrence work; split after it lands.
+    "recurrence.py",
+    # Edited in parallel for the recurrence error conversion; to be split (one-off vs recurring).
+    "operators/meetstream.py",
+}
+
+
+def _provider_modules() -> list[Path]:
+    # The emulator is the other side of the wire, shipped separately; its layout is its own.
+    return sorted(path for path in PACKAGE.rglob("*.py") if "emulator" not in path.relative_to(PACKAGE).parts)
+
+
+def _name(path: Path) -> str:
+    return path.relative_to(PACKAGE).as_posix()
+
+
+def _imports(path: Path, *, top_level_only: bool) -> set[str]:
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p in _provider_modules() if _name(p) not in OVERSIZED], ids=_name)
+def test_module_is_small(path: Path) -> None:
+    assert len(path.read_text().splitlines()) <= MAX_LINES
+
+
+def test_oversized_list_names_real_modules() -> None:
+    assert {_name(path) for path in _provider_modules()} >= OVERSIZED
+
+
+@pytest.mark.parametrize("path", [p for p in _provider_modules() if p.read_text().strip()], ids=_name)
+def test_module_opens_with_one_line_on_its_purpose(path: Path) -> None:
+    docstring = ast.get_docstring(ast.parse(path.read_text()))
+    assert docstring
+    assert docstring.splitlines()[0].strip()
+
+
+def test_no_private_name_crosses_modules() -> None:
+    crossing = [
+        f"{_name(path)}: {node.module}.{alias.name}"
+        for path in _provider_modules()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("airflow_provider_meetstream")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.endswith("__")
+    ]
+    assert crossing == []
+
+
+def test_trigger_never_imports_the_sensor() -> None:
+    imported = _imports(PACKAGE / "triggers" / "meetstream.py", top_level_only=False)
+    assert not {name for name in imported if name.startswith("airflow_provider_meetstream.sensors")}
+
+
+def test_sensor_imports_the_trigger_only_when_it_defers() -> None:
+    imported = _imports(PACKAGE / "sensors" / "meetstream.py", top_level_only=True)
+    assert not {name for name in imported if name.startswith("airflow_provider_meetstream.triggers")}
+
+
+def test_importing_the_trigger_loads_neither_the_sensor_nor_the_hooks() -> None:
+    code = (
+        "import sys; import airflow_provider_meetstream.triggers.meetstream; "
+        "print(sorted(name for name in sys.modules if name.startswith("
+        "('airflow_provider_meetstream.sensors', 'airflow_provider_meetstream.hooks'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
