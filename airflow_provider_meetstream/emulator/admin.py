@@ -54,9 +54,20 @@ class EmulatorAdmin:
             raise EmulatorAdminError(response.status_code, str(message or response.reason))
         return payload
 
-    def reset(self) -> dict[str, Any]:
-        """Drop bots, schedules, the request log and faults; restore calendar, clock and config."""
-        result: dict[str, Any] = self._call("POST", "/reset")
+    def reset(self, now: datetime | str | None = None) -> dict[str, Any]:
+        """
+        Drop bots, schedules, the request log and faults; restore calendar, clock and config.
+
+        :param now: None restores the real-time clock and resolves the calendar's relative dates
+            against it. An instant (an aware datetime or an ISO 8601 string with an offset) freezes
+            the clock there and resolves the calendar against it, so that the same calendar comes
+            back whatever today is.
+        :raises ValueError: For a naive datetime, which would silently mean local time.
+        """
+        if now is None:
+            result: dict[str, Any] = self._call("POST", "/reset")
+        else:
+            result = self._call("POST", "/reset", {"now": self._instant(now, "now")})
         return result
 
     def events(self) -> list[dict[str, Any]]:
@@ -100,11 +111,16 @@ class EmulatorAdmin:
         :param when: An aware datetime or an ISO 8601 string with an offset.
         :raises ValueError: For a naive datetime, which would silently mean local time.
         """
-        if isinstance(when, datetime) and when.utcoffset() is None:
-            raise ValueError(f"'when' must be an aware datetime (with a tzinfo), got naive {when!r}.")
-        now = format_instant(when) if isinstance(when, datetime) else when
-        result: dict[str, Any] = self._call("POST", "/clock/set", {"now": now})
+        result: dict[str, Any] = self._call("POST", "/clock/set", {"now": self._instant(when, "when")})
         return result
+
+    @staticmethod
+    def _instant(value: datetime | str, name: str) -> str:
+        if isinstance(value, datetime):
+            if value.utcoffset() is None:
+                raise ValueError(f"{name!r} must be an aware datetime (with a tzinfo), got naive {value!r}.")
+            return format_instant(value)
+        return value
 
     def advance_clock(self, seconds: float | timedelta) -> dict[str, Any]:
         """

@@ -8,6 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -92,9 +93,14 @@ class Emulator:
         self.connections = ConnectionTracker()
         self.faults: FaultPlan | None = None
 
-    def reset(self) -> None:
-        """Back to the state at startup: calendar, clock, config; no bots, schedules, log or faults."""
-        self.state.reset()
+    def reset(self, now: datetime | None = None) -> None:
+        """
+        Back to the state at startup: calendar, clock, config; no bots, schedules, log or faults.
+
+        :param now: Freeze the clock at this aware instant and resolve the calendar against it;
+            None restores the real-time clock.
+        """
+        self.state.reset(now)
         self.requests.clear()
         self.faults = None
         self.connections.reset()
@@ -390,7 +396,18 @@ def controls_router(emulator: Emulator) -> APIRouter:
 
     @handler("POST", "/reset")
     def reset(body: dict[str, Any]) -> dict[str, Any]:
-        emulator.reset()
+        unknown = sorted(set(body) - {"now"})
+        if unknown:
+            raise ValueError(
+                f'Unknown reset fields: {unknown}; send {{}} or {{"now": "<ISO 8601 instant>"}}.'
+            )
+        now = None
+        if body.get("now") is not None:
+            try:
+                now = parse_instant(body["now"], "now")
+            except CalendarError as exc:
+                raise ValueError(str(exc)) from None
+        emulator.reset(now)
         return {"reset": True, "now": format_instant(state.clock.now()), "events": len(state.all_events())}
 
     @handler("GET", "/events")

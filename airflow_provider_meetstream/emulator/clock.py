@@ -54,11 +54,15 @@ class Clock:
                 self._offset = self._frozen - datetime.now(UTC)
                 self._frozen = None
 
-    def reset(self) -> None:
-        """Back to real time, unfrozen, with no offset."""
+    def reset(self, frozen_at: datetime | None = None) -> None:
+        """
+        Back to real time with no offset, or frozen at an instant.
+
+        :param frozen_at: An aware datetime to freeze the clock at; None runs it in real time.
+        """
         with self._lock:
             self._offset = timedelta(0)
-            self._frozen = None
+            self._frozen = None if frozen_at is None else frozen_at.astimezone(UTC)
 
     def snapshot(self) -> dict[str, Any]:
         """The clock as the ``/_emulator/clock`` control shows it."""

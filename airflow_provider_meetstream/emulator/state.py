@@ -159,9 +159,9 @@ def read_calendar(data: Any, now: datetime) -> list[CalendarEvent]:
     """
     Parse calendar JSON and expand every series once, so that a bad rule is refused at load.
 
-    Call it outside the state lock: refusing a rule imports Airflow once (the recurrence module
-    raises the provider's ``MeetStreamInputError``), which takes seconds. A calendar that passes
-    never reaches that path again on a request.
+    Call it outside the state lock: a rule with ``COUNT`` or repeating more than daily is walked
+    from its start, up to 200,000 instants, to the far window. A calendar that passes here fails
+    no request with a bad rule later.
 
     :param data: A list of events or ``{"events": [...]}``; relative dates resolve against ``now``.
     :param now: The emulator clock's now.
@@ -214,12 +214,19 @@ class EmulatorState:
 
     # -- controls ---------------------------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Drop schedules and bots, restore the clock and config, and reload the calendar."""
-        # Real time is what the clock reads once reset; the calendar is read before taking the lock.
-        events = read_calendar(self._calendar_template, datetime.now(timezone.utc))
+    def reset(self, now: datetime | None = None) -> None:
+        """
+        Drop schedules and bots, restore the clock and config, and reload the calendar.
+
+        :param now: An aware instant to freeze the clock at and resolve the calendar's relative
+            dates against, so that the demo calendar is the same whatever today is; None runs the
+            clock in real time and resolves against it.
+        """
+        # What the clock reads once reset; the calendar is read before taking the lock.
+        base = datetime.now(timezone.utc) if now is None else now.astimezone(timezone.utc)
+        events = read_calendar(self._calendar_template, base)
         with self._lock:
-            self.clock.reset()
+            self.clock.reset(frozen_at=None if now is None else base)
             self._config = dict(self._initial_config)
             self._schedules.clear()
             self._schedule_index.clear()

@@ -6,6 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+# The example DAGs read the demo calendar, which moves with the clock, and take "now" from the
+# clock too (the batch DAG's next 24 hours, the recurring DAGs' window): every test runs with the
+# emulator and dag.test() agreeing on one instant, whose clock ticks on so that the sensors poke.
+pytestmark = pytest.mark.usefixtures("meetstream_frozen_now")
+
 
 def run(dagbag, dag_id: str, **conf: object):
     from airflow.utils.state import DagRunState

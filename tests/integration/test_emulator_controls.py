@@ -7,7 +7,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import requests
 
 from airflow_provider_meetstream.emulator.admin import EmulatorAdminError
 from airflow_provider_meetstream.emulator.calendar import demo_calendar_template
+from airflow_provider_meetstream.emulator.pytest_plugin import DEFAULT_FROZEN_NOW, FrozenNow
 from airflow_provider_meetstream.emulator.server import EmulatorServer
 
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
@@ -66,6 +67,52 @@ def test_reset_restores_everything(meetstream_emulator: EmulatorServer, api: req
     emulator_now = admin.now()
     assert before <= emulator_now <= datetime.now(timezone.utc)
     assert {item["id"] for item in admin.events()} == DEMO_IDS
+
+
+def by_id(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {event["id"]: event for event in events}
+
+
+def test_reset_at_an_instant_freezes_the_clock_and_resolves_the_calendar_there(
+    meetstream_emulator: EmulatorServer, api: requests.Session
+) -> None:
+    admin = meetstream_emulator.admin
+    schedule(api, meetstream_emulator)
+    wednesday = datetime(2027, 1, 13, 10, 0, tzinfo=timezone.utc)
+    result = admin.reset(now=wednesday)
+    assert result == {"reset": True, "now": "2027-01-13T10:00:00+00:00", "events": len(DEMO_IDS)}
+    assert admin.clock()["frozen"] is True
+    assert admin.now() == wednesday
+    assert admin.state()["schedules"] == []
+    events = by_id(admin.events())
+    # "{{today +1d 15:00 UTC}}" and "{{today -14d >=MO 09:00 America/New_York}}" read at that instant.
+    assert events["evt_demo_zoom_sync"]["start_time"] == "2027-01-14T15:00:00+00:00"
+    assert events["evt_demo_standup_weekly"]["start_time"] == "2027-01-04T14:00:00+00:00"
+    # The same instant gives the same calendar, field for field; another instant another one.
+    admin.reset(now="2027-01-13T11:00:00+01:00")
+    assert by_id(admin.events()) == events
+    admin.reset(now=wednesday + timedelta(days=1))
+    assert by_id(admin.events())["evt_demo_zoom_sync"]["start_time"] == "2027-01-15T15:00:00+00:00"
+    # Without an instant the clock runs in real time again.
+    admin.reset()
+    assert admin.clock()["frozen"] is False
+    before = datetime.now(timezone.utc)
+    assert before <= admin.now() <= datetime.now(timezone.utc)
+
+
+def test_reset_refuses_a_bad_instant(meetstream_emulator: EmulatorServer) -> None:
+    admin = meetstream_emulator.admin
+    with pytest.raises(ValueError, match="'now'"):
+        admin.reset(now=datetime(2027, 1, 13, 10, 0))
+    for bad in ({"now": "noon"}, {"now": "2027-01-13T10:00:00"}, {"when": "2027-01-13T10:00:00Z"}):
+        response = requests.post(f"{meetstream_emulator.base_url}/_emulator/reset", json=bad, timeout=10)
+        assert response.status_code == 400, bad
+        assert "message" in response.json()
+    with pytest.raises(EmulatorAdminError) as caught:
+        admin.reset(now="2027-13-01T10:00:00Z")
+    assert caught.value.status_code == 400
+    # Nothing was reset at a wrong instant: the clock still runs.
+    assert admin.clock()["frozen"] is False
 
 
 def test_load_events_replace_add_and_relative_dates(meetstream_emulator: EmulatorServer) -> None:
@@ -569,3 +616,34 @@ def test_conn_env_fixture(meetstream_conn_env: EmulatorServer) -> None:
     conn = json.loads(os.environ["AIRFLOW_CONN_MEETSTREAM_DEFAULT"])
     assert conn["host"] == meetstream_conn_env.api_url
     assert conn["password"] == meetstream_conn_env.api_key
+
+
+def test_frozen_now_fixture_agrees_with_the_emulator(meetstream_frozen_now: FrozenNow) -> None:
+    frozen = meetstream_frozen_now
+    assert frozen.now == DEFAULT_FROZEN_NOW
+    assert frozen.now.weekday() == 2  # a Wednesday
+    admin = frozen.emulator.admin
+    assert admin.now() == frozen.now
+    assert admin.clock()["frozen"] is True
+    assert by_id(admin.events())["evt_demo_zoom_sync"]["start_time"] == "2027-01-14T15:00:00+00:00"
+    # The test's own clock travelled there too, and ticks on from there.
+    assert frozen.now <= datetime.now(timezone.utc) < frozen.now + timedelta(days=1)
+    assert frozen.now.timestamp() <= time.time()
+    conn = json.loads(os.environ["AIRFLOW_CONN_MEETSTREAM_DEFAULT"])
+    assert conn["host"] == frozen.emulator.api_url
+
+
+@pytest.mark.meetstream_now("2027-03-13T20:00:00Z", tick=False)
+def test_frozen_now_marker_sets_the_instant_and_can_stop_the_clock(meetstream_frozen_now: FrozenNow) -> None:
+    eve = datetime(2027, 3, 13, 20, 0, tzinfo=timezone.utc)
+    assert meetstream_frozen_now.now == eve
+    assert meetstream_frozen_now.emulator.admin.now() == eve
+    time.sleep(0.01)
+    assert datetime.now(timezone.utc) == eve
+    assert time.time() == eve.timestamp()
+    # reset() puts the emulator back at the same instant, with the same calendar.
+    events = meetstream_frozen_now.emulator.admin.events()
+    meetstream_frozen_now.emulator.admin.advance_clock(3600)
+    meetstream_frozen_now.reset()
+    assert meetstream_frozen_now.emulator.admin.now() == eve
+    assert meetstream_frozen_now.emulator.admin.events() == events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +20,36 @@ from airflow_provider_meetstream.recurrence import parse_aware_datetime
 
 STANDUP = "evt_demo_standup_weekly"
 TEAMS = "evt_demo_teams_monthly_review"
+NEW_YORK = ZoneInfo("America/New_York")
+
+# The demo calendar moves with the clock, so every test here runs with the emulator and the
+# operators agreeing on one instant (meetstream_frozen_now): how many stand-ups fall in a window,
+# and which side of a DST change they are on, then no longer depends on today.
+pytestmark = pytest.mark.usefixtures("meetstream_frozen_now")
+
+
+def standup_mondays(emulator, start: datetime, end: datetime) -> list[str]:
+    """
+    The demo stand-up's occurrences in [start, end), derived from the event the emulator loaded.
+
+    Mondays at 09:00 New York from its first one, without its EXDATE, in the provider's "...Z" form.
+    """
+    event = next(event for event in emulator.admin.events() if event["id"] == STANDUP)
+    first = parse_aware_datetime(event["start_time"], "start_time").astimezone(NEW_YORK)
+    excluded = {
+        datetime.strptime(line.rsplit(":", 1)[1], "%Y%m%dT%H%M%S").replace(tzinfo=NEW_YORK)
+        for line in event["raw"]["recurrence"]
+        if line.startswith("EXDATE;TZID=America/New_York:")
+    }
+    assert excluded, "the demo stand-up lost its EXDATE"
+    dates = []
+    # Wall-clock days in New York, so that 09:00 stays 09:00 across a DST change.
+    day = first
+    while day < end:
+        if day >= start and day not in excluded:
+            dates.append(day.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        day = (day.replace(tzinfo=None) + timedelta(days=7)).replace(tzinfo=NEW_YORK)
+    return dates
 
 
 @pytest.fixture(autouse=True)
@@ -35,18 +66,28 @@ def held(emulator) -> list[tuple]:
 
 
 class TestExpand:
-    def test_reads_the_series_from_the_event(self, meetstream_conn_env) -> None:
+    # Two Wednesdays whose next 20 Mondays cross a US DST change: spring forward on 14 March 2027,
+    # fall back on 7 November 2027.
+    @pytest.mark.parametrize(
+        "meetstream_frozen_now",
+        [
+            pytest.param(datetime(2027, 1, 13, 10, 0, tzinfo=timezone.utc), id="before-spring-forward"),
+            pytest.param(datetime(2027, 9, 15, 10, 0, tzinfo=timezone.utc), id="before-fall-back"),
+        ],
+        indirect=True,
+    )
+    def test_reads_the_series_from_the_event(self, meetstream_frozen_now) -> None:
         op = ExpandRecurringEventOperator(
             task_id="x", event_id=STANDUP, deduplication_key="standup", occurrence_limit=20
         )
         items = op.execute({})
-        assert len(items) == 20
+        now = meetstream_frozen_now.now
+        expected = standup_mondays(meetstream_frozen_now.emulator, now, now + timedelta(weeks=30))[:20]
         dates = [item["occurrence_date"] for item in items]
-        assert dates == sorted(dates)
+        assert dates == expected
         assert all(item["event_id"] == STANDUP for item in items)
         assert all(item["deduplication_key"] == f"standup:{item['occurrence_date']}" for item in items)
-        assert all(date.endswith("Z") for date in dates)
-        # 09:00 New York is 14:00Z in winter and 13:00Z in summer: 20 weeks from now cross a DST change.
+        # 09:00 New York is 14:00Z in winter and 13:00Z in summer: these 20 weeks cross a DST change.
         assert {date[11:16] for date in dates} == {"13:00", "14:00"}
         # The demo calendar's EXDATE leaves a two-week gap.
         gaps = {
@@ -182,14 +223,19 @@ class TestScheduleRecurring:
 
     def test_retries_under_injected_errors(self, meetstream_conn_env) -> None:
         meetstream_conn_env.admin.set_faults(
-            probability=0.3, statuses=[503, 429, "drop"], seed=7, retry_after=0, method="POST"
+            probability=0.3, statuses=[503, 429, "drop"], seed=5, retry_after=0, method="POST"
         )
+        # One thread, so that the seeded outcomes reach the requests in one order: with eight, which
+        # occurrence met which outcome hung on arrival order, and now and then one met five
+        # failures in a row and ran out of attempts. Seed 5 fails 17 of the first 37 POSTs, each
+        # status at least twice, and never five in a row (seed 7 did, at the eighth occurrence).
         report = ScheduleRecurringEventOperator(
-            task_id="b", event_id=STANDUP, deduplication_key="r", occurrence_limit=20
+            task_id="b", event_id=STANDUP, deduplication_key="r", occurrence_limit=20, max_concurrency=1
         ).execute({})
         assert report["occurrences_scheduled"] == 20
         assert len(held(meetstream_conn_env)) == 20
-        assert meetstream_conn_env.admin.faults()["injected"] > 0
+        faults = meetstream_conn_env.admin.faults()
+        assert (faults["matched"], faults["injected"]) == (37, 17)
 
     def test_409_mode_counts_existing_as_scheduled(self, meetstream_conn_env) -> None:
         op = ScheduleRecurringEventOperator(
@@ -201,8 +247,8 @@ class TestScheduleRecurring:
         assert report["occurrences_scheduled"] == 5
         assert len(held(meetstream_conn_env)) == 5
 
-    def test_window_end(self, meetstream_conn_env) -> None:
-        now = meetstream_conn_env.admin.now()
+    def test_window_end(self, meetstream_frozen_now) -> None:
+        now = meetstream_frozen_now.now
         op = ScheduleRecurringEventOperator(
             task_id="b",
             event_id=STANDUP,
@@ -210,7 +256,12 @@ class TestScheduleRecurring:
             window_start=now,
             window_end=now + timedelta(days=28),
         )
-        assert 3 <= op.execute({})["total_occurrences"] <= 4
+        report = op.execute({})
+        # Four Mondays, one of them the EXDATE.
+        expected = standup_mondays(meetstream_frozen_now.emulator, now, now + timedelta(days=28))
+        assert len(expected) == 3
+        assert report["total_occurrences"] == 3
+        assert [item["occurrence_date"] for item in report["schedules_created"]] == expected
 
     def test_server_mode(self, meetstream_conn_env) -> None:
         op = ScheduleRecurringEventOperator(
@@ -229,11 +280,11 @@ class TestScheduleRecurring:
             "occurrence_limit": 6,
         }
 
-    def test_client_and_server_agree(self, meetstream_conn_env) -> None:
+    def test_client_and_server_agree(self, meetstream_frozen_now) -> None:
         client = ScheduleRecurringEventOperator(
             task_id="c", event_id=TEAMS, deduplication_key="a", occurrence_limit=8
         ).execute({})
-        meetstream_conn_env.admin.reset()
+        meetstream_frozen_now.reset()
         server = ScheduleRecurringEventOperator(
             task_id="s", event_id=TEAMS, deduplication_key="a", occurrence_limit=8, mode="server"
         ).execute({})
@@ -245,9 +296,7 @@ class TestScheduleRecurring:
             ]
 
         assert instants(client) == instants(server)
-        assert all(
-            moment.tzinfo is not None and moment > datetime.now(timezone.utc) for moment in instants(client)
-        )
+        assert all(moment > meetstream_frozen_now.now for moment in instants(client))
 
 
 def test_hook_pool_is_sized_for_the_threads(meetstream_conn_env, monkeypatch) -> None:
