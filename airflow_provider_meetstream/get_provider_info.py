@@ -41,7 +41,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["airflow_provider_meetstream.operators.meetstream"],
+                "python-modules": [
+                    "airflow_provider_meetstream.operators.meetstream",
+                    "airflow_provider_meetstream.operators.recurring",
+                ],
             }
         ],
         "sensors": [

@@ -1,0 +1,109 @@
+"""A recurring event's series as the recurring operators hold it: arguments, checks and expansion."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH
+from airflow_provider_meetstream.exceptions import MeetStreamInputError
+from airflow_provider_meetstream.operators.base import check_occurrence_limit, rendered_int
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+
+
+#: What a per-occurrence key adds to the series key: ":" and a UTC instant like 2027-01-04T14:00:00Z.
+OCCURRENCE_KEY_SUFFIX = len(":2027-01-04T14:00:00Z")
+
+
+def _check_recurrence(value: Any) -> None:
+    # The rule itself is parsed by expand_occurrences, which names the bad line.
+    if not (
+        isinstance(value, dict) or (isinstance(value, list) and all(isinstance(line, str) for line in value))
+    ):
+        raise MeetStreamInputError(
+            "recurrence", value, "must be a list of RFC 5545 lines or a Graph pattern dict"
+        )
+
+
+def _check_series_key(value: Any) -> None:
+    validation.deduplication_key(value, max_length=MAX_DEDUPLICATION_KEY_LENGTH - OCCURRENCE_KEY_SUFFIX)
+
+
+class RecurringSeriesMixin:
+    """Holds, checks and expands a recurring event's series; shared by the two recurring operators."""
+
+    def _init_series(
+        self,
+        *,
+        event_id: str,
+        deduplication_key: str,
+        recurrence: list[str] | dict[str, Any] | None,
+        start: datetime | str | None,
+        timezone: str | None,
+        occurrence_limit: int,
+        window_start: datetime | str | None,
+        window_end: datetime | str | None,
+        meetstream_conn_id: str,
+    ) -> None:
+        self.event_id = event_id
+        self.deduplication_key = deduplication_key
+        self.recurrence = recurrence
+        self.start = start
+        self.timezone = timezone
+        self.occurrence_limit = occurrence_limit
+        self.window_start = window_start
+        self.window_end = window_end
+        self.meetstream_conn_id = meetstream_conn_id
+        self._check_series_arguments()
+
+    def _check_series_arguments(self) -> None:
+        """Check every argument that is not a template any more: literals in ``__init__``, all in execute."""
+        from airflow_provider_meetstream.recurrence import parse_aware_datetime, resolve_timezone
+
+        check = validation.check_now
+        check(self.event_id, validation.path_segment, "event_id")
+        check(self.deduplication_key, _check_series_key)
+        check(self.occurrence_limit, check_occurrence_limit)
+        check(self.recurrence, _check_recurrence)
+        check(self.start, validation.iso_datetime, "start")
+        check(self.window_start, validation.iso_datetime, "window_start")
+        check(self.window_end, validation.iso_datetime, "window_end")
+        with validation.recurrence_errors():
+            check(self.timezone, resolve_timezone)
+        bounds = (self.window_start, self.window_end)
+        if all(value is not None and not validation.is_templated(value) for value in bounds):
+            with validation.recurrence_errors():
+                start = parse_aware_datetime(self.window_start, "window_start")  # type: ignore[arg-type]
+                end = parse_aware_datetime(self.window_end, "window_end")  # type: ignore[arg-type]
+            if end <= start:
+                raise MeetStreamInputError("window_end", self.window_end, "must be later than window_start")
+
+    def _occurrences(self, hook: MeetStreamHook) -> list[datetime]:
+        from airflow_provider_meetstream.recurrence import expand_occurrences, series_from_event
+
+        self._check_series_arguments()
+        recurrence, start, timezone = self.recurrence, self.start, self.timezone
+        if recurrence is None or start is None:
+            event = hook.get_event(self.event_id, time_min=self.window_start, time_max=self.window_end)
+            with validation.recurrence_errors():
+                series = series_from_event(event)
+            recurrence = recurrence if recurrence is not None else series.recurrence
+            start = start if start is not None else series.start
+            timezone = timezone or series.timezone
+        with validation.recurrence_errors():
+            return expand_occurrences(
+                recurrence,
+                start,
+                timezone=timezone,
+                window_start=self.window_start,
+                window_end=self.window_end,
+                limit=rendered_int(self.occurrence_limit),
+            )
+
+    def _occurrence_key(self, occurrence: str) -> str:
+        # Deterministic per occurrence, so a re-run updates the same schedules instead of adding new ones.
+        return f"{self.deduplication_key}:{occurrence}"
