@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test test-dates lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ typecheck: $(VENV)/.installed-test
 
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest
+
+# The whole suite under libfaketime on seven days from today and on DST and New Year's eves.
+test-dates: $(VENV)/.installed-test
+	$(BIN)/python scripts/test_dates.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
