@@ -52,13 +52,19 @@ class FrozenNow:
 
 
 def _aware_instant(value: Any) -> datetime:
+    instant = value
     if isinstance(value, str):
-        value = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
-    if not isinstance(value, datetime) or value.utcoffset() is None:
+        try:
+            # Python 3.10's fromisoformat does not know the "Z" suffix.
+            instant = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+        except ValueError:
+            instant = None
+    if not isinstance(instant, datetime) or instant.utcoffset() is None:
         raise pytest.UsageError(
-            f"{_MARKER} needs an aware datetime or an ISO 8601 string with an offset, got {value!r}."
+            "meetstream_frozen_now needs an aware datetime or an ISO 8601 string with an offset, "
+            f"got {value!r}."
         )
-    return value.astimezone(timezone.utc)
+    return instant.astimezone(timezone.utc)
 
 
 @pytest.fixture(scope="session")
