@@ -85,6 +85,61 @@ class EmulatorAdmin:
         result: dict[str, Any] = self._call("POST", "/events", {"events": events, "replace": replace})
         return result
 
+    def move_event(
+        self,
+        event_id: str,
+        start_time: datetime | str,
+        *,
+        end_time: datetime | str | None = None,
+        occurrence: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """
+        Move a single event, or one occurrence of a series (which then gets an exception instance).
+
+        :param event_id: The event, or the series master.
+        :param start_time: The new start.
+        :param end_time: The new end; the same duration when None.
+        :param occurrence: For a series: the original start of the occurrence to move.
+        :return: The moved event or the exception instance, as the events listing shows it.
+        """
+        body = {"event_id": event_id, "start_time": self._instant(start_time, "start_time")}
+        for name, value in (("end_time", end_time), ("occurrence", occurrence)):
+            if value is not None:
+                body[name] = self._instant(value, name)
+        result: dict[str, Any] = self._call("POST", "/calendar/move", body)
+        return result
+
+    def cancel_occurrence(
+        self, event_id: str, occurrence: datetime | str, *, drop_schedules: bool = True
+    ) -> dict[str, Any]:
+        """
+        Cancel one occurrence of a series.
+
+        :param event_id: The series master.
+        :param occurrence: The original start of the occurrence.
+        :param drop_schedules: Drop its schedules, as MeetStream does; False keeps them.
+        :return: The cancelled exception instance, as the events listing shows it.
+        """
+        body = {
+            "event_id": event_id,
+            "occurrence": self._instant(occurrence, "occurrence"),
+            "drop_schedules": drop_schedules,
+        }
+        result: dict[str, Any] = self._call("POST", "/calendar/cancel", body)
+        return result
+
+    def delete_event(self, event_id: str, *, drop_schedules: bool = True) -> dict[str, Any]:
+        """
+        Delete an event (listed with ``is_deleted: true`` from then on).
+
+        :param event_id: The event; a master deletes its series.
+        :param drop_schedules: Drop its schedules, as MeetStream does; False keeps them.
+        """
+        result: dict[str, Any] = self._call(
+            "POST", "/calendar/delete", {"event_id": event_id, "drop_schedules": drop_schedules}
+        )
+        return result
+
     def requests(self) -> list[dict[str, Any]]:
         """The API requests received since the last reset or clear, oldest first, keys masked."""
         entries: list[dict[str, Any]] = self._call("GET", "/requests")["requests"]

@@ -423,6 +423,45 @@ def controls_router(emulator: Emulator) -> APIRouter:
             raise ValueError("replace must be a boolean.")
         return state.load_events(body["events"], replace=replace)
 
+    def instant_field(body: dict[str, Any], name: str, *, required: bool = True) -> Any:
+        if body.get(name) is None and not required:
+            return None
+        try:
+            return parse_instant(body.get(name), name)
+        except CalendarError as exc:
+            raise ValueError(str(exc)) from None
+
+    def flag(body: dict[str, Any], name: str) -> bool:
+        value = body.get(name, True)
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be a boolean.")
+        return value
+
+    def event_id_of(body: dict[str, Any]) -> str:
+        event_id = body.get("event_id")
+        if not isinstance(event_id, str) or not event_id:
+            raise ValueError("event_id must be a non-empty string.")
+        return event_id
+
+    @handler("POST", "/calendar/move")
+    def move_event(body: dict[str, Any]) -> dict[str, Any]:
+        return state.move_event(
+            event_id_of(body),
+            instant_field(body, "start_time"),
+            instant_field(body, "end_time", required=False),
+            instant_field(body, "occurrence", required=False),
+        )
+
+    @handler("POST", "/calendar/cancel")
+    def cancel_occurrence(body: dict[str, Any]) -> dict[str, Any]:
+        return state.cancel_occurrence(
+            event_id_of(body), instant_field(body, "occurrence"), drop_schedules=flag(body, "drop_schedules")
+        )
+
+    @handler("POST", "/calendar/delete")
+    def delete_event(body: dict[str, Any]) -> dict[str, Any]:
+        return state.delete_event(event_id_of(body), drop_schedules=flag(body, "drop_schedules"))
+
     @handler("GET", "/requests")
     def requests(body: dict[str, Any]) -> dict[str, Any]:
         return {"requests": emulator.requests.entries()}

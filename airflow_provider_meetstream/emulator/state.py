@@ -31,6 +31,13 @@ from airflow_provider_meetstream.emulator.inputs import (
     parse_limit,
     parse_schedule_request,
 )
+from airflow_provider_meetstream.emulator.series_exceptions import (
+    is_cancelled,
+    make_instance,
+    master_ref,
+    original_start,
+    series_ref,
+)
 
 # The one module the emulator shares with the client side.
 from airflow_provider_meetstream.recurrence import expand_occurrences
@@ -248,6 +255,102 @@ class EmulatorState:
             self._events.update({event.id: event for event in events})
             return {"loaded": len(events), "total": len(self._events), "replace": replace}
 
+    def move_event(
+        self, event_id: str, start: datetime, end: datetime | None = None, occurrence: datetime | None = None
+    ) -> dict[str, Any]:
+        """
+        Move a single event (same id, later ``updated_at``), or one occurrence of a series.
+
+        An occurrence that moves gets an exception instance, as Google and Outlook list one; bots
+        stay where they were, as MeetStream leaves them until a client moves them.
+
+        :param event_id: The event, or the series master.
+        :param start: The new start.
+        :param end: The new end; the same duration when None.
+        :param occurrence: For a series: the original start of the occurrence to move.
+        """
+        with self._lock:
+            now = self.clock.now()
+            event = self._live_event(event_id)
+            if event.recurrence is None:
+                if occurrence is not None:
+                    raise ApiError(400, f"{event_id!r} is not a series; leave occurrence out.")
+                event.end = end or start + event.duration
+                event.start, event.updated_at = start, now
+                return event.to_api([])
+            instance = self._new_instance(event, occurrence, start=start, end=end, cancelled=False, now=now)
+            return instance.to_api([])
+
+    def cancel_occurrence(
+        self, event_id: str, occurrence: datetime, *, drop_schedules: bool = True
+    ) -> dict[str, Any]:
+        """
+        Cancel one occurrence of a series: a cancelled exception instance appears in the listing.
+
+        :param event_id: The series master.
+        :param occurrence: The original start of the occurrence.
+        :param drop_schedules: Drop the occurrence's schedules and cancel bots left without one, as
+            MeetStream does for a cancelled meeting; False leaves them, as before MeetStream catches up.
+        """
+        with self._lock:
+            now = self.clock.now()
+            master = self._live_event(event_id)
+            instance = self._new_instance(master, occurrence, start=None, end=None, cancelled=True, now=now)
+            if drop_schedules:
+                self._drop_schedules(lambda s: s.event_id == master.id and s.occurrence == occurrence, now)
+            return instance.to_api([])
+
+    def delete_event(self, event_id: str, *, drop_schedules: bool = True) -> dict[str, Any]:
+        """
+        Delete an event: it stays listed with ``is_deleted: true``, as MeetStream lists deleted events.
+
+        :param event_id: The event (a master deletes the whole series).
+        :param drop_schedules: Drop its schedules and cancel bots left without one, as MeetStream
+            does for deleted events; False leaves them, as before MeetStream catches up.
+        """
+        with self._lock:
+            now = self.clock.now()
+            event = self._live_event(event_id)
+            event.is_deleted, event.updated_at = True, now
+            if drop_schedules:
+                self._drop_schedules(lambda s: s.event_id == event.id, now)
+            return event.to_api([])
+
+    def _new_instance(
+        self,
+        master: CalendarEvent,
+        occurrence: datetime | None,
+        *,
+        start: datetime | None,
+        end: datetime | None,
+        cancelled: bool,
+        now: datetime,
+    ) -> CalendarEvent:
+        if occurrence is None:
+            raise ApiError(400, f"{master.id!r} is a series: give the occurrence to change.")
+        previous = self._exceptions_of(master).get(occurrence)
+        if previous is None and expand(master, occurrence, occurrence + timedelta(seconds=1), 1) != [
+            occurrence
+        ]:
+            raise ApiError(400, f"{format_instant(occurrence)} is not an occurrence of {master.id!r}.")
+        start = start or occurrence
+        instance = make_instance(
+            master,
+            occurrence,
+            start=start,
+            end=end or start + master.duration,
+            cancelled=cancelled,
+            now=now,
+        )
+        self._events[instance.id] = instance
+        return instance
+
+    def _drop_schedules(self, which: Any, now: datetime) -> None:
+        for schedule in [s for s in self._schedules.values() if which(s)]:
+            del self._schedules[schedule.schedule_id]
+            del self._schedule_index[(schedule.tenant, schedule.event_id, schedule.occurrence)]
+            self._release_if_orphan(schedule.bot_id, now)
+
     @staticmethod
     def _checked_config(conflict_mode: Any, join_lead_minutes: Any) -> dict[str, Any]:
         mode = str(conflict_mode)
@@ -363,7 +466,7 @@ class EmulatorState:
 
     def _live_event(self, event_id: str) -> CalendarEvent:
         event = self._events.get(event_id)
-        if event is None or event.is_deleted:
+        if event is None or is_cancelled(event):
             raise ApiError(404, f"Calendar event {event_id!r} not found.")
         return event
 
@@ -386,6 +489,12 @@ class EmulatorState:
                     400,
                     f"occurrence_date {format_instant(requested)} is not an occurrence of {event.id!r}.",
                 )
+            replaced = self._exceptions_of(event).get(requested)
+            if replaced is not None:
+                change = "cancelled" if is_cancelled(replaced) else f"moved; schedule event {replaced.id!r}"
+                raise ApiError(
+                    400, f"occurrence_date {format_instant(requested)} of {event.id!r} was {change}."
+                )
             return requested
         upcoming = self._upcoming(event, now, 1)
         if not upcoming:
@@ -395,7 +504,37 @@ class EmulatorState:
     def _upcoming(self, event: CalendarEvent, now: datetime, limit: int) -> list[datetime]:
         # An occurrence in progress has not ended, so it is still schedulable; one that ends exactly
         # now has, so the window opens a microsecond (datetime's resolution) after that start.
-        return expand(event, now - event.duration + timedelta(microseconds=1), None, limit)
+        return self._series_starts(event, now - event.duration + timedelta(microseconds=1), None, limit)
+
+    def _exceptions_of(self, master: CalendarEvent) -> dict[datetime, CalendarEvent]:
+        """The master's exception instances, by the original start of the occurrence each replaces."""
+        ref = series_ref(master)
+        found: dict[datetime, CalendarEvent] = {}
+        for event in self._events.values():
+            original = original_start(event) if master_ref(event) == ref else None
+            if original is not None:
+                found[original] = event
+        return found
+
+    def _series_starts(
+        self, event: CalendarEvent, window_start: datetime, window_end: datetime | None, limit: int
+    ) -> list[datetime]:
+        """The series' own occurrences: its rule, less those an exception instance moved or cancelled."""
+        replaced = self._exceptions_of(event)
+        starts = expand(event, window_start, window_end, limit + len(replaced))
+        return [start for start in starts if start not in replaced][:limit]
+
+    def _meeting_end(self, bot: Bot) -> datetime:
+        """When a bot's meeting ends as the calendar says now: it may have moved since it was scheduled."""
+        event = self._events.get(bot.event_id)
+        if event is None:
+            return bot.end_time
+        if bot.occurrence is None:
+            return event.end
+        instance = self._exceptions_of(event).get(bot.occurrence)
+        if instance is not None and not is_cancelled(instance):
+            return instance.end
+        return bot.occurrence + event.duration
 
     def _apply(
         self,
@@ -681,14 +820,16 @@ class EmulatorState:
                 raise ApiError(400, f"Bot {bot_id!r} can no longer be changed (status {status}).")
             if join is not None and join <= now:
                 raise ApiError(400, "scheduled_join_time must be in the future.")
-            if join is not None and join >= bot.end_time:
+            meeting_end = self._meeting_end(bot)
+            if join is not None and join >= meeting_end:
                 raise ApiError(400, "scheduled_join_time must be before the meeting ends.")
             updated: list[str] = []
             schedule_updated = False
             if join is not None:
                 updated.append("scheduled_join_time")
                 schedule_updated = join != bot.join_time
-                bot.join_time = join
+                # A bot moved with its meeting stays until the meeting's end as it is now.
+                bot.join_time, bot.end_time = join, meeting_end
                 for schedule in self._schedules.values():
                     if schedule.bot_id == bot.bot_id:
                         schedule.scheduled_time = join
@@ -720,9 +861,7 @@ class EmulatorState:
             status = bot.status(now)
             if status != "Scheduled":
                 raise ApiError(400, f"Bot {bot_id!r} has already joined its meeting (status {status}).")
-            for schedule in [s for s in self._schedules.values() if s.bot_id == bot_id]:
-                del self._schedules[schedule.schedule_id]
-                del self._schedule_index[(schedule.tenant, schedule.event_id, schedule.occurrence)]
+            self._drop_schedules(lambda s: s.bot_id == bot_id, now)
             self._release_if_orphan(bot_id, now)
             return {"message": "Scheduled bot deleted.", "bot_id": bot_id}
 
@@ -811,8 +950,13 @@ class EmulatorState:
 
     def _overlaps(self, event: CalendarEvent, time_min: datetime, time_max: datetime) -> bool:
         if event.recurrence is None:
-            return event.start < time_max and event.end > time_min
-        starts = expand(event, time_min - event.duration, time_max, 3)
+            if event.start < time_max and event.end > time_min:
+                return True
+            # An exception instance is listed with the window of the occurrence it replaces too, so
+            # that a client sees an occurrence moved out of the window, or cancelled, as such.
+            original = original_start(event) if master_ref(event) else None
+            return original is not None and original < time_max and original + event.duration > time_min
+        starts = self._series_starts(event, time_min - event.duration, time_max, 3)
         return any(start < time_max and start + event.duration > time_min for start in starts)
 
     def _event_bots(self, tenant: str, event_id: str) -> list[dict[str, Any]]:
