@@ -1,0 +1,383 @@
+"""SyncCalendarBotsOperator: keep MeetStream's bots true to moved, cancelled and new meetings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.common.compat.sdk import BaseOperator
+
+from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
+from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
+from airflow_provider_meetstream.operators.base import meetstream_hook, schedule_or_existing
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.utils.calendar_meetings import Meeting
+    from airflow_provider_meetstream.utils.calendar_sync import Action
+
+#: The lead MeetStream documents: a bot joins three minutes before its meeting.
+DEFAULT_JOIN_LEAD = timedelta(minutes=3)
+#: A moved bot whose new join time has already passed joins this soon instead (MeetStream refuses
+#: a join time in the past).
+_PAST_JOIN_GRACE = timedelta(seconds=30)
+
+
+def _duration(value: Any, argument: str) -> timedelta:
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise MeetStreamInputError(argument, value, "must be a timedelta or a number of seconds")
+    if not 0 <= seconds <= 366 * 24 * 3600:
+        raise MeetStreamInputError(argument, value, "must be from 0 seconds to 366 days")
+    return timedelta(seconds=seconds)
+
+
+def _names(value: Any, argument: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, Iterable) or isinstance(items, dict):
+        raise MeetStreamInputError(argument, value, "must be a list of strings")
+    names = list(items)
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise MeetStreamInputError(argument, value, "must be a non-empty list of non-empty strings")
+    return frozenset(names)
+
+
+def _pattern(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MeetStreamInputError("title_pattern", value, "must be a regular expression string")
+    try:
+        re.compile(value)
+    except re.error as err:
+        raise MeetStreamInputError("title_pattern", value, f"is not a regular expression: {err}") from None
+    return value
+
+
+def _sync_bot_config(value: Any) -> dict[str, Any]:
+    config = validation.bot_config(value)
+    if "join_at" in config:
+        raise MeetStreamInputError(
+            "bot_config", value, "must not set join_at: the sync sets each bot's join time from its meeting"
+        )
+    return config
+
+
+class SyncCalendarBotsOperator(BaseOperator):
+    """
+    Make MeetStream's bots for a window of the calendar match the calendar.
+
+    Each run lists the calendar's events in the window (``GET /calendar/events``), applies each
+    series' exceptions (a moved occurrence replaces its slot, a cancelled one removes it), keeps the
+    meetings to record (a meeting URL, plus the filters given), and compares them with the bots
+    this sync owns: those whose deduplication key it made, ``f"{sync_id}|<meeting identity>"``. It
+    then **adds** a bot for each selected meeting without one, **moves** a waiting bot whose meeting
+    moved (same bot, event and key; new join time), **cancels** a waiting bot whose meeting was
+    deleted, cancelled, moved out of the window or is no longer selected, and **keeps** the rest.
+    It never touches a bot it did not make, nor one that has joined or finished; and it cancels
+    nothing when ``GET /calendar/scheduled`` comes back full (the list may be truncated). The same
+    meeting in two attendees' calendars gets one bot. A second run with nothing changed sends no
+    write request.
+
+    .. code-block:: python
+
+        SyncCalendarBotsOperator(
+            task_id="sync_bots",
+            title_pattern="sync|stand-up|review",
+            lookahead=timedelta(hours=24),
+            bot_config={"bot_name": "Notetaker"},
+        )
+
+    The XCom: ``{"sync_id", "window_start", "window_end", "dry_run", "truncated", "counts": {"add",
+    "move", "cancel", "keep", "failed"}, "added", "moved", "cancelled", "kept", "failed",
+    "bot_ids"}``: each list holds ``{"event_id", "occurrence", "title", "bot_id",
+    "deduplication_key", "old_join", "new_join", "reason"}``, and ``bot_ids`` the bots added or
+    moved, ready for a :class:`~airflow_provider_meetstream.sensors.meetstream.ListScheduledSensor`.
+
+    :param sync_id: The prefix of every key this sync owns; default ``"<dag_id>.<task_id>"``. Two
+        syncs with different ids never touch each other's bots. Templated.
+    :param window_start: The window's start, aware or ISO 8601 with an offset; default now. Templated.
+    :param window_end: The window's end; default ``window_start + lookahead``. Templated.
+    :param lookahead: The window's length when ``window_end`` is not given: a timedelta or seconds
+        (default 24 hours).
+    :param calendar_id: List only this calendar's events. Templated.
+    :param title_pattern: Keep meetings whose title matches this regular expression
+        (case-insensitive search). Templated.
+    :param platforms: Keep meetings on these platforms (``zoom``, ``google_meet``,
+        ``microsoft_teams``).
+    :param calendar_ids: Keep meetings of these calendars.
+    :param select: Anything else: ``select(meeting) -> bool`` on a
+        :class:`~airflow_provider_meetstream.utils.calendar_meetings.Meeting`.
+    :param bot_config: The bots' configuration; ``join_at`` is the sync's own. Templated.
+    :param join_lead: How long before its meeting a bot joins (default 3 minutes, as MeetStream).
+    :param dry_run: Compute and log the plan, write nothing.
+    :param max_concurrency: Write requests in flight at once, 1 to 64.
+    :param meetstream_conn_id: The Airflow connection to use. Templated.
+    """
+
+    template_fields: Sequence[str] = (
+        "sync_id",
+        "window_start",
+        "window_end",
+        "calendar_id",
+        "title_pattern",
+        "bot_config",
+        "meetstream_conn_id",
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {"bot_config": "json"}
+    ui_color = "#e3f1e8"
+
+    def __init__(
+        self,
+        *,
+        sync_id: str | None = None,
+        window_start: datetime | str | None = None,
+        window_end: datetime | str | None = None,
+        lookahead: timedelta | float = timedelta(hours=24),
+        calendar_id: str | None = None,
+        title_pattern: str | None = None,
+        platforms: Sequence[str] | None = None,
+        calendar_ids: Sequence[str] | None = None,
+        select: Callable[[Meeting], bool] | None = None,
+        bot_config: dict[str, Any] | None = None,
+        join_lead: timedelta | float = DEFAULT_JOIN_LEAD,
+        dry_run: bool = False,
+        max_concurrency: int = 8,
+        meetstream_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sync_id = sync_id
+        self.window_start = window_start
+        self.window_end = window_end
+        self.lookahead = _duration(lookahead, "lookahead")
+        self.calendar_id = calendar_id
+        self.title_pattern = title_pattern
+        self.platforms = _names(platforms, "platforms")
+        self.calendar_ids = _names(calendar_ids, "calendar_ids")
+        if select is not None and not callable(select):
+            raise MeetStreamInputError("select", select, "must be a callable taking a Meeting")
+        self.select = select
+        self.bot_config = bot_config
+        self.join_lead = _duration(join_lead, "join_lead")
+        # BaseOperator.dry_run() is a method of Airflow's own; the flag keeps another name.
+        self.plan_only = bool(validation.optional_bool(dry_run, "dry_run"))
+        self.max_concurrency = validation.bounded_int(max_concurrency, "max_concurrency", 1, 64)
+        self.meetstream_conn_id = meetstream_conn_id
+        self._check_arguments()
+
+    def _check_arguments(self) -> None:
+        check = validation.check_now
+        check(self.sync_id, validation.deduplication_key, "sync_id", 200)
+        check(self.window_start, validation.iso_datetime, "window_start")
+        check(self.window_end, validation.iso_datetime, "window_end")
+        check(self.calendar_id, validation.non_empty_text, "calendar_id")
+        check(self.title_pattern, _pattern)
+        check(self.bot_config, _sync_bot_config)
+
+    def _window(self) -> tuple[datetime, datetime]:
+        with validation.recurrence_errors():
+            from airflow_provider_meetstream.recurrence import parse_aware_datetime
+
+            start = (
+                datetime.now(timezone.utc)
+                if self.window_start is None
+                else parse_aware_datetime(self.window_start, "window_start")
+            )
+            end = (
+                start + self.lookahead
+                if self.window_end is None
+                else parse_aware_datetime(self.window_end, "window_end")
+            )
+        if end <= start:
+            raise MeetStreamInputError("window_end", self.window_end, "must be later than window_start")
+        return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Read the calendar and the bots, plan, carry the plan out, and return the report."""
+        from airflow_provider_meetstream.utils.calendar_meetings import Selection, read_calendar
+        from airflow_provider_meetstream.utils.calendar_sync import counts, format_plan, our_bots, plan
+
+        self._check_arguments()
+        sync_id = self.sync_id or f"{self.dag_id}.{self.task_id}"
+        bot_config = _sync_bot_config(self.bot_config)
+        window_start, window_end = self._window()
+        selection = Selection(
+            title_pattern=_pattern(self.title_pattern),
+            platforms=self.platforms,
+            calendar_ids=self.calendar_ids,
+            select=self.select,
+        )
+        with meetstream_hook(self.meetstream_conn_id, pool_maxsize=self.max_concurrency) as hook:
+            events = list(
+                hook.iter_events(
+                    time_min=window_start,
+                    time_max=window_end,
+                    calendar_id=self.calendar_id,
+                    page_size=MAX_LIST_LIMIT,
+                )
+            )
+            scheduled = hook.list_scheduled_bots(limit=MAX_LIST_LIMIT)
+            truncated = len(scheduled) >= MAX_LIST_LIMIT
+            if truncated:
+                self.log.warning(
+                    "MeetStream listed a full page of %d scheduled bots; the list may be truncated, so "
+                    "this run cancels nothing and confirms unlisted bots one by one.",
+                    MAX_LIST_LIMIT,
+                )
+            bots = our_bots(
+                sync_id, events, scheduled, self._statuses(hook, sync_id, events, scheduled, truncated)
+            )
+            calendar = read_calendar(events, window_start, window_end)
+            for event_id, problem in calendar.problems:
+                self.log.warning(
+                    "Event %s is left out: its series cannot be expanded (%s).", event_id, problem
+                )
+            actions = plan(
+                calendar,
+                bots,
+                sync_id=sync_id,
+                selection=selection,
+                window_start=window_start,
+                window_end=window_end,
+                join_lead=self.join_lead,
+                truncated=truncated,
+            )
+            self.log.info(
+                "Sync %s, %s to %s%s:\n%s",
+                sync_id,
+                window_start.isoformat(),
+                window_end.isoformat(),
+                " (dry run: nothing is written)" if self.plan_only else "",
+                format_plan(actions),
+            )
+            done: list[tuple[Action, dict[str, Any]]] = []
+            failed: list[tuple[Action, str]] = []
+            if not self.plan_only:
+                done, failed = self._carry_out(hook, actions, bot_config)
+        report = self._report(sync_id, window_start, window_end, truncated, actions, done, failed)
+        report["counts"] = {**counts(actions), "failed": len(failed)}
+        report["dry_run"] = self.plan_only
+        if failed:
+            names = "; ".join(f"{item['reason']}" for item in report["failed"][:10])
+            raise MeetStreamError(
+                f"Sync {sync_id}: {len(failed)} of {len(done) + len(failed)} change(s) failed ({names}); "
+                "the others were made, and the next run retries what is missing."
+            )
+        return report
+
+    def _statuses(
+        self,
+        hook: MeetStreamHook,
+        sync_id: str,
+        events: list[dict[str, Any]],
+        scheduled: list[dict[str, Any]],
+        truncated: bool,
+    ) -> dict[str, str]:
+        # Only a truncated list leaves a bot's state open: otherwise an unlisted bot is not waiting.
+        if not truncated:
+            return {}
+        from airflow_provider_meetstream.utils.calendar_sync import our_bots
+        from airflow_provider_meetstream.utils.scheduled_bots import status_or_none
+
+        statuses: dict[str, str] = {}
+        for bot in our_bots(sync_id, events, scheduled).values():
+            if not bot.scheduled:
+                answer = status_or_none(hook.get_bot_status, bot.bot_id)
+                statuses[bot.bot_id] = str((answer or {}).get("status"))
+        return statuses
+
+    def _carry_out(
+        self, hook: MeetStreamHook, actions: list[Action], bot_config: dict[str, Any]
+    ) -> tuple[list[tuple[Action, dict[str, Any]]], list[tuple[Action, str]]]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from airflow_provider_meetstream.utils.calendar_sync import KEEP
+
+        writes = [action for action in actions if action.kind != KEEP]
+        done: list[tuple[Action, dict[str, Any]]] = []
+        failed: list[tuple[Action, str]] = []
+        with ThreadPoolExecutor(
+            max_workers=self.max_concurrency, thread_name_prefix="meetstream-sync"
+        ) as pool:
+            futures = [(action, pool.submit(self._write, hook, action, bot_config)) for action in writes]
+            for action, future in futures:
+                try:
+                    done.append((action, future.result()))
+                except MeetStreamError as err:
+                    self.log.warning(
+                        "Could not %s the bot for %s: %s", action.kind, action.deduplication_key, err
+                    )
+                    failed.append((action, str(err)))
+        return done, failed
+
+    @staticmethod
+    def _write(hook: MeetStreamHook, action: Action, bot_config: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_meetstream.recurrence import format_occurrence
+        from airflow_provider_meetstream.utils.calendar_sync import ADD, MOVE
+
+        if action.kind == ADD:
+            meeting = action.meeting
+            assert meeting is not None
+            assert action.new_join is not None
+            return schedule_or_existing(
+                hook,
+                meeting.event_id,
+                if_already_scheduled="succeed",
+                deduplication_key=action.deduplication_key,
+                bot_config={**bot_config, "join_at": format_occurrence(action.new_join)},
+                occurrence_date=meeting.occurrence_date,
+            )
+        assert action.bot_id is not None
+        if action.kind == MOVE:
+            assert action.new_join is not None
+            join = max(action.new_join, datetime.now(timezone.utc) + _PAST_JOIN_GRACE)
+            return hook.update_scheduled_bot(action.bot_id, scheduled_join_time=join)
+        return hook.delete_scheduled_bot(action.bot_id)
+
+    @staticmethod
+    def _report(
+        sync_id: str,
+        window_start: datetime,
+        window_end: datetime,
+        truncated: bool,
+        actions: list[Action],
+        done: list[tuple[Action, dict[str, Any]]],
+        failed: list[tuple[Action, str]],
+    ) -> dict[str, Any]:
+        from airflow_provider_meetstream.utils.calendar_sync import ADD, CANCEL, KEEP, MOVE
+
+        made = {id(action): answer for action, answer in done}
+        lists: dict[str, list[dict[str, Any]]] = {"added": [], "moved": [], "cancelled": [], "kept": []}
+        names = {ADD: "added", MOVE: "moved", CANCEL: "cancelled", KEEP: "kept"}
+        failed_ids = {id(action) for action, _ in failed}
+        for action in actions:
+            if id(action) in failed_ids:
+                continue
+            item = action.summary()
+            if action.kind == ADD and id(action) in made:
+                item["bot_id"] = made[id(action)].get("bot_id")
+            lists[names[action.kind]].append(item)
+        return {
+            "sync_id": sync_id,
+            "window_start": window_start.isoformat(),
+            "window_end": window_end.isoformat(),
+            "truncated": truncated,
+            **lists,
+            "failed": [
+                {**action.summary(), "action": action.kind, "reason": error} for action, error in failed
+            ],
+            "bot_ids": sorted(
+                str(item["bot_id"]) for item in lists["added"] + lists["moved"] if item.get("bot_id")
+            ),
+        }
