@@ -27,3 +27,24 @@ MAX_LIST_LIMIT = 100
 DEFAULT_OCCURRENCE_LIMIT = 52
 #: MeetStream's largest ``occurrence_limit``.
 MAX_OCCURRENCE_LIMIT = 1000
+
+#: Longest read timeout a connection or a hook argument may ask for, in seconds.
+MAX_TIMEOUT = 3600.0
+#: Total seconds one call may take, connect, reads, retries and waits together, unless told otherwise.
+DEFAULT_DEADLINE = 120.0
+#: Longest total time per call a connection or a hook argument may ask for, in seconds.
+MAX_DEADLINE = 3600.0
+#: Connections a hook keeps open when not told otherwise; threads beyond it wait for one.
+DEFAULT_POOL_MAXSIZE = 10
+#: Most connections a hook may keep open to MeetStream.
+MAX_POOL_MAXSIZE = 256
+#: Pages ``iter_events`` follows before it gives up, unless told otherwise.
+DEFAULT_MAX_PAGES = 1000
+#: Largest answer body read, after decompression, in bytes.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+#: Longest path id (``event_id``, ``bot_id``) accepted, in characters.
+MAX_ID_LENGTH = 1024
+#: Deepest nesting of a JSON argument (``bot_config``, ``custom_attributes``).
+MAX_JSON_DEPTH = 64
+#: Shortest API key scrubbed from answers; a shorter one would corrupt them (``K`` in ``WEEKLY``).
+MIN_SCRUBBED_SECRET_LENGTH = 8

@@ -59,6 +59,14 @@ class MeetStreamAPIError(MeetStreamError):
         # Exceptions pickle as cls(*args) by default, which loses the keyword-only fields.
         return (_rebuild, (type(self), self.message, self._init_kwargs))
 
+    def with_message(self, message: str) -> MeetStreamAPIError:
+        """
+        A copy of this error with another message; every other field is kept.
+
+        :param message: The new message, e.g. the old one with why the retries stopped.
+        """
+        return _rebuild(type(self), message, self._init_kwargs)
+
     def serialize(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """Airflow's serde form of the error: class path, args and keyword arguments."""
         cls = type(self)

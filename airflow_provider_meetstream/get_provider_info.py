@@ -8,7 +8,10 @@ from airflow_provider_meetstream.constants import (
     CONN_TYPE,
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEADLINE,
     MAX_ATTEMPTS_BOUND,
+    MAX_DEADLINE,
+    MAX_TIMEOUT,
     MIN_TIMEOUT,
 )
 
@@ -77,12 +80,24 @@ CONN_FIELDS: dict[str, Any] = {
         "label": "Timeout (seconds)",
         "description": "Read timeout of each request; the connect timeout is capped at "
         f"{DEFAULT_CONNECT_TIMEOUT:g} s.",
-        "schema": {"type": ["number", "null"], "minimum": MIN_TIMEOUT},
+        "schema": {"type": ["number", "null"], "minimum": MIN_TIMEOUT, "maximum": MAX_TIMEOUT},
     },
     "max_retries": {
         "label": "Max attempts",
         "description": "Attempts per request, the first included, on 408, 429, 5xx and network errors.",
         "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ATTEMPTS_BOUND},
+    },
+    "deadline": {
+        "label": "Deadline (seconds)",
+        "description": "Total time of one call: connect, reads, retries and waits together; "
+        f"default {DEFAULT_DEADLINE:g} s.",
+        "schema": {"type": ["number", "null"], "minimum": MIN_TIMEOUT, "maximum": MAX_DEADLINE},
+    },
+    "allow_insecure_http": {
+        "label": "Allow plain HTTP",
+        "description": "Send the API key over plain http:// to a host beyond loopback (127.0.0.0/8, "
+        "::1, localhost); only on a trusted network.",
+        "schema": {"type": ["boolean", "null"]},
     },
 }
 

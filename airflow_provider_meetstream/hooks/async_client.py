@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import mask_secret
 
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
+from airflow_provider_meetstream.hooks.body import aread_body
 from airflow_provider_meetstream.hooks.builders import ApiRequest, bot_status_request, list_scheduled_request
 from airflow_provider_meetstream.hooks.config import (
     ClientConfig,
     build_config,
+    check_deadline,
     check_max_attempts,
     check_timeout,
 )
-from airflow_provider_meetstream.hooks.errors import handle_answer, list_of_objects, transport_failure
-from airflow_provider_meetstream.hooks.policy import Logger, RequestPolicy
+from airflow_provider_meetstream.hooks.errors import (
+    handle_answer,
+    listed_bots,
+    status_answer,
+    transport_failure,
+)
+from airflow_provider_meetstream.hooks.policy import Budget, Logger, RequestPolicy
+from airflow_provider_meetstream.hooks.scrub import scrub_value
 
 if TYPE_CHECKING:
     import httpx
@@ -38,6 +47,11 @@ async def _async_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def _clock() -> float:
+    # Looked up at call time so tests can move time along with their fake waits.
+    return time.monotonic()
+
+
 class MeetStreamAsyncClient:
     """
     An async MeetStream client for triggers, on ``httpx.AsyncClient``.
@@ -49,6 +63,7 @@ class MeetStreamAsyncClient:
     :param meetstream_conn_id: The Airflow connection to use.
     :param timeout: Read timeout in seconds; overrides the connection's ``timeout`` extra.
     :param max_retries: Attempts per request; overrides the connection's ``max_retries`` extra.
+    :param deadline: Seconds one call may take in all; overrides the connection's ``deadline`` extra.
     :param log: Where retry lines go, e.g. the trigger's own logger; a module logger when None.
     """
 
@@ -58,6 +73,7 @@ class MeetStreamAsyncClient:
         *,
         timeout: float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         log: Logger | None = None,
     ) -> None:
         import logging
@@ -65,6 +81,7 @@ class MeetStreamAsyncClient:
         self.meetstream_conn_id = meetstream_conn_id
         self.timeout = None if timeout is None else check_timeout(timeout)
         self.max_retries = None if max_retries is None else check_max_attempts(max_retries)
+        self.deadline = None if deadline is None else check_deadline(deadline)
         self.log = log or logging.getLogger(f"{__name__}.{type(self).__name__}")
         self._config: ClientConfig | None = None
         self._client: httpx.AsyncClient | None = None
@@ -92,14 +109,24 @@ class MeetStreamAsyncClient:
                 extra=await get_async_extra_dejson(conn),
                 timeout=self.timeout,
                 max_retries=self.max_retries,
+                deadline=self.deadline,
             )
             await _amask_secret(self._config.api_key)
         return self._config
 
+    def scrub(self, value: Any) -> Any:
+        """
+        ``value`` with the API key scrubbed from every string, e.g. a trigger event bound for the
+        metadata database; unchanged before the connection was read.
+
+        :param value: Text or decoded JSON.
+        """
+        return scrub_value(value, self._config.api_key if self._config else None)
+
     async def _get_client(self) -> tuple[httpx.AsyncClient, ClientConfig]:
         import httpx
 
-        from airflow_provider_meetstream.hooks.meetstream import auth_headers
+        from airflow_provider_meetstream.hooks.auth import auth_headers
 
         config = await self.get_config()
         if self._client is None:
@@ -126,30 +153,34 @@ class MeetStreamAsyncClient:
         import httpx
 
         client, config = await self._get_client()
-        policy = RequestPolicy(max_attempts=config.max_attempts)
+        policy = RequestPolicy(max_attempts=config.max_attempts, deadline=config.deadline)
         url = request.url(config.base_url)
 
-        async def attempt() -> dict[str, Any]:
+        async def attempt(budget: Budget) -> dict[str, Any]:
+            left = budget.remaining()
+            timeout = httpx.Timeout(min(config.read_timeout, left), connect=min(config.connect_timeout, left))
             failure: Exception | None = None
             try:
-                response = await client.request(request.method, url, json=request.body)
+                async with client.stream(request.method, url, json=request.body, timeout=timeout) as response:
+                    text = await aread_body(response, request, budget)
             except httpx.UnsupportedProtocol as err:
-                failure = transport_failure(err, request, retryable=False)
-            except httpx.TransportError as err:
-                failure = transport_failure(err, request, retryable=True)
+                failure = transport_failure(err, request, retryable=False, secret=config.api_key)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as err:
+                failure = transport_failure(err, request, retryable=True, sent=False, secret=config.api_key)
+            except (httpx.TransportError, httpx.DecodingError) as err:
+                failure = transport_failure(err, request, retryable=True, secret=config.api_key)
             if failure is not None:
                 raise failure
-            return handle_answer(
-                response.status_code, response.headers, response.text, request, config.api_key
-            )
+            return handle_answer(response.status_code, response.headers, text, request, config.api_key)
 
-        return await policy.acall(attempt, request, self.log, _async_sleep)
+        return await policy.acall(attempt, request, self.log, _async_sleep, _clock)
 
     async def list_scheduled_bots(self, limit: int = MAX_LIST_LIMIT) -> list[dict[str, Any]]:
         """Async :meth:`MeetStreamHook.list_scheduled_bots`."""
         request = list_scheduled_request(limit)
-        return list_of_objects(await self._send(request), "scheduled_bots", request)
+        return listed_bots(await self._send(request), request)
 
     async def get_bot_status(self, bot_id: str) -> dict[str, Any]:
         """Async :meth:`MeetStreamHook.get_bot_status`."""
-        return await self._send(bot_status_request(bot_id))
+        request = bot_status_request(bot_id)
+        return status_answer(await self._send(request), request)

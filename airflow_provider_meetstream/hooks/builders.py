@@ -8,18 +8,24 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import MAX_LIST_LIMIT, MAX_OCCURRENCE_LIMIT
+from airflow_provider_meetstream.constants import DEFAULT_MAX_PAGES, MAX_LIST_LIMIT, MAX_OCCURRENCE_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
 
 
 @dataclass(frozen=True)
 class ApiRequest:
-    """One validated request: method, path under ``/api/v1``, query and JSON body."""
+    """
+    One validated request: method, path under ``/api/v1``, query and JSON body.
+
+    :param answer_if_gone: For a DELETE, the answer that stands for success when an attempt got
+        no answer and a retry then finds the resource gone (404): the lost attempt did it.
+    """
 
     method: str
     path: str
     params: dict[str, Any] | None = None
     body: dict[str, Any] | None = None
+    answer_if_gone: dict[str, Any] | None = None
 
     def url(self, base_url: str) -> str:
         """The full URL, query included, exactly as it goes on the wire."""
@@ -45,7 +51,9 @@ def cursor_from_next(value: Any) -> str | None:
     return text
 
 
-def next_page_request(request: ApiRequest, page: dict[str, Any], seen: set[str]) -> ApiRequest | None:
+def next_page_request(
+    request: ApiRequest, page: dict[str, Any], seen: set[str], max_pages: int = DEFAULT_MAX_PAGES
+) -> ApiRequest | None:
     """
     The request of the page after ``page``, or None when it was the last.
 
@@ -53,12 +61,19 @@ def next_page_request(request: ApiRequest, page: dict[str, Any], seen: set[str])
     :param page: The decoded answer, with its ``next`` field.
     :param seen: The cursors followed so far; the new one is added. A cursor seen twice is an error,
         since following it again would loop for ever.
+    :param max_pages: The most pages of one listing; a server handing out new cursors for ever
+        would otherwise hold the worker for ever.
     """
     cursor = cursor_from_next(page.get("next"))
     if not cursor:
         return None
     if cursor in seen:
         raise MeetStreamError(f"MeetStream returned the cursor {cursor!r} twice; stopping the listing.")
+    if len(seen) + 1 >= max_pages:
+        raise MeetStreamError(
+            f"MeetStream's listing goes on past max_pages={max_pages} pages; stopping it. "
+            "Narrow time_min/time_max, or raise max_pages."
+        )
     seen.add(cursor)
     return ApiRequest(request.method, request.path, params={**(request.params or {}), "cursor": cursor})
 
@@ -103,7 +118,12 @@ def unschedule_event_request(
         body["cancel_all_occurrences"] = True
     if from_date is not None:
         body["from_date"] = validation.iso_datetime(from_date, "from_date")
-    return ApiRequest("DELETE", f"/calendar/schedule/{segment}", body=body or None)
+    return ApiRequest(
+        "DELETE",
+        f"/calendar/schedule/{segment}",
+        body=body or None,
+        answer_if_gone={"unscheduled": True, "event_id": event_id},
+    )
 
 
 def list_scheduled_request(limit: int = MAX_LIST_LIMIT) -> ApiRequest:
@@ -161,7 +181,7 @@ def events_request(
 def delete_scheduled_bot_request(bot_id: str) -> ApiRequest:
     """Validate the argument of ``DELETE /calendar/scheduled/{bot_id}`` and build it."""
     segment = validation.path_segment(bot_id, "bot_id")
-    return ApiRequest("DELETE", f"/calendar/scheduled/{segment}")
+    return ApiRequest("DELETE", f"/calendar/scheduled/{segment}", answer_if_gone={"bot_id": bot_id})
 
 
 def bot_status_request(bot_id: str) -> ApiRequest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,11 @@ from airflow_provider_meetstream.constants import (
     API_PREFIX,
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEADLINE,
     MAX_ATTEMPTS_BOUND,
+    MAX_DEADLINE,
+    MAX_POOL_MAXSIZE,
+    MAX_TIMEOUT,
     MIN_TIMEOUT,
 )
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
@@ -32,6 +37,7 @@ class ClientConfig:
     :param connect_timeout: Seconds to establish a connection.
     :param read_timeout: Seconds to wait for an answer.
     :param max_attempts: Attempts per request, the first included.
+    :param deadline: Seconds one call may take in all: connect, reads, retries and waits.
     """
 
     base_url: str
@@ -39,6 +45,7 @@ class ClientConfig:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    deadline: float = DEFAULT_DEADLINE
 
 
 def normalize_base_url(host: str | None, port: int | None = None) -> str:
@@ -66,20 +73,43 @@ def normalize_base_url(host: str | None, port: int | None = None) -> str:
     return f"{parts.scheme}://{netloc}{path}"
 
 
-def check_timeout(value: Any, argument: str = "timeout") -> float:
+def check_timeout(value: Any, argument: str = "timeout", high: float = MAX_TIMEOUT) -> float:
     """
-    Check a read timeout: a number of seconds, at least 0.1; a numeric string is accepted.
+    Check a number of seconds from 0.1 to ``high`` (an hour); a numeric string is accepted.
 
     :param value: The timeout.
     :param argument: The argument's name, for the error.
+    :param high: The longest allowed.
     """
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = float("nan")
-    if isinstance(value, bool) or not number >= MIN_TIMEOUT or number == float("inf"):
-        raise MeetStreamInputError(argument, value, f"must be a number of seconds, at least {MIN_TIMEOUT}")
+    if isinstance(value, bool) or not MIN_TIMEOUT <= number <= high:
+        raise MeetStreamInputError(
+            argument, value, f"must be a number of seconds, at least {MIN_TIMEOUT} and at most {high:g}"
+        )
     return number
+
+
+def check_deadline(value: Any, argument: str = "deadline") -> float:
+    """
+    Check a call's total time budget: seconds from 0.1 to an hour; a numeric string is accepted.
+
+    :param value: The deadline.
+    :param argument: The argument's name, for the error.
+    """
+    return check_timeout(value, argument, MAX_DEADLINE)
+
+
+def check_pool_maxsize(value: Any, argument: str = "pool_maxsize") -> int:
+    """
+    Check the connections a hook keeps open: 1 to 256.
+
+    :param value: The pool size.
+    :param argument: The argument's name, for the error.
+    """
+    return validation.bounded_int(value, argument, 1, MAX_POOL_MAXSIZE)
 
 
 def check_max_attempts(value: Any, argument: str = "max_retries") -> int:
@@ -103,6 +133,7 @@ def build_config(
     extra: Mapping[str, Any],
     timeout: float | None = None,
     max_retries: int | None = None,
+    deadline: float | None = None,
 ) -> ClientConfig:
     """
     Build a :class:`ClientConfig` from a connection's fields; hook arguments win over extras.
@@ -111,9 +142,13 @@ def build_config(
     :param host: The connection's host.
     :param port: The connection's port.
     :param password: The API key.
-    :param extra: The connection's extras (``timeout``, ``max_retries``), strings accepted.
+    :param extra: The connection's extras (``timeout``, ``max_retries``, ``deadline``,
+        ``allow_insecure_http``), strings accepted.
     :param timeout: The hook's ``timeout`` argument, already checked.
     :param max_retries: The hook's ``max_retries`` argument, already checked.
+    :param deadline: The hook's ``deadline`` argument, already checked.
+    :raises MeetStreamError: Without an API key, or when it would go over plain HTTP to a host
+        beyond loopback without the ``allow_insecure_http`` extra.
     """
     if not password:
         raise MeetStreamError(
@@ -123,14 +158,53 @@ def build_config(
         timeout = check_timeout(extra["timeout"], f"extra timeout of connection {conn_id!r}")
     if max_retries is None and extra.get("max_retries") not in (None, ""):
         max_retries = check_max_attempts(extra["max_retries"], f"extra max_retries of connection {conn_id!r}")
+    if deadline is None and extra.get("deadline") not in (None, ""):
+        deadline = check_deadline(extra["deadline"], f"extra deadline of connection {conn_id!r}")
     read_timeout = DEFAULT_READ_TIMEOUT if timeout is None else timeout
+    base_url = normalize_base_url(host, port)
+    check_transport_security(conn_id, base_url, extra.get("allow_insecure_http"))
     return ClientConfig(
-        base_url=normalize_base_url(host, port),
+        base_url=base_url,
         api_key=password,
         connect_timeout=min(DEFAULT_CONNECT_TIMEOUT, read_timeout),
         read_timeout=read_timeout,
         max_attempts=DEFAULT_MAX_ATTEMPTS if max_retries is None else max_retries,
+        deadline=DEFAULT_DEADLINE if deadline is None else deadline,
     )
+
+
+def check_transport_security(conn_id: str, base_url: str, allow_insecure_http: Any) -> None:
+    """
+    Refuse to send the API key over plain HTTP to a host beyond loopback, unless the connection allows it.
+
+    Anyone on the path of a plain HTTP request reads the key; loopback (127.0.0.0/8, ::1,
+    ``localhost``) never leaves the machine, which is where emulators and local proxies live.
+
+    :param conn_id: The connection id, named in the error.
+    :param base_url: The normalised API root.
+    :param allow_insecure_http: The connection's ``allow_insecure_http`` extra: true or ``"true"``.
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
+        return
+    if allow_insecure_http is True or (
+        isinstance(allow_insecure_http, str) and allow_insecure_http.strip().lower() == "true"
+    ):
+        return
+    raise MeetStreamError(
+        f"The Airflow connection {conn_id!r} points at {parts.scheme}://{parts.hostname}, plain HTTP "
+        "beyond loopback, which would send the MeetStream API key unencrypted: use https, or set the "
+        "connection's extra allow_insecure_http to true if the network is trusted."
+    )
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def ui_field_behaviour() -> dict[str, Any]:
@@ -143,13 +217,14 @@ def ui_field_behaviour() -> dict[str, Any]:
 
 
 def connection_form_widgets() -> dict[str, Any]:
-    """The ``timeout`` and ``max_retries`` extra fields, as Airflow before 3.2 builds its form."""
+    """The connection's extra fields, as Airflow before 3.2 builds its form."""
     from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import IntegerField, StringField
+    from wtforms import BooleanField, IntegerField, StringField
     from wtforms.validators import NumberRange, Optional, Regexp
 
     timeout, attempts = CONN_FIELDS["timeout"], CONN_FIELDS["max_retries"]
+    deadline, insecure = CONN_FIELDS["deadline"], CONN_FIELDS["allow_insecure_http"]
     return {
         # Airflow 2 forms support no FloatField; the hook parses the string.
         "timeout": StringField(
@@ -163,5 +238,14 @@ def connection_form_widgets() -> dict[str, Any]:
             description=attempts["description"],
             widget=BS3TextFieldWidget(),
             validators=[Optional(), NumberRange(min=1, max=MAX_ATTEMPTS_BOUND)],
+        ),
+        "deadline": StringField(
+            lazy_gettext(deadline["label"]),
+            description=deadline["description"],
+            widget=BS3TextFieldWidget(),
+            validators=[Optional(), Regexp(r"^\d+(\.\d+)?$", message="A number of seconds")],
+        ),
+        "allow_insecure_http": BooleanField(
+            lazy_gettext(insecure["label"]), description=insecure["description"], default=False
         ),
     }

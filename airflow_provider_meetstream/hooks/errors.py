@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import ssl
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -20,6 +21,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamRateLimitError,
     MeetStreamServerError,
 )
+from airflow_provider_meetstream.hooks.scrub import replace_forms, replace_forms_in, scrub, secret_forms
 
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.builders import ApiRequest
@@ -37,7 +39,17 @@ class RetryableAnswer(Exception):
 
 
 class TransportFailure(Exception):
-    """No answer at all: connection refused or reset, or a timeout."""
+    """
+    No answer, or not all of it: connection refused or reset, a timeout, a body cut off.
+
+    :param reason: What happened, for the final error.
+    :param sent: Whether the request may have reached MeetStream (false only when no connection
+        was made), so that a retry's 404 on a DELETE can be read as "already done".
+    """
+
+    def __init__(self, reason: str, *, sent: bool = True) -> None:
+        super().__init__(reason)
+        self.sent = sent
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -51,9 +63,12 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # A negative, infinite or NaN wait is nonsense: the normal backoff applies instead.
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -77,31 +92,35 @@ def _error_message(payload: Any, fallback: str) -> str:
 
 
 def error_for_answer(
-    status: int, headers: Mapping[str, str], text: str, *, method: str, path: str
+    status: int, headers: Mapping[str, str], text: str, *, method: str, path: str, secret: Any = None
 ) -> MeetStreamAPIError:
     """
-    Map a non-success answer to its typed error.
+    Map a non-success answer to its typed error, the API key scrubbed from every field.
 
     :param status: The HTTP status.
     :param headers: The answer's headers.
-    :param text: The answer's body, with the API key already scrubbed.
+    :param text: The answer's body.
     :param method: The request's method.
     :param path: The request's API path.
+    :param secret: The API key, scrubbed from the body, the headers kept and the path.
     """
+    forms = secret_forms(secret)
+    text = replace_forms(text, forms)
     try:
-        payload = json.loads(text) if text else None
-    except ValueError:
+        payload = replace_forms_in(json.loads(text), forms) if text else None
+    except (ValueError, RecursionError):
         payload = None
     message = _error_message(payload, text.strip()[:200] or f"HTTP {status}")
     if 300 <= status < 400:
-        location = headers.get("location")
+        location = replace_forms(headers.get("location") or "", forms)
         message = f"redirected to {location!r}, not followed: set the connection's host to the API's own URL"
+    request_id = headers.get("x-request-id")
     common: dict[str, Any] = {
         "status_code": status,
-        "request_id": headers.get("x-request-id"),
+        "request_id": replace_forms(request_id, forms) if request_id else None,
         "body": text,
         "method": method,
-        "path": path,
+        "path": replace_forms(path, forms),
     }
     if status in (401, 403):
         return MeetStreamAuthError(message, **common)
@@ -111,6 +130,7 @@ def error_for_answer(
         existing = None
         if isinstance(payload, dict):
             existing = payload.get("bot_id") or payload.get("existing_bot_id")
+            existing = existing if isinstance(existing, str) else None
         return MeetStreamConflictError(message, existing_bot_id=existing, **common)
     if status == 429:
         return MeetStreamRateLimitError(
@@ -134,18 +154,28 @@ def handle_answer(
     :param headers: The answer's headers.
     :param text: The answer's body.
     :param request: The request answered.
-    :param secret: The API key to scrub from errors.
+    :param secret: The API key, scrubbed from errors and from the decoded answer.
     """
-    text = text.replace(secret, "***") if secret else text
     if not 200 <= status < 300:
-        error = error_for_answer(status, headers, text, method=request.method, path=request.path)
+        error = error_for_answer(
+            status, headers, text, method=request.method, path=request.path, secret=secret
+        )
         if status in RETRYABLE_STATUSES:
             raise RetryableAnswer(error, parse_retry_after(headers.get("retry-after")))
         raise error
-    return decode_json(status, text, method=request.method, path=request.path)
+    forms = secret_forms(secret)
+    # Decoded first, then scrubbed inside its strings, so that no replacement can break the JSON.
+    answer = decode_json(status, text, method=request.method, path=request.path, forms=forms)
+    try:
+        scrubbed: dict[str, Any] = replace_forms_in(answer, forms)
+    except RecursionError:
+        raise _malformed("the answer is nested too deeply", request, status) from None
+    return scrubbed
 
 
-def transport_failure(error: BaseException, request: ApiRequest, *, retryable: bool) -> Exception:
+def transport_failure(
+    error: BaseException, request: ApiRequest, *, retryable: bool, sent: bool = True, secret: Any = None
+) -> Exception:
     """
     Classify a request that got no answer: another attempt, or a final error.
 
@@ -154,19 +184,29 @@ def transport_failure(error: BaseException, request: ApiRequest, *, retryable: b
     :param error: The transport library's exception.
     :param request: The request that failed.
     :param retryable: Whether the library's exception type is worth another attempt.
+    :param sent: Whether the request may have reached MeetStream (see :class:`TransportFailure`).
+    :param secret: The API key, scrubbed from the reason.
     """
-    reason = f"{type(error).__name__}: {error}"[:300]
+    reason = scrub(f"{type(error).__name__}: {error}"[:300], secret) or ""
     if retryable and not _tls_failure(error):
-        return TransportFailure(reason)
+        return TransportFailure(reason, sent=sent)
     return MeetStreamConnectionError(f"MeetStream {request.method} {request.path} failed: {reason}")
 
 
-def final_error(failure: Exception, request: ApiRequest, attempts: int) -> MeetStreamError:
-    """Turn the last retryable failure into the typed error the caller sees."""
+def final_error(failure: Exception, request: ApiRequest, attempts: int, note: str = "") -> MeetStreamError:
+    """
+    Turn the last retryable failure into the typed error the caller sees.
+
+    :param failure: The last failure.
+    :param request: The request that failed.
+    :param attempts: How many attempts were made.
+    :param note: Why the retries stopped early, appended to the message.
+    """
     if isinstance(failure, RetryableAnswer):
-        return failure.error
+        return failure.error.with_message(f"{failure.error.message}{note}") if note else failure.error
     return MeetStreamConnectionError(
-        f"MeetStream {request.method} {request.path} got no answer after {attempts} attempt(s): {failure}"
+        f"MeetStream {request.method} {request.path} got no answer after {attempts} attempt(s): "
+        f"{failure}{note}"
     )
 
 
@@ -179,7 +219,9 @@ def _tls_failure(error: BaseException) -> bool:
     return False
 
 
-def decode_json(status: int, text: str, *, method: str, path: str) -> dict[str, Any]:
+def decode_json(
+    status: int, text: str, *, method: str, path: str, forms: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """
     Decode a success body; an empty one is ``{}``.
 
@@ -187,20 +229,37 @@ def decode_json(status: int, text: str, *, method: str, path: str) -> dict[str, 
     :param text: The body.
     :param method: The request's method, for the error.
     :param path: The request's path, for the error.
+    :param forms: The API key's forms (:func:`secret_forms`), scrubbed from an error's body.
     """
     if not text.strip():
         return {}
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise MeetStreamAPIError(
-            "the answer is not JSON", status_code=status, body=text, method=method, path=path
+            "the answer is not JSON",
+            status_code=status,
+            body=replace_forms(text, forms),
+            method=method,
+            path=path,
         ) from None
     if not isinstance(payload, dict):
         raise MeetStreamAPIError(
-            "the answer is not a JSON object", status_code=status, body=text, method=method, path=path
+            "the answer is not a JSON object",
+            status_code=status,
+            body=replace_forms(text, forms),
+            method=method,
+            path=path,
         )
     return payload
+
+
+def _malformed(
+    message: str, request: ApiRequest, status: int = 200, body: str | None = None
+) -> MeetStreamAPIError:
+    return MeetStreamAPIError(
+        message, status_code=status, body=body, method=request.method, path=request.path
+    )
 
 
 def list_of_objects(payload: dict[str, Any], key: str, request: ApiRequest) -> list[dict[str, Any]]:
@@ -216,29 +275,55 @@ def list_of_objects(payload: dict[str, Any], key: str, request: ApiRequest) -> l
     """
     items = payload.get(key)
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise MeetStreamAPIError(
-            f"the answer's {key!r} is not a list of objects",
-            status_code=200,
-            body=json.dumps(payload),
-            method=request.method,
-            path=request.path,
-        )
+        raise _malformed(f"the answer's {key!r} is not a list of objects", request, body=json.dumps(payload))
     return items
+
+
+def listed_bots(payload: dict[str, Any], request: ApiRequest) -> list[dict[str, Any]]:
+    """
+    Read ``scheduled_bots`` from an answer; each bot must name itself with a non-empty string.
+
+    :param payload: The decoded answer of ``GET /calendar/scheduled``.
+    :param request: The request answered, for the error.
+    """
+    bots = list_of_objects(payload, "scheduled_bots", request)
+    for bot in bots:
+        _require_text(bot, "bot_id", request, "a listed bot's")
+    return bots
 
 
 def scheduled_answer(answer: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
     """
-    Check that a schedule answer names its bot; without one, nothing downstream can wait for it.
+    Check that a schedule answer names its bot (and its schedule, when it does) by non-empty strings.
+
+    Without a bot id nothing downstream can wait for the bot; an id that is a number or a list
+    would reach XComs and sensors as something no endpoint accepts.
 
     :param answer: The decoded answer of ``POST /calendar/schedule/{event_id}``.
     :param request: The request answered, for the error.
     """
-    if not answer.get("bot_id"):
-        raise MeetStreamAPIError(
-            "the answer names no bot_id",
-            status_code=200,
-            body=json.dumps(answer),
-            method=request.method,
-            path=request.path,
-        )
+    if answer.get("bot_id") in (None, ""):
+        raise _malformed("the answer names no bot_id", request, body=json.dumps(answer))
+    _require_text(answer, "bot_id", request, "the answer's")
+    if "schedule_id" in answer:
+        _require_text(answer, "schedule_id", request, "the answer's")
     return answer
+
+
+def status_answer(answer: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
+    """
+    Check that a status answer carries its ``status`` as a non-empty string.
+
+    :param answer: The decoded answer of ``GET /bots/{bot_id}/status``.
+    :param request: The request answered, for the error.
+    """
+    _require_text(answer, "status", request, "the answer's")
+    return answer
+
+
+def _require_text(item: dict[str, Any], name: str, request: ApiRequest, whose: str) -> None:
+    value = item.get(name)
+    if not isinstance(value, str) or not value:
+        raise _malformed(
+            f"{whose} {name} {value!r} is not a non-empty string", request, body=json.dumps(item)
+        )

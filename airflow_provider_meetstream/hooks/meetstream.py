@@ -13,12 +13,20 @@ import requests
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from requests.adapters import HTTPAdapter
 
-from airflow_provider_meetstream import __version__, validation
-from airflow_provider_meetstream.constants import CONN_TYPE, DEFAULT_CONN_ID, MAX_LIST_LIMIT
+from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import (
+    CONN_TYPE,
+    DEFAULT_CONN_ID,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_POOL_MAXSIZE,
+    MAX_LIST_LIMIT,
+)
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamNotFoundError
 
 # Re-exported: users import the async client from here, beside the hook.
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient as MeetStreamAsyncClient
+from airflow_provider_meetstream.hooks.auth import MeetStreamAuth as MeetStreamAuth
+from airflow_provider_meetstream.hooks.auth import auth_headers as auth_headers
 from airflow_provider_meetstream.hooks.builders import (
     ApiRequest,
     bot_status_request,
@@ -33,27 +41,21 @@ from airflow_provider_meetstream.hooks.builders import (
 from airflow_provider_meetstream.hooks.config import (
     ClientConfig,
     build_config,
+    check_deadline,
     check_max_attempts,
+    check_pool_maxsize,
     check_timeout,
     connection_form_widgets,
     ui_field_behaviour,
 )
 from airflow_provider_meetstream.hooks.errors import (
-    handle_answer,
     list_of_objects,
+    listed_bots,
     scheduled_answer,
-    transport_failure,
+    status_answer,
 )
-from airflow_provider_meetstream.hooks.policy import RequestPolicy
-
-USER_AGENT = f"airflow-provider-meetstream/{__version__}"
-#: No answer, or an answer cut off mid-body: worth another attempt (TLS failures excepted).
-_RETRYABLE_REQUESTS_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+from airflow_provider_meetstream.hooks.policy import Budget, RequestPolicy
+from airflow_provider_meetstream.hooks.transport import send_once
 
 
 def _sleep(seconds: float) -> None:
@@ -61,23 +63,9 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-class MeetStreamAuth(requests.auth.AuthBase):
-    """Adds ``Authorization: Token <key>`` and the provider's User-Agent to every request."""
-
-    def __init__(self, api_key: str) -> None:
-        self._api_key = api_key
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers.update(auth_headers(self._api_key))
-        return request
-
-    def __repr__(self) -> str:
-        return "MeetStreamAuth(api_key='***')"
-
-
-def auth_headers(api_key: str) -> dict[str, str]:
-    """The headers that authenticate a request: the API key and the provider's User-Agent."""
-    return {"Authorization": f"Token {api_key}", "User-Agent": USER_AGENT}
+def _clock() -> float:
+    # Looked up at call time so tests can move time along with their fake waits.
+    return time.monotonic()
 
 
 class MeetStreamHook(BaseHook):
@@ -86,18 +74,22 @@ class MeetStreamHook(BaseHook):
 
     The connection's password is the API key; its host is the API base URL (default
     ``https://api.meetstream.ai``, with or without ``/api/v1``, a bare host meaning https).
-    Extras ``timeout`` (read timeout, seconds) and ``max_retries`` (attempts per request) override
-    the defaults. The hook keeps one pooled :class:`requests.Session` (keep-alive) for its lifetime,
-    sends a connect and read timeout with every request, and retries 408, 429, 500, 502, 503, 504
-    and network errors with exponential backoff and jitter, honouring ``Retry-After``. Every
-    argument is checked before a request is sent; a bad one raises
+    Extras ``timeout`` (read timeout, seconds), ``max_retries`` (attempts per request) and
+    ``deadline`` (total seconds per call) override the defaults; ``allow_insecure_http`` lets the
+    key go over plain HTTP beyond loopback. The hook keeps one pooled :class:`requests.Session`
+    (keep-alive) for its lifetime, sends a connect and read timeout with every request, reads
+    answers in chunks within the call's deadline and a 10 MiB cap, and retries 408, 429, 500, 502,
+    503, 504 and network errors with exponential backoff and jitter, honouring ``Retry-After``.
+    Every argument is checked before a request is sent; a bad one raises
     :class:`~airflow_provider_meetstream.exceptions.MeetStreamInputError`.
 
     :param meetstream_conn_id: The Airflow connection to use.
     :param timeout: Read timeout in seconds; overrides the connection's ``timeout`` extra.
     :param max_retries: Attempts per request, the first included; overrides the ``max_retries`` extra.
-    :param pool_maxsize: Connections kept open to MeetStream; at least the number of threads that
-        share this hook.
+    :param pool_maxsize: Connections kept open to MeetStream, 1 to 256; threads beyond it wait for
+        a pooled connection, so give at least the number of threads that share this hook.
+    :param deadline: Seconds one call may take in all (connect, reads, retries, waits); overrides
+        the connection's ``deadline`` extra.
     """
 
     conn_name_attr = "meetstream_conn_id"
@@ -111,13 +103,15 @@ class MeetStreamHook(BaseHook):
         *,
         timeout: float | None = None,
         max_retries: int | None = None,
-        pool_maxsize: int = 10,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        deadline: float | None = None,
     ) -> None:
         super().__init__()
         self.meetstream_conn_id = meetstream_conn_id
         self.timeout = None if timeout is None else check_timeout(timeout)
         self.max_retries = None if max_retries is None else check_max_attempts(max_retries)
-        self.pool_maxsize = pool_maxsize
+        self.deadline = None if deadline is None else check_deadline(deadline)
+        self.pool_maxsize = check_pool_maxsize(pool_maxsize)
         self._session: requests.Session | None = None
         self._environment: Mapping[str, Any] | None = None
         self._session_lock = threading.Lock()
@@ -132,7 +126,7 @@ class MeetStreamHook(BaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """The ``timeout`` and ``max_retries`` extra fields (Airflow before 3.2 reads this)."""
+        """The connection's extra fields (Airflow before 3.2 reads this)."""
         return connection_form_widgets()
 
     @cached_property
@@ -147,6 +141,7 @@ class MeetStreamHook(BaseHook):
             extra=conn.extra_dejson,
             timeout=self.timeout,
             max_retries=self.max_retries,
+            deadline=self.deadline,
         )
         mask_secret(config.api_key)
         return config
@@ -154,7 +149,7 @@ class MeetStreamHook(BaseHook):
     @cached_property
     def policy(self) -> RequestPolicy:
         """The retry policy, sized from the connection."""
-        return RequestPolicy(max_attempts=self.config.max_attempts)
+        return RequestPolicy(max_attempts=self.config.max_attempts, deadline=self.config.deadline)
 
     def get_conn(self) -> requests.Session:
         """Return the hook's pooled session, creating it on first use."""
@@ -163,8 +158,12 @@ class MeetStreamHook(BaseHook):
                 session = requests.Session()
                 session.auth = MeetStreamAuth(self.config.api_key)
                 session.headers["Accept"] = "application/json"
-                # Retries are ours (they honour Retry-After); urllib3's own would double them.
-                adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=0)
+                # Retries are ours (they honour Retry-After); urllib3's own would double them. A
+                # thread beyond the pool waits for a pooled connection rather than open one that is
+                # thrown away after one request.
+                adapter = HTTPAdapter(
+                    pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=0, pool_block=True
+                )
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._session = session
@@ -205,24 +204,11 @@ class MeetStreamHook(BaseHook):
         # requests decodes %2E back to "." and urllib3 then resolves "..": keep our encoding.
         prepared.url = url
         settings = self._environment_settings(session)
-        timeout = (config.connect_timeout, config.read_timeout)
 
-        def attempt() -> dict[str, Any]:
-            failure: Exception | None = None
-            try:
-                response = session.send(prepared, timeout=timeout, allow_redirects=False, **settings)
-            except _RETRYABLE_REQUESTS_ERRORS as err:
-                failure = transport_failure(err, request, retryable=True)
-            except requests.RequestException as err:
-                failure = transport_failure(err, request, retryable=False)
-            if failure is not None:
-                # Raised outside the except block, so no __context__ keeps the request and its headers.
-                raise failure
-            return handle_answer(
-                response.status_code, response.headers, response.text, request, config.api_key
-            )
+        def attempt(budget: Budget) -> dict[str, Any]:
+            return send_once(session, prepared, request, config, budget, settings)
 
-        return policy.call(attempt, request, self.log, _sleep)
+        return policy.call(attempt, request, self.log, _sleep, _clock)
 
     def schedule_event(
         self,
@@ -289,7 +275,7 @@ class MeetStreamHook(BaseHook):
         :return: The ``scheduled_bots`` list.
         """
         request = list_scheduled_request(limit)
-        return list_of_objects(self._send(request), "scheduled_bots", request)
+        return listed_bots(self._send(request), request)
 
     def update_scheduled_bot(
         self,
@@ -333,7 +319,8 @@ class MeetStreamHook(BaseHook):
         :return: ``{"bot_id", "status", ...}``; statuses run ``Scheduled``, ``Joining``...
             ``Done``, ``Cancelled``.
         """
-        return self._send(bot_status_request(bot_id))
+        request = bot_status_request(bot_id)
+        return status_answer(self._send(request), request)
 
     def iter_events(
         self,
@@ -343,6 +330,7 @@ class MeetStreamHook(BaseHook):
         calendar_id: str | None = None,
         sync: bool | None = None,
         page_size: int = 50,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ) -> Iterator[dict[str, Any]]:
         """
         Yield calendar events page by page, following the cursor (``GET /calendar/events``).
@@ -354,18 +342,20 @@ class MeetStreamHook(BaseHook):
         :param calendar_id: Only this calendar's events.
         :param sync: Ask MeetStream to sync the calendar first.
         :param page_size: Events per page, 1 to 100.
+        :param max_pages: The most pages followed, 1 to 100,000; past it the listing is an error.
         """
         first = events_request(
             time_min=time_min, time_max=time_max, calendar_id=calendar_id, sync=sync, page_size=page_size
         )
-        return self._paginate(first)
+        validation.bounded_int(max_pages, "max_pages", 1, 100_000)
+        return self._paginate(first, max_pages)
 
-    def _paginate(self, request: ApiRequest | None) -> Iterator[dict[str, Any]]:
+    def _paginate(self, request: ApiRequest | None, max_pages: int) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
         while request is not None:
             page = self._send(request)
             yield from list_of_objects(page, "results", request)
-            request = next_page_request(request, page, seen)
+            request = next_page_request(request, page, seen, max_pages)
 
     def get_event(
         self, event_id: str, *, time_min: datetime | str | None = None, time_max: datetime | str | None = None

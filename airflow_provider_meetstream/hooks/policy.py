@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_any,
+)
+from tenacity.stop import stop_base
 
+from airflow_provider_meetstream.constants import DEFAULT_DEADLINE
+from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
 from airflow_provider_meetstream.hooks.config import DEFAULT_MAX_ATTEMPTS
 from airflow_provider_meetstream.hooks.errors import RetryableAnswer, TransportFailure, final_error
 
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.builders import ApiRequest
 
-T = TypeVar("T")
+Answer = dict[str, Any]
 
 #: Airflow's loggers are structlog-backed in Airflow 3 and stdlib in Airflow 2: anything with ``warning``.
 Logger = Any
@@ -23,24 +34,85 @@ Logger = Any
 #: Longest wait between two attempts, whatever ``Retry-After`` asks for; a task should fail and
 #: let Airflow's own retries take over rather than block a worker for minutes.
 MAX_RETRY_WAIT = 60.0
+#: The largest random addition to a server-given wait, as a share of that wait (capped by ``jitter``).
+RETRY_AFTER_JITTER_SHARE = 0.1
+
+
+@dataclass
+class Budget:
+    """
+    The time one call has left, connect, reads, retries and waits together.
+
+    :param seconds: The whole budget.
+    :param clock: A monotonic clock, in seconds.
+    """
+
+    seconds: float
+    clock: Callable[[], float]
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def remaining(self) -> float:
+        """Seconds left; zero or less once the deadline has passed."""
+        return self.seconds - (self.clock() - self.started)
+
+
+@dataclass
+class _Attempts:
+    # What the attempts of one call have seen: how many, whether one may have been acted on
+    # without its answer reaching us, and why the retries stopped early.
+    budget: Budget
+    count: int = 0
+    lost: bool = False
+    stopped_by_deadline: str = ""
+
+    def note_failure(self, failure: BaseException) -> None:
+        if isinstance(failure, TransportFailure) and failure.sent:
+            self.lost = True
+
+
+class _StopBeforeTheDeadline(stop_base):
+    # Stops when the next wait would not end before the deadline, and says so for the final error.
+    def __init__(self, attempts: _Attempts) -> None:
+        self.attempts = attempts
+
+    def __call__(self, state: RetryCallState) -> bool:
+        budget = self.attempts.budget
+        remaining, wait = budget.remaining(), state.upcoming_sleep
+        if wait < remaining:
+            return False
+        self.attempts.stopped_by_deadline = (
+            f"; gave up: the next wait of {wait:.1f} s would pass the call's deadline of "
+            f"{budget.seconds:g} s ({max(remaining, 0.0):.1f} s left)"
+        )
+        return True
 
 
 @dataclass(frozen=True)
 class RequestPolicy:
     """
-    How both clients retry: which answers, how many attempts, how long between them.
+    How both clients retry: which answers, how many attempts, how long between them, within what time.
 
-    Waits honour ``Retry-After`` (capped at ``max_wait``); otherwise they grow exponentially from
-    ``initial_wait`` with up to ``jitter`` seconds of random spread, so that many workers hitting
-    the same limit do not retry in lockstep.
+    Waits honour ``Retry-After`` (capped at ``max_wait``) plus a random tenth of it, at most
+    ``jitter`` seconds; otherwise they grow exponentially from ``initial_wait`` with up to
+    ``jitter`` seconds of random spread, so that many workers hitting the same limit do not retry
+    in lockstep. No wait runs past the call's ``deadline``: when the next one would, the call gives
+    up with the last error, saying so.
+
+    A DELETE whose earlier attempt may have reached MeetStream without its answer reaching us, and
+    whose retry then gets 404, did what it was asked: the request's ``answer_if_gone`` is returned.
 
     :param max_attempts: Attempts per request, the first included.
+    :param deadline: Seconds one call may take in all.
     :param initial_wait: The first backoff, in seconds.
     :param max_wait: The longest wait, in seconds.
-    :param jitter: The largest random addition to a backoff, in seconds.
+    :param jitter: The largest random addition to a wait, in seconds.
     """
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    deadline: float = DEFAULT_DEADLINE
     initial_wait: float = 1.0
     max_wait: float = MAX_RETRY_WAIT
     jitter: float = 1.0
@@ -52,8 +124,9 @@ class RequestPolicy:
         :param attempt: The attempt that just failed.
         :param retry_after: What the server asked for, if anything.
         """
-        if retry_after is not None:
-            return min(retry_after, self.max_wait)
+        if retry_after is not None and math.isfinite(retry_after) and retry_after >= 0:
+            asked = min(retry_after, self.max_wait)
+            return asked + random.uniform(0, min(self.jitter, RETRY_AFTER_JITTER_SHARE * asked))
         backoff = self.initial_wait * 2.0 ** (attempt - 1) + random.uniform(0, self.jitter)
         return min(backoff, self.max_wait)
 
@@ -79,44 +152,106 @@ class RequestPolicy:
 
         return before_sleep
 
-    def retrying_arguments(self, log: Logger, method: str, path: str) -> dict[str, Any]:
+    def retrying_arguments(self, log: Logger, request: ApiRequest, attempts: _Attempts) -> dict[str, Any]:
         """The tenacity arguments both ``Retrying`` and ``AsyncRetrying`` are built with."""
         return {
-            "stop": stop_after_attempt(self.max_attempts),
+            "stop": stop_any(stop_after_attempt(self.max_attempts), _StopBeforeTheDeadline(attempts)),
             "wait": self._wait,
             "retry": retry_if_exception_type((RetryableAnswer, TransportFailure)),
-            "before_sleep": self._log_retry(log, method, path),
+            "before_sleep": self._log_retry(log, request.method, request.path),
             "reraise": True,
         }
 
     def call(
-        self, attempt: Callable[[], T], request: ApiRequest, log: Logger, sleep: Callable[[float], None]
-    ) -> T:
+        self,
+        attempt: Callable[[Budget], Answer],
+        request: ApiRequest,
+        log: Logger,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ) -> Answer:
         """
-        Run ``attempt`` until it succeeds, fails for good, or the attempts run out.
+        Run ``attempt`` until it succeeds, fails for good, or the attempts or the time run out.
 
-        :param attempt: One try at the request; it raises what ``hooks.errors`` classifies as retryable.
+        :param attempt: One try at the request, given the budget left; it raises what
+            ``hooks.errors`` classifies as retryable.
         :param request: The request, for log lines and the final error.
         :param log: Where the retry lines go.
         :param sleep: How to wait between attempts.
+        :param clock: A monotonic clock, in seconds.
         :raises MeetStreamError: The typed error of the last failure.
         """
-        retrying = Retrying(sleep=sleep, **self.retrying_arguments(log, request.method, request.path))
+        attempts = _Attempts(Budget(self.deadline, clock))
+
+        def one() -> Answer:
+            attempts.count += 1
+            try:
+                return attempt(attempts.budget)
+            except TransportFailure as failure:
+                attempts.note_failure(failure)
+                raise
+
+        retrying = Retrying(sleep=sleep, **self.retrying_arguments(log, request, attempts))
         try:
-            return retrying(attempt)
+            return retrying(one)
         except (RetryableAnswer, TransportFailure) as failure:
-            raise final_error(failure, request, self.max_attempts) from None
+            raise final_error(failure, request, attempts.count, attempts.stopped_by_deadline) from None
+        except MeetStreamNotFoundError as error:
+            return self._gone(error, request, attempts, log)
 
     async def acall(
         self,
-        attempt: Callable[[], Awaitable[T]],
+        attempt: Callable[[Budget], Awaitable[Answer]],
         request: ApiRequest,
         log: Logger,
         sleep: Callable[[float], Awaitable[None]],
-    ) -> T:
-        """The async :meth:`call`, for the async client: the same waits, log lines and final error."""
-        retrying = AsyncRetrying(sleep=sleep, **self.retrying_arguments(log, request.method, request.path))
+        clock: Callable[[], float],
+    ) -> Answer:
+        """
+        The async :meth:`call`: the same waits, log lines and errors; each attempt is also
+        cancelled when the budget runs out.
+        """
+        import asyncio
+
+        attempts = _Attempts(Budget(self.deadline, clock))
+
+        async def one() -> Answer:
+            attempts.count += 1
+            try:
+                return await asyncio.wait_for(attempt(attempts.budget), max(attempts.budget.remaining(), 0.0))
+            except asyncio.TimeoutError:
+                failure = TransportFailure(f"no answer within the call's deadline of {self.deadline:g} s")
+            except TransportFailure as transport:
+                failure = transport
+            attempts.note_failure(failure)
+            raise failure
+
+        retrying = AsyncRetrying(sleep=sleep, **self.retrying_arguments(log, request, attempts))
         try:
-            return await retrying(attempt)
+            return await retrying(one)
         except (RetryableAnswer, TransportFailure) as failure:
-            raise final_error(failure, request, self.max_attempts) from None
+            raise final_error(failure, request, attempts.count, attempts.stopped_by_deadline) from None
+        except MeetStreamNotFoundError as error:
+            return self._gone(error, request, attempts, log)
+
+    @staticmethod
+    def _gone(
+        error: MeetStreamNotFoundError, request: ApiRequest, attempts: _Attempts, log: Logger
+    ) -> Answer:
+        # Only a DELETE has an end state that a 404 proves, and only when an earlier attempt may
+        # have reached MeetStream: a first attempt answered 404 means it was never there.
+        if request.method != "DELETE" or request.answer_if_gone is None or not attempts.lost:
+            raise error
+        log.warning(
+            "MeetStream %s %s: 404 on attempt %d after an attempt whose answer was lost; "
+            "MeetStream no longer has it, so the lost attempt did it",
+            request.method,
+            request.path,
+            attempts.count,
+        )
+        return {
+            **request.answer_if_gone,
+            "answer_lost": True,
+            "message": "MeetStream acted on an earlier attempt, but the first answer was lost; "
+            "MeetStream no longer has it, so it was done",
+        }

@@ -44,7 +44,7 @@ def test_metadata_names_the_real_modules() -> None:
     module, _, name = connection["hook-class-name"].rpartition(".")
     hook = getattr(importlib.import_module(module), name)
     assert hook.conn_type == "meetstream"
-    assert set(connection["conn-fields"]) == {"timeout", "max_retries"}
+    assert set(connection["conn-fields"]) == {"timeout", "max_retries", "deadline", "allow_insecure_http"}
     behaviour = connection["ui-field-behaviour"]
     assert behaviour["relabeling"] == {"password": "API key", "host": "API base URL"}
     assert behaviour["placeholders"]["host"] == "https://api.meetstream.ai"
