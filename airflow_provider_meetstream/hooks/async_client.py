@@ -24,7 +24,6 @@ from airflow_provider_meetstream.hooks.errors import (
     transport_failure,
 )
 from airflow_provider_meetstream.hooks.policy import Budget, Logger, RequestPolicy
-from airflow_provider_meetstream.hooks.scrub import scrub_value
 
 if TYPE_CHECKING:
     import httpx
@@ -114,14 +113,10 @@ class MeetStreamAsyncClient:
             await _amask_secret(self._config.api_key)
         return self._config
 
-    def scrub(self, value: Any) -> Any:
-        """
-        ``value`` with the API key scrubbed from every string, e.g. a trigger event bound for the
-        metadata database; unchanged before the connection was read.
-
-        :param value: Text or decoded JSON.
-        """
-        return scrub_value(value, self._config.api_key if self._config else None)
+    @property
+    def api_key(self) -> str | None:
+        """The API key once the connection was read, else None; for scrubbing what leaves the client."""
+        return self._config.api_key if self._config else None
 
     async def _get_client(self) -> tuple[httpx.AsyncClient, ClientConfig]:
         import httpx
@@ -131,7 +126,11 @@ class MeetStreamAsyncClient:
         config = await self.get_config()
         if self._client is None:
             self._client = httpx.AsyncClient(
-                headers={**auth_headers(config.api_key), "Accept": "application/json"},
+                # Latin-1 bytes, as requests sends them: httpx would encode a str value as ASCII.
+                headers={
+                    name.encode("ascii"): value.encode("latin-1")
+                    for name, value in {**auth_headers(config.api_key), "Accept": "application/json"}.items()
+                },
                 timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
                 follow_redirects=False,
             )

@@ -154,6 +154,12 @@ def build_config(
         raise MeetStreamError(
             f"The Airflow connection {conn_id!r} has no MeetStream API key: set its password field."
         )
+    if not password.isprintable() or not _fits_a_header(password):
+        # HTTP header values are Latin-1: anything else fails deep inside the HTTP library.
+        raise MeetStreamError(
+            f"The Airflow connection {conn_id!r} has an API key that an HTTP header cannot carry "
+            "(control characters, or characters beyond Latin-1): check its password field."
+        )
     if timeout is None and extra.get("timeout") not in (None, ""):
         timeout = check_timeout(extra["timeout"], f"extra timeout of connection {conn_id!r}")
     if max_retries is None and extra.get("max_retries") not in (None, ""):
@@ -196,6 +202,14 @@ def check_transport_security(conn_id: str, base_url: str, allow_insecure_http: A
         "beyond loopback, which would send the MeetStream API key unencrypted: use https, or set the "
         "connection's extra allow_insecure_http to true if the network is trusted."
     )
+
+
+def _fits_a_header(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_loopback(hostname: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -15,6 +15,9 @@ from airflow_provider_meetstream.utils.scheduled_bots import (
     log_verdict,
     result_bots,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 
 
 class ListScheduledTrigger(BaseTrigger):
@@ -29,7 +32,8 @@ class ListScheduledTrigger(BaseTrigger):
     :param meetstream_conn_id: The Airflow connection to use.
     :param criteria: ``ScheduledCriteria.serialize()`` of the sensor.
     :param poll_interval: Seconds between two looks at the list.
-    :param timeout: Seconds from ``started_at`` until a timeout event.
+    :param timeout: Seconds from ``started_at`` until a timeout event, kept even in the middle of
+        a poll.
     :param started_at: When the wait began (epoch seconds); now when None.
     """
 
@@ -63,33 +67,57 @@ class ListScheduledTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until done, timed out or failed; yield one event."""
-        try:
-            event = await self._wait()
-        except Exception as err:
-            event = {"status": "error", "message": f"{type(err).__name__}: {err}"}
-        yield TriggerEvent(event)  # type: ignore[no-untyped-call]
-
-    async def _wait(self) -> dict[str, Any]:
+        """Poll until done, timed out or failed; yield one event, the API key scrubbed from it."""
         # Imported when the trigger runs, so that importing this module stays cheap.
         from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+        from airflow_provider_meetstream.hooks.scrub import scrub_value
 
+        secret: Any = None
+        try:
+            async with MeetStreamAsyncClient(self.meetstream_conn_id, log=self.log) as client:
+                try:
+                    event = await self._wait(client)
+                finally:
+                    secret = client.api_key
+        except Exception as err:
+            event = {"status": "error", "message": f"{type(err).__name__}: {err}"}
+        # The event is stored in the metadata database: no echo of the key may reach it.
+        yield TriggerEvent(scrub_value(event, secret))  # type: ignore[no-untyped-call]
+
+    async def _wait(self, client: MeetStreamAsyncClient) -> dict[str, Any]:
         criteria = ScheduledCriteria.build(**self.criteria)
         deadline = self.started_at + self.timeout
-        async with MeetStreamAsyncClient(self.meetstream_conn_id, log=self.log) as client:
-            while True:
-                verdict = criteria.evaluate(await client.list_scheduled_bots(limit=criteria.limit))
-                statuses = [
-                    await astatus_or_none(client.get_bot_status, bot_id) for bot_id in verdict.to_confirm
-                ]
-                log_verdict(self.log, criteria, verdict)
-                done = criteria.settle(verdict, statuses)
-                if done:
-                    return {"status": "success", "bots": result_bots(verdict, statuses)}
-                remaining = deadline - time.time()
-                if remaining <= 0:
-                    return {
-                        "status": "timeout",
-                        "message": f"After {self.timeout:.0f} s, still waiting for {criteria.describe()}.",
-                    }
-                await asyncio.sleep(min(self.poll_interval, remaining))
+        first = True
+        while True:
+            remaining = deadline - time.time()
+            if remaining <= 0 and not first:
+                return self._timeout_event(criteria)
+            # A slow or retried poll must not carry the wait past the trigger's own timeout; a
+            # trigger resumed after its deadline still looks once (bounded by the client's deadline).
+            bound = remaining if remaining > 0 else None
+            first = False
+            try:
+                done, bots = await asyncio.wait_for(self._poll(client, criteria), bound)
+            except asyncio.TimeoutError:
+                return self._timeout_event(criteria)
+            if done:
+                return {"status": "success", "bots": bots}
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                return self._timeout_event(criteria)
+            await asyncio.sleep(min(self.poll_interval, remaining))
+
+    async def _poll(
+        self, client: MeetStreamAsyncClient, criteria: ScheduledCriteria
+    ) -> tuple[bool, list[dict[str, Any]]]:
+        verdict = criteria.evaluate(await client.list_scheduled_bots(limit=criteria.limit))
+        statuses = [await astatus_or_none(client.get_bot_status, bot_id) for bot_id in verdict.to_confirm]
+        log_verdict(self.log, criteria, verdict)
+        done = criteria.settle(verdict, statuses)
+        return done, result_bots(verdict, statuses) if done else []
+
+    def _timeout_event(self, criteria: ScheduledCriteria) -> dict[str, Any]:
+        return {
+            "status": "timeout",
+            "message": f"After {self.timeout:.0f} s, still waiting for {criteria.describe()}.",
+        }
