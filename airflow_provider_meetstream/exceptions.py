@@ -73,6 +73,14 @@ class MeetStreamAPIError(MeetStreamError):
         return f"{cls.__module__}.{cls.__qualname__}", (self.message,), dict(self._init_kwargs)
 
 
+def _shown(value: Any) -> str:
+    # A hostile value (5,000 levels deep) must not turn the error itself into a RecursionError.
+    try:
+        return repr(redact(value))
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply to show>"
+
+
 def _rebuild(cls: type[MeetStreamAPIError], message: str, kwargs: dict[str, Any]) -> MeetStreamAPIError:
     return cls(message, **kwargs)
 
@@ -136,7 +144,7 @@ class MeetStreamInputError(MeetStreamError, AirflowFailException, ValueError):
         self.argument = argument
         self.value = value
         self.reason = reason
-        shown = repr(redact(value))
+        shown = _shown(value)
         if len(shown) > 120:
             shown = shown[:117] + "..."
         super().__init__(f"Invalid {argument}={shown}: {reason}")

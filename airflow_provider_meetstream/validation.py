@@ -9,14 +9,14 @@ from datetime import timezone
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH
+from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH, MAX_ID_LENGTH, MAX_JSON_DEPTH
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.recurrence import RecurrenceError, parse_aware_datetime
 
 
 def non_empty_text(value: Any, argument: str, *, strip: bool = False) -> str:
     """
-    Check a non-empty string.
+    Check a non-empty string that UTF-8 can carry (no lone surrogates).
 
     :param value: The value.
     :param argument: The argument's name, for the error.
@@ -24,7 +24,17 @@ def non_empty_text(value: Any, argument: str, *, strip: bool = False) -> str:
     """
     if not isinstance(value, str) or not (value.strip() if strip else value):
         raise MeetStreamInputError(argument, value, "must be a non-empty string")
+    if not _utf8(value):
+        raise MeetStreamInputError(argument, value, "must be valid Unicode (it holds a lone surrogate)")
     return value
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def path_segment(value: Any, argument: str) -> str:
@@ -38,6 +48,12 @@ def path_segment(value: Any, argument: str) -> str:
     :param argument: The argument's name, for the error.
     """
     non_empty_text(value, argument, strip=True)
+    if not value.isprintable():
+        raise MeetStreamInputError(argument, value, "must contain printable characters only")
+    if len(value) > MAX_ID_LENGTH:
+        raise MeetStreamInputError(
+            argument, value, f"is {len(value)} characters long; at most {MAX_ID_LENGTH}"
+        )
     encoded = quote(value, safe="")
     if set(value) == {"."}:
         encoded = "%2E" * len(value)
@@ -64,19 +80,47 @@ def deduplication_key(
 
 def bot_config(value: Any) -> dict[str, Any]:
     """
-    Check a ``bot_config``: a JSON-serialisable dict, ``{}`` when None.
+    Check a ``bot_config``: a JSON object (see :func:`json_object`), ``{}`` when None.
 
     :param value: The bot configuration.
     """
-    if value is None:
-        return {}
+    return {} if value is None else json_object(value, "bot_config")
+
+
+def json_object(value: Any, argument: str) -> dict[str, Any]:
+    """
+    Check a dict that goes on the wire as strict JSON: finite numbers, no sets, at most 64 levels deep.
+
+    ``NaN`` and infinities are not JSON, sets and other objects do not serialise, and very deep
+    nesting overflows the encoder's recursion: each would fail inside the HTTP library, after
+    the task had started, instead of here.
+
+    :param value: The dict, e.g. a ``bot_config`` or ``custom_attributes``.
+    :param argument: The argument's name, for the error.
+    """
     if not isinstance(value, dict):
-        raise MeetStreamInputError("bot_config", value, f"must be a dict, not {type(value).__name__}")
+        raise MeetStreamInputError(argument, value, f"must be a dict, not {type(value).__name__}")
+    if not _depth_within(value, MAX_JSON_DEPTH):
+        raise MeetStreamInputError(argument, value, f"is nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        json.dumps(value)
-    except (TypeError, ValueError) as err:
-        raise MeetStreamInputError("bot_config", value, f"must be JSON-serialisable ({err})") from None
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (ValueError, TypeError, RecursionError) as err:
+        # UnicodeEncodeError (a lone surrogate) is a ValueError.
+        raise MeetStreamInputError(argument, value, f"must be JSON-serialisable ({str(err)[:200]})") from None
     return value
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    # Iterative, so that the check itself cannot overflow the stack; a cycle counts as too deep.
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if depth > limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def iso_datetime(value: Any, argument: str) -> str:
@@ -88,7 +132,12 @@ def iso_datetime(value: Any, argument: str) -> str:
     """
     with recurrence_errors():
         moment = parse_aware_datetime(value, argument)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    try:
+        in_utc = moment.astimezone(timezone.utc)
+    except OverflowError:
+        # 0001-01-01T00:00+01:00 is before year 1 in UTC, 9999-12-31T23:59-01:00 after 9999.
+        raise MeetStreamInputError(argument, value, "is outside the years 1 to 9999 once in UTC") from None
+    return in_utc.isoformat().replace("+00:00", "Z")
 
 
 @contextmanager

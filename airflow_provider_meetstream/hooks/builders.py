@@ -147,9 +147,7 @@ def update_scheduled_bot_request(
     if bot_username is not None:
         body["bot_username"] = validation.non_empty_text(bot_username, "bot_username", strip=True)
     if custom_attributes is not None:
-        if not isinstance(custom_attributes, dict):
-            raise MeetStreamInputError("custom_attributes", custom_attributes, "must be a dict")
-        body["custom_attributes"] = custom_attributes
+        body["custom_attributes"] = validation.json_object(custom_attributes, "custom_attributes")
     if not body:
         raise MeetStreamInputError(
             "scheduled_join_time/bot_username/custom_attributes", None, "give at least one of them"
