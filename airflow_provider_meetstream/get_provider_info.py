@@ -47,6 +47,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_meetstream.operators.meetstream",
                     "airflow_provider_meetstream.operators.recurring",
+                    "airflow_provider_meetstream.operators.calendar_sync",
                 ],
             }
         ],
