@@ -1,120 +1,63 @@
 """
-Every hour, schedule a bot for each meeting of the next 24 hours that should be recorded.
+Every hour, keep a bot on each meeting of the next 24 hours whose title matches, and only there.
 
-The batch pipeline data teams run:
-
-1. ``list_upcoming`` lists the calendar's events of the next ``hours_ahead`` hours through the hook
-   (following MeetStream's cursor), and turns a recurring series into its occurrences in the window.
-2. ``pick_meetings`` keeps the ones to record: not deleted, with a meeting URL, and a title that
-   matches the ``title_pattern`` param. Each gets the deduplication key Recall.ai recommends, built
-   from the meeting's start and URL, so that the same meeting seen in two attendees' calendars, or
-   by the next hourly run, shares one bot instead of getting a second one.
-3. A mapped ``ScheduleEventOperator`` schedules each meeting, one task instance per meeting.
-4. A deferrable ``ListScheduledSensor`` waits, in the triggerer rather than a worker slot, until
-   MeetStream lists every bot.
+``SyncCalendarBotsOperator`` reads the calendar's next ``hours_ahead`` hours (a series' occurrences
+with its moved and cancelled ones applied), keeps the meetings whose title matches
+``title_pattern``, and makes MeetStream's bots match: a bot for each new meeting, the same bot
+moved when its meeting moves, cancelled when its meeting is cancelled, deleted or no longer
+matches. It owns only the bots it made (their deduplication keys start with this DAG's sync id),
+so it never fights another DAG over a meeting, and a run with nothing changed writes nothing.
+``wait_until_listed`` then waits, in the triggerer, until MeetStream lists every bot the run
+added or moved; a run that changed nothing skips it.
 
 To adapt it: set ``title_pattern`` (a Python regular expression, searched case-insensitively),
-``hours_ahead``, and the ``bot_config`` of the mapped task.
+``hours_ahead``, and the sync's ``bot_config``. Meetings that another DAG records (this project's
+other examples take the demo calendar's stand-up, monthly review and customer sync) should stay
+out of the pattern, or each would get a bot from both.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, Param, task
 
-from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator
+from airflow_provider_meetstream.operators.calendar_sync import SyncCalendarBotsOperator
 from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
 
 with DAG(
     dag_id="meetstream_batch_from_calendar",
-    description="Hourly: schedule bots for the next 24 hours of meetings that match a title pattern.",
+    description="Hourly: keep bots on the next 24 hours of meetings that match a title pattern.",
     schedule="@hourly",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
     params={
-        "title_pattern": Param("sync|stand-up|review", type="string", description="Regex on the title"),
+        "title_pattern": Param("data team", type="string", description="Regex on the title"),
         "hours_ahead": Param(24, type="integer", minimum=1, maximum=24 * 28),
     },
+    # Each request is retried by the hook already; a task retry covers an outage longer than that.
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=10)},
     tags=["meetstream", "example", "batch"],
 ) as dag:
-
-    @task
-    def list_upcoming(params: dict | None = None) -> list[dict]:
-        """The meetings starting in the window: single events, and each occurrence of a series."""
-        from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-        from airflow_provider_meetstream.recurrence import (
-            expand_occurrences,
-            format_occurrence,
-            series_from_event,
-        )
-
-        now = pendulum.now("UTC")
-        window_end = now.add(hours=int((params or {})["hours_ahead"]))
-        meetings = []
-        for event in MeetStreamHook().iter_events(time_min=now, time_max=window_end):
-            raw = event.get("raw") or {}
-            summary = {
-                "event_id": event["id"],
-                "title": raw.get("summary") or raw.get("subject") or "",
-                "meeting_url": event.get("meeting_url"),
-                "is_deleted": bool(event.get("is_deleted")),
-            }
-            if raw.get("recurrence"):
-                series = series_from_event(event)
-                starts = expand_occurrences(
-                    series.recurrence,
-                    series.start,
-                    timezone=series.timezone,
-                    window_start=now,
-                    window_end=window_end,
-                )
-                meetings += [
-                    {**summary, "start": format_occurrence(start), "occurrence": True} for start in starts
-                ]
-            elif now <= pendulum.parse(event["start_time"]) < window_end:
-                meetings.append(
-                    {
-                        **summary,
-                        "start": format_occurrence(pendulum.parse(event["start_time"])),
-                        "occurrence": False,
-                    }
-                )
-        return meetings
-
-    @task
-    def pick_meetings(meetings: list[dict], params: dict | None = None) -> list[dict]:
-        """Keep the meetings to record, as keyword arguments of ScheduleEventOperator."""
-        import re
-
-        pattern = re.compile((params or {})["title_pattern"], re.IGNORECASE)
-        return [
-            {
-                "event_id": meeting["event_id"],
-                "occurrence_date": meeting["start"] if meeting["occurrence"] else None,
-                # Recall.ai's recommended key: the same meeting always maps to the same bot.
-                "deduplication_key": f"{meeting['start']}-{meeting['meeting_url']}",
-            }
-            for meeting in meetings
-            if not meeting["is_deleted"] and meeting["meeting_url"] and pattern.search(meeting["title"])
-        ]
-
-    schedule_meeting = ScheduleEventOperator.partial(
-        task_id="schedule_meeting",
+    sync = SyncCalendarBotsOperator(
+        task_id="sync_bots",
+        title_pattern="{{ params.title_pattern }}",
+        # From now: a late or backfilled run still looks at the meetings that have not begun.
+        lookahead="{{ params.hours_ahead * 3600 }}",
         bot_config={"bot_name": "Airflow notetaker"},
-        map_index_template="{{ task.event_id }} {{ task.occurrence_date or '' }}",
-        retries=2,
-    ).expand_kwargs(pick_meetings(list_upcoming()))
+    )
 
-    @task
-    def bot_ids_of(scheduled: list[dict]) -> list[str]:
-        """The bot id of every scheduled meeting, for the sensor."""
-        return sorted({answer["bot_id"] for answer in scheduled})
+    @task.short_circuit
+    def anything_to_wait_for(report: dict) -> bool:
+        """Skip the wait when the run added and moved nothing."""
+        return bool(report["bot_ids"])
 
     ListScheduledSensor(
-        task_id="wait_until_all_listed",
-        bot_ids=bot_ids_of(schedule_meeting.output),
+        task_id="wait_until_listed",
+        bot_ids="{{ ti.xcom_pull(task_ids='sync_bots')['bot_ids'] }}",
         deferrable=True,
         poke_interval=30,
         timeout=30 * 60,
-    )
+    ).set_upstream(anything_to_wait_for(sync.output))

@@ -29,6 +29,9 @@ _PAST_JOIN_GRACE = timedelta(seconds=30)
 
 
 def _duration(value: Any, argument: str) -> timedelta:
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        # A templated number of seconds renders to a string unless the DAG renders native objects.
+        value = float(value)
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -109,7 +112,7 @@ class SyncCalendarBotsOperator(BaseOperator):
     :param window_start: The window's start, aware or ISO 8601 with an offset; default now. Templated.
     :param window_end: The window's end; default ``window_start + lookahead``. Templated.
     :param lookahead: The window's length when ``window_end`` is not given: a timedelta or seconds
-        (default 24 hours).
+        (default 24 hours). Templated.
     :param calendar_id: List only this calendar's events. Templated.
     :param title_pattern: Keep meetings whose title matches this regular expression
         (case-insensitive search). Templated.
@@ -129,6 +132,7 @@ class SyncCalendarBotsOperator(BaseOperator):
         "sync_id",
         "window_start",
         "window_end",
+        "lookahead",
         "calendar_id",
         "title_pattern",
         "bot_config",
@@ -160,7 +164,7 @@ class SyncCalendarBotsOperator(BaseOperator):
         self.sync_id = sync_id
         self.window_start = window_start
         self.window_end = window_end
-        self.lookahead = _duration(lookahead, "lookahead")
+        self.lookahead = lookahead
         self.calendar_id = calendar_id
         self.title_pattern = title_pattern
         self.platforms = _names(platforms, "platforms")
@@ -181,6 +185,7 @@ class SyncCalendarBotsOperator(BaseOperator):
         check(self.sync_id, validation.deduplication_key, "sync_id", 200)
         check(self.window_start, validation.iso_datetime, "window_start")
         check(self.window_end, validation.iso_datetime, "window_end")
+        check(self.lookahead, _duration, "lookahead")
         check(self.calendar_id, validation.non_empty_text, "calendar_id")
         check(self.title_pattern, _pattern)
         check(self.bot_config, _sync_bot_config)
@@ -195,7 +200,7 @@ class SyncCalendarBotsOperator(BaseOperator):
                 else parse_aware_datetime(self.window_start, "window_start")
             )
             end = (
-                start + self.lookahead
+                start + _duration(self.lookahead, "lookahead")
                 if self.window_end is None
                 else parse_aware_datetime(self.window_end, "window_end")
             )

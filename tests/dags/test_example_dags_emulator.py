@@ -78,7 +78,7 @@ def test_batch_from_calendar(dagbag, meetstream_conn_env) -> None:
             **extra,
         }
 
-    daily = event("evt_daily", "Daily stand-up", 5, "https://meet.google.com/daily")
+    daily = event("evt_daily", "Data team daily", 5, "https://meet.google.com/daily")
     daily["raw"]["recurrence"] = ["RRULE:FREQ=DAILY"]
     daily["start_time"] = (now + timedelta(hours=5) - timedelta(days=3)).isoformat()
     daily["end_time"] = (now + timedelta(hours=5, minutes=15) - timedelta(days=3)).isoformat()
@@ -97,12 +97,14 @@ def test_batch_from_calendar(dagbag, meetstream_conn_env) -> None:
     # Only meetings of the next 24 h, not deleted, with a URL and a matching title; one daily occurrence.
     assert held == [("evt_daily", True), ("evt_sync", False)]
     keys = {s["deduplication_key"] for s in schedules(meetstream_conn_env)}
-    assert (
-        f"{(now + timedelta(hours=2)).replace(microsecond=0).isoformat().replace('+00:00', 'Z')}-https://us02web.zoom.us/j/123"
-        in keys
-    )
-    sensor = next(ti for ti in tis if ti.task_id == "wait_until_all_listed")
-    assert sensor.state == "success"
+    assert {key.split("|")[0] for key in keys} == {"meetstream_batch_from_calendar.sync_bots"}
+    states = {ti.task_id: ti.state for ti in tis}
+    assert states["wait_until_listed"] == "success"
+    # A second run finds everything in place: it writes nothing and skips the wait.
+    admin.clear_requests()
+    states = {ti.task_id: ti.state for ti in run(dagbag, "meetstream_batch_from_calendar")}
+    assert states["wait_until_listed"] == "skipped"
+    assert [r["method"] for r in admin.requests() if r["method"] != "GET"] == []
 
 
 def test_batch_sensor_defers_and_resumes(
@@ -123,7 +125,7 @@ def test_batch_sensor_defers_and_resumes(
                 "end_time": end.isoformat(),
                 "meeting_url": "https://meet.google.com/soon",
                 "raw": {
-                    "summary": "Platform sync",
+                    "summary": "Data team platform sync",
                     "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
                 },
             }
@@ -132,9 +134,9 @@ def test_batch_sensor_defers_and_resumes(
     # The check before deferring misses, so the sensor defers and dag.test() runs the trigger inline.
     monkeypatch.setattr(ListScheduledSensor, "poke", lambda self, context: PokeReturnValue(is_done=False))
     tis = run(dagbag, "meetstream_batch_from_calendar")
-    sensor = next(ti for ti in tis if ti.task_id == "wait_until_all_listed")
+    sensor = next(ti for ti in tis if ti.task_id == "wait_until_listed")
     assert sensor.state == "success"
-    listed = sensor.xcom_pull(task_ids="wait_until_all_listed")
+    listed = sensor.xcom_pull(task_ids="wait_until_listed")
     assert [bot["custom_attributes"]["event_id"] for bot in listed] == ["evt_soon"]
     # Only the trigger's async client asked for the list: the sync poke was replaced.
     assert any(r["path"].endswith("/calendar/scheduled") for r in admin.requests())
