@@ -21,6 +21,10 @@ MAX_ATTEMPTS_BOUND = 20
 
 #: MeetStream's limit on a ``deduplication_key``.
 MAX_DEDUPLICATION_KEY_LENGTH = 2000
+#: Longest ``Idempotency-Key`` header sent with ``POST /bots/create_bot``.
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+#: Longest URL accepted as a ``meeting_link``, in characters.
+MAX_URL_LENGTH = 2048
 #: MeetStream's largest page of ``GET /calendar/scheduled`` and ``GET /calendar/events``.
 MAX_LIST_LIMIT = 100
 #: Occurrences of a series scheduled when no ``occurrence_limit`` is given (MeetStream's default).

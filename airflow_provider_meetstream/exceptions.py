@@ -119,6 +119,21 @@ class MeetStreamRateLimitError(MeetStreamAPIError):
         self._init_kwargs["retry_after"] = retry_after
 
 
+class MeetStreamNotReadyError(MeetStreamAPIError):
+    """
+    MeetStream has not finished yet: a transcript still processing (202), or ready but empty.
+
+    A 202 is inside the 2xx range, yet not a success: the answer must never read as an empty one.
+
+    :param retry_after: Seconds the server asked to wait before looking again, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+        self._init_kwargs["retry_after"] = retry_after
+
+
 class MeetStreamServerError(MeetStreamAPIError):
     """MeetStream answered 5xx: 500, 502, 503 or 504 once the retries were spent, any other at once."""
 
@@ -156,3 +171,34 @@ class MeetStreamInputError(MeetStreamError, AirflowFailException, ValueError):
         """Airflow's serde form of the error: class path, args and keyword arguments."""
         cls = type(self)
         return f"{cls.__module__}.{cls.__qualname__}", (self.argument, self.value, self.reason), {}
+
+
+class MeetStreamBotFailedError(MeetStreamError, AirflowFailException):
+    """
+    A bot ended in a failed terminal status (``Denied``, ``NotAllowed``, ``Error``, ``Stopped``...).
+
+    An ``AirflowFailException``: a retry cannot send the bot back into a meeting that has refused it.
+
+    :param bot_id: The bot.
+    :param status: Its terminal status, as MeetStream spells it.
+    :param reason: MeetStream's explanation, when the status answer gives one.
+    """
+
+    def __init__(self, bot_id: str, status: str, reason: str | None = None) -> None:
+        self.bot_id = bot_id
+        self.status = status
+        self.reason = reason
+        why = f": {reason}" if reason else ""
+        super().__init__(f"MeetStream bot {bot_id} ended {status}{why}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.bot_id, self.status, self.reason))
+
+
+class MeetStreamTimeoutError(MeetStreamError, AirflowFailException):
+    """
+    A bounded wait ran out, e.g. for a transcript that stays 202 (a streaming-only provider).
+
+    An ``AirflowFailException``: the wait's length was the DAG's choice, and a retry would
+    silently double it.
+    """

@@ -7,9 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timezone
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH, MAX_ID_LENGTH, MAX_JSON_DEPTH
+from airflow_provider_meetstream.constants import (
+    MAX_DEDUPLICATION_KEY_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_JSON_DEPTH,
+    MAX_URL_LENGTH,
+)
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.recurrence import RecurrenceError, parse_aware_datetime
 
@@ -76,6 +81,52 @@ def deduplication_key(
     if not key.isprintable():
         raise MeetStreamInputError(argument, key, "must contain printable characters only")
     return key
+
+
+def http_url(value: Any, argument: str, max_length: int = MAX_URL_LENGTH) -> str:
+    """
+    Check an absolute ``http(s)`` URL with a host, such as a ``meeting_link``.
+
+    :param value: The URL.
+    :param argument: The argument's name, for the error.
+    :param max_length: The longest URL accepted, in characters.
+    """
+    url = non_empty_text(value, argument, strip=True)
+    if len(url) > max_length:
+        raise MeetStreamInputError(argument, url, f"is {len(url)} characters long; at most {max_length}")
+    if not url.isprintable() or any(char.isspace() for char in url):
+        raise MeetStreamInputError(argument, url, "must contain printable characters and no white space")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
+        raise MeetStreamInputError(argument, url, "must be an http:// or https:// URL with a host")
+    return url
+
+
+def header_value(value: Any, argument: str, max_length: int) -> str:
+    """
+    Check a value sent as an HTTP header: 1 to ``max_length`` printable ASCII characters.
+
+    Only ASCII: ``requests`` sends a header as Latin-1 and ``httpx`` as ASCII, so anything else
+    would fail inside one of them, after the task had started. No white space at either end,
+    which ``requests`` refuses.
+
+    :param value: The value, e.g. an ``idempotency_key``.
+    :param argument: The argument's name, for the error.
+    :param max_length: The longest value accepted.
+    """
+    text = non_empty_text(value, argument, strip=True)
+    if len(text) > max_length:
+        raise MeetStreamInputError(argument, text, f"is {len(text)} characters long; at most {max_length}")
+    if not (text.isascii() and text.isprintable()) or text != text.strip():
+        raise MeetStreamInputError(
+            argument, text, "must be printable ASCII, with no white space at either end"
+        )
+    return text
 
 
 def bot_config(value: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from airflow.providers.common.compat.sdk import mask_secret
 
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
 from airflow_provider_meetstream.hooks.body import aread_body
+from airflow_provider_meetstream.hooks.bots import AsyncBotsMixin
 from airflow_provider_meetstream.hooks.builders import ApiRequest, bot_status_request, list_scheduled_request
 from airflow_provider_meetstream.hooks.config import (
     ClientConfig,
@@ -51,7 +52,7 @@ def _clock() -> float:
     return time.monotonic()
 
 
-class MeetStreamAsyncClient:
+class MeetStreamAsyncClient(AsyncBotsMixin):
     """
     An async MeetStream client for triggers, on ``httpx.AsyncClient``.
 
@@ -160,7 +161,9 @@ class MeetStreamAsyncClient:
             timeout = httpx.Timeout(min(config.read_timeout, left), connect=min(config.connect_timeout, left))
             failure: Exception | None = None
             try:
-                async with client.stream(request.method, url, json=request.body, timeout=timeout) as response:
+                async with client.stream(
+                    request.method, url, json=request.body, headers=request.headers, timeout=timeout
+                ) as response:
                     text = await aread_body(response, request, budget)
             except httpx.UnsupportedProtocol as err:
                 failure = transport_failure(err, request, retryable=False, secret=config.api_key)

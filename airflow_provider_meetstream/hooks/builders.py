@@ -15,10 +15,17 @@ from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamIn
 @dataclass(frozen=True)
 class ApiRequest:
     """
-    One validated request: method, path under ``/api/v1``, query and JSON body.
+    One validated request: method, path under ``/api/v1``, query, JSON body and extra headers.
 
     :param answer_if_gone: For a DELETE, the answer that stands for success when an attempt got
         no answer and a retry then finds the resource gone (404): the lost attempt did it.
+    :param headers: Headers of this request only, e.g. ``Idempotency-Key``; both clients send them.
+    :param success_statuses: Statuses outside 2xx that are this request's success, decoded as its
+        answer: ``create_bot``'s 507, a replay that returns the original bot.
+    :param not_ready_statuses: Statuses inside 2xx that are not a success yet (a transcript's 202
+        while processing): ``MeetStreamNotReadyError``, never an empty answer.
+    :param list_key: When the answer is a JSON list, it is returned as ``{list_key: [...]}``;
+        without one, a list answer is an error.
     """
 
     method: str
@@ -26,6 +33,10 @@ class ApiRequest:
     params: dict[str, Any] | None = None
     body: dict[str, Any] | None = None
     answer_if_gone: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+    success_statuses: frozenset[int] = frozenset()
+    not_ready_statuses: frozenset[int] = frozenset()
+    list_key: str | None = None
 
     def url(self, base_url: str) -> str:
         """The full URL, query included, exactly as it goes on the wire."""

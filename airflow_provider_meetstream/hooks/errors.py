@@ -18,6 +18,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamConnectionError,
     MeetStreamError,
     MeetStreamNotFoundError,
+    MeetStreamNotReadyError,
     MeetStreamRateLimitError,
     MeetStreamServerError,
 )
@@ -148,7 +149,9 @@ def handle_answer(
     Decode a 2xx answer, or raise: :class:`RetryableAnswer` when another attempt may help.
 
     Redirects are not followed (they would resend the API key to wherever they point), so a
-    3xx is an error too.
+    3xx is an error too. The request's ``not_ready_statuses`` raise
+    :class:`~airflow_provider_meetstream.exceptions.MeetStreamNotReadyError` (not retried here:
+    the caller decides how long to wait), and its ``success_statuses`` decode as an answer.
 
     :param status: The HTTP status.
     :param headers: The answer's headers.
@@ -156,7 +159,17 @@ def handle_answer(
     :param request: The request answered.
     :param secret: The API key, scrubbed from errors and from the decoded answer.
     """
-    if not 200 <= status < 300:
+    if status in request.not_ready_statuses:
+        request_id = headers.get("x-request-id")
+        raise MeetStreamNotReadyError(
+            "not ready yet; MeetStream is still processing it",
+            retry_after=parse_retry_after(headers.get("retry-after")),
+            status_code=status,
+            request_id=scrub(request_id, secret),
+            method=request.method,
+            path=request.path,
+        )
+    if not 200 <= status < 300 and status not in request.success_statuses:
         error = error_for_answer(
             status, headers, text, method=request.method, path=request.path, secret=secret
         )
@@ -165,7 +178,9 @@ def handle_answer(
         raise error
     forms = secret_forms(secret)
     # Decoded first, then scrubbed inside its strings, so that no replacement can break the JSON.
-    answer = decode_json(status, text, method=request.method, path=request.path, forms=forms)
+    answer = decode_json(
+        status, text, method=request.method, path=request.path, forms=forms, list_key=request.list_key
+    )
     try:
         scrubbed: dict[str, Any] = replace_forms_in(answer, forms)
     except RecursionError:
@@ -220,16 +235,23 @@ def _tls_failure(error: BaseException) -> bool:
 
 
 def decode_json(
-    status: int, text: str, *, method: str, path: str, forms: tuple[str, ...] = ()
+    status: int,
+    text: str,
+    *,
+    method: str,
+    path: str,
+    forms: tuple[str, ...] = (),
+    list_key: str | None = None,
 ) -> dict[str, Any]:
     """
-    Decode a success body; an empty one is ``{}``.
+    Decode a success body; an empty one is ``{}``, a list one ``{list_key: [...]}`` when allowed.
 
     :param status: The HTTP status, for the error.
     :param text: The body.
     :param method: The request's method, for the error.
     :param path: The request's path, for the error.
     :param forms: The API key's forms (:func:`secret_forms`), scrubbed from an error's body.
+    :param list_key: The field a JSON list answer is returned under; None refuses a list.
     """
     if not text.strip():
         return {}
@@ -243,6 +265,8 @@ def decode_json(
             method=method,
             path=path,
         ) from None
+    if list_key is not None and isinstance(payload, list):
+        return {list_key: payload}
     if not isinstance(payload, dict):
         raise MeetStreamAPIError(
             "the answer is not a JSON object",

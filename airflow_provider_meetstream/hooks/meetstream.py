@@ -27,6 +27,7 @@ from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamNo
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient as MeetStreamAsyncClient
 from airflow_provider_meetstream.hooks.auth import MeetStreamAuth as MeetStreamAuth
 from airflow_provider_meetstream.hooks.auth import auth_headers as auth_headers
+from airflow_provider_meetstream.hooks.bots import BotsMixin
 from airflow_provider_meetstream.hooks.builders import (
     ApiRequest,
     bot_status_request,
@@ -68,7 +69,7 @@ def _clock() -> float:
     return time.monotonic()
 
 
-class MeetStreamHook(BaseHook):
+class MeetStreamHook(BotsMixin, BaseHook):
     """
     Talk to MeetStream's calendar API through an Airflow connection of type ``meetstream``.
 
@@ -200,7 +201,9 @@ class MeetStreamHook(BaseHook):
         session = self.get_conn()
         config, policy = self.config, self.policy
         url = request.url(config.base_url)
-        prepared = session.prepare_request(requests.Request(request.method, url, json=request.body))
+        prepared = session.prepare_request(
+            requests.Request(request.method, url, json=request.body, headers=request.headers)
+        )
         # requests decodes %2E back to "." and urllib3 then resolves "..": keep our encoding.
         prepared.url = url
         settings = self._environment_settings(session)
