@@ -361,11 +361,24 @@ class TestPlainHttp:
             asyncio.run(MeetStreamAsyncClient().get_config())
 
     def test_the_form_offers_the_extra(self) -> None:
-        from airflow_provider_meetstream.get_provider_info import CONN_FIELDS
+        import importlib.util
 
-        assert CONN_FIELDS["allow_insecure_http"]["schema"]["type"] == ["boolean", "null"]
-        pytest.importorskip("flask_appbuilder", reason="Airflow before 3.2 builds the form from widgets")
-        assert "allow_insecure_http" in MeetStreamHook.get_connection_form_widgets()
+        from airflow.providers_manager import ProvidersManager
+
+        if importlib.util.find_spec("flask_appbuilder") is not None:
+            # Airflow before 3.2 builds the connection form from the hook's widgets.
+            from wtforms import BooleanField
+
+            field = MeetStreamHook.get_connection_form_widgets()["allow_insecure_http"]
+            assert field.field_class is BooleanField
+            assert field.kwargs["default"] is False
+        else:
+            # Airflow 3.2+ builds it from the provider info's conn-fields, without importing the hook.
+            widget = ProvidersManager().connection_form_widgets["extra__meetstream__allow_insecure_http"]
+            assert widget.hook_class_name == "airflow_provider_meetstream.hooks.meetstream.MeetStreamHook"
+            assert widget.field["schema"] == {"type": ["boolean", "null"], "title": "Allow plain HTTP"}
+            assert "loopback" in widget.field["description"]
+            assert widget.is_sensitive is False
 
 
 class TestPool:
