@@ -14,6 +14,8 @@ many upcoming occurrences to cover, and ``bot_config`` to what the bots should d
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, Param
 
@@ -29,6 +31,8 @@ with DAG(
         "event_id": Param("evt_demo_teams_monthly_review", type="string", minLength=1),
         "occurrence_limit": Param(52, type="integer", minimum=1, maximum=1000),
     },
+    # Each request is retried by the hook already; a task retry re-runs only what is missing.
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=10)},
     tags=["meetstream", "example", "recurring"],
 ) as dag:
     ScheduleRecurringEventOperator(

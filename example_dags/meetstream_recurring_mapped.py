@@ -20,6 +20,8 @@ To adapt it:
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, Param, task
 
@@ -39,6 +41,8 @@ with DAG(
         "event_id": Param("evt_demo_standup_weekly", type="string", minLength=1),
         "occurrence_limit": Param(20, type="integer", minimum=1, maximum=200),
     },
+    # Each request is retried by the hook already; a task retry covers an outage longer than that.
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=10)},
     tags=["meetstream", "example", "recurring"],
 ) as dag:
     occurrences = ExpandRecurringEventOperator(
@@ -52,7 +56,6 @@ with DAG(
         task_id="schedule_occurrence",
         bot_config={"bot_name": "Stand-up notetaker"},
         map_index_template="{{ task.occurrence_date }}",
-        retries=2,
     ).expand_kwargs(occurrences.output)
 
     @task
