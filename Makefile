@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 
-.PHONY: demo test test-dates lint typecheck pytest bench clean
+.PHONY: demo test test-dates test-e2e lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ pytest: $(VENV)/.installed-test
 # The whole suite under libfaketime on seven days from today and on DST and New Year's eves.
 test-dates: $(VENV)/.installed-test
 	$(BIN)/python scripts/test_dates.py
+
+# A real Airflow deployment (PostgreSQL, every component; LocalExecutor, then CeleryExecutor on
+# Redis) runs every example DAG; scripts/e2e_setup.sh installs the e2e extra and the Debian packages.
+test-e2e: $(BIN)/python
+	scripts/e2e_setup.sh $(BIN)/python $(UV)
+	$(BIN)/pytest tests/e2e --e2e -s
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
