@@ -54,13 +54,19 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["airflow_provider_meetstream.sensors.meetstream"],
+                "python-modules": [
+                    "airflow_provider_meetstream.sensors.meetstream",
+                    "airflow_provider_meetstream.sensors.bot_status",
+                ],
             }
         ],
         "triggers": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["airflow_provider_meetstream.triggers.meetstream"],
+                "python-modules": [
+                    "airflow_provider_meetstream.triggers.meetstream",
+                    "airflow_provider_meetstream.triggers.bot_status",
+                ],
             }
         ],
         "connection-types": [

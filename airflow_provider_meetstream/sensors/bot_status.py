@@ -1,0 +1,120 @@
+"""BotStatusSensor: wait until each bot has left its meeting, failing at once when one was refused."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
+
+from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import DEFAULT_CONN_ID
+from airflow_provider_meetstream.exceptions import MeetStreamBotFailedError, MeetStreamError
+from airflow_provider_meetstream.operators.base import meetstream_hook
+from airflow_provider_meetstream.utils.bot_status import BotWait
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+
+class BotStatusSensor(BaseSensorOperator):
+    """
+    Wait until every bot reaches a terminal status: ``Done`` succeeds, a failed one fails at once.
+
+    ``Stopped``, ``NotAllowed``, ``Denied``, ``Error`` and ``Cancelled`` raise
+    :class:`~airflow_provider_meetstream.exceptions.MeetStreamBotFailedError` (an
+    ``AirflowFailException``: no retry) with the status and MeetStream's reason, unless
+    ``accept_statuses`` names them. The XCom is each bot's final status answer, in order. It runs
+    in poke, reschedule and deferrable modes with one condition (:class:`BotWait`).
+
+    .. code-block:: python
+
+        BotStatusSensor(task_id="wait_for_meeting", bot_ids=create_bot.output, deferrable=True)
+
+    :param bot_ids: One id, a list of ids, an upstream XCom with ``bot_id`` (``CreateBotOperator``,
+        ``ScheduleEventOperator``), a list of them, or mapped outputs. Templated.
+    :param accept_statuses: Terminal statuses besides ``Done`` that succeed, e.g. ``["Stopped"]``.
+    :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param deferrable: Wait in the triggerer instead of a worker slot. Defaults to the
+        ``[operators] default_deferrable`` setting.
+    """
+
+    template_fields: Sequence[str] = ("bot_ids", "meetstream_conn_id")
+    ui_color = "#f4f0e0"
+
+    def __init__(
+        self,
+        *,
+        bot_ids: Any,
+        accept_statuses: Sequence[str] | str | None = None,
+        meetstream_conn_id: str = DEFAULT_CONN_ID,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.bot_ids = bot_ids
+        self.accept_statuses = accept_statuses
+        self.meetstream_conn_id = meetstream_conn_id
+        self.deferrable = deferrable
+        # Literal ids fail at parse time; templates and XComs (alone or in a list) once resolved.
+        literal = not validation.is_templated(bot_ids) and not (
+            isinstance(bot_ids, (list, tuple)) and any(validation.is_templated(item) for item in bot_ids)
+        )
+        BotWait.build(bot_ids=bot_ids if literal else "placeholder", accept_statuses=accept_statuses)
+
+    def _wait(self) -> BotWait:
+        return BotWait.build(bot_ids=self.bot_ids, accept_statuses=self.accept_statuses)
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """Read each bot's status once (poke and reschedule modes, and before deferring)."""
+        wait = self._wait()
+        with meetstream_hook(self.meetstream_conn_id) as hook:
+            answers = {bot_id: hook.get_bot_status(bot_id) for bot_id in wait.bot_ids}
+        verdict = wait.judge(answers)
+        if verdict.failed is not None:
+            raise wait.failure(verdict.failed)
+        self.log.info("%s: %d still pending", wait.describe(), len(verdict.pending))
+        return PokeReturnValue(
+            is_done=verdict.done, xcom_value=wait.results(answers) if verdict.done else None
+        )
+
+    def execute(self, context: Context) -> Any:
+        """Check once; then poke, reschedule, or defer to :class:`BotStatusTrigger`."""
+        if not self.deferrable:
+            return super().execute(context)
+        first = self.poke(context)
+        if first.is_done:
+            return first.xcom_value
+        from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
+
+        self.defer(
+            trigger=BotStatusTrigger(
+                meetstream_conn_id=self.meetstream_conn_id,
+                wait=self._wait().serialize(),
+                poll_interval=float(self.poke_interval),
+                timeout=float(self.timeout),
+            ),
+            method_name="execute_complete",
+            # The trigger reports its own timeout at a poll boundary; the deferral's hard limit
+            # comes later so that the sensor's clear timeout message wins.
+            timeout=timedelta(seconds=float(self.timeout) + float(self.poke_interval) + 60),
+        )
+        return None
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """Resume after the trigger: the final statuses, or raise on a failed bot, an error or a timeout."""
+        from airflow.providers.common.compat.sdk import AirflowSensorTimeout
+
+        status = event.get("status")
+        if status == "success":
+            bots: list[dict[str, Any]] = event.get("bots") or []
+            self.log.info("%d bot(s) done.", len(bots))
+            return bots
+        if status == "failed":
+            raise MeetStreamBotFailedError(
+                str(event.get("bot_id")), str(event.get("bot_status")), event.get("reason")
+            )
+        if status == "timeout":
+            raise AirflowSensorTimeout(event.get("message") or "The bots did not finish in time.")
+        raise MeetStreamError(f"Waiting on MeetStream failed: {event.get('message', event)}")

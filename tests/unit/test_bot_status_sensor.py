@@ -1,0 +1,279 @@
+"""BotStatusSensor and BotStatusTrigger: every terminal status, in poke, reschedule and deferrable modes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from unittest.mock import AsyncMock, Mock
+
+import pytest
+import requests_mock as rm
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
+
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamBotFailedError,
+    MeetStreamError,
+    MeetStreamInputError,
+)
+from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+from airflow_provider_meetstream.sensors.bot_status import BotStatusSensor
+from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
+from airflow_provider_meetstream.utils.bot_status import FAILED_STATUSES, BotWait
+from airflow_provider_meetstream.utils.scheduled_bots import BotStatus
+
+BASE = "https://api.meetstream.test/api/v1"
+API_KEY = "bot-status-key-31337"
+FAILED = sorted(status.value for status in FAILED_STATUSES)
+
+
+@pytest.fixture(autouse=True)
+def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {"conn_type": "meetstream", "host": BASE, "password": API_KEY}
+    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
+
+
+def status(bot_id: str, value: str, **extra: Any) -> dict[str, Any]:
+    return {"bot_id": bot_id, "status": value, **extra}
+
+
+def test_failed_statuses_are_every_terminal_one_but_done() -> None:
+    assert FAILED == ["Cancelled", "Denied", "Error", "NotAllowed", "Stopped"]
+
+
+class TestBotWait:
+    @pytest.mark.parametrize(
+        ("given", "expected"),
+        [
+            ("b1", ("b1",)),
+            (["b1", "b2", "b1"], ("b1", "b2")),
+            ({"bot_id": "b1", "transcript_id": "t1"}, ("b1",)),
+            ([{"bot_id": "b1"}, {"bot_id": "b2"}], ("b1", "b2")),
+            ("[{'bot_id': 'b1'}, {'bot_id': 'b2'}]", ("b1", "b2")),
+            (iter([{"bot_id": "m1"}, {"bot_id": "m2"}]), ("m1", "m2")),  # mapped outputs, lazily
+        ],
+    )
+    def test_bot_ids_forms(self, given: Any, expected: tuple) -> None:
+        assert BotWait.build(bot_ids=given).bot_ids == expected
+
+    @pytest.mark.parametrize(
+        ("kwargs", "argument"),
+        [
+            ({"bot_ids": None}, "bot_ids"),
+            ({"bot_ids": []}, "bot_ids"),
+            ({"bot_ids": "None"}, "bot_ids"),
+            ({"bot_ids": "b1", "accept_statuses": "Done"}, "accept_statuses"),
+            ({"bot_ids": "b1", "accept_statuses": ["InMeeting"]}, "accept_statuses"),
+            ({"bot_ids": "b1", "accept_statuses": 3}, "accept_statuses"),
+        ],
+    )
+    def test_bad_arguments_fail_at_parse_time(self, kwargs: dict, argument: str) -> None:
+        with pytest.raises(MeetStreamInputError) as caught:
+            BotStatusSensor(task_id="s", **kwargs)
+        assert caught.value.argument == argument
+
+    def test_templated_ids_are_checked_once_rendered(self) -> None:
+        sensor = BotStatusSensor(task_id="s", bot_ids="{{ ti.xcom_pull('create') }}")
+        sensor.bot_ids = "None"
+        with pytest.raises(MeetStreamInputError):
+            sensor.poke({})
+
+    def test_accept_statuses_take_enum_members(self) -> None:
+        wait = BotWait.build(bot_ids="b1", accept_statuses=[BotStatus.STOPPED, "Denied"])
+        assert wait.accept_statuses == {"Stopped", "Denied"}
+
+
+class TestPoke:
+    def test_done_returns_each_final_status(self) -> None:
+        sensor = BotStatusSensor(task_id="s", bot_ids=["b1", "b2"])
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Done"))
+            mock.get(f"{BASE}/bots/b2/status", json=status("b2", "Done", ended_at="2027-01-01T10:00:00Z"))
+            result = sensor.poke({})
+        assert result.is_done
+        assert result.xcom_value == [
+            status("b1", "Done"),
+            status("b2", "Done", ended_at="2027-01-01T10:00:00Z"),
+        ]
+        assert API_KEY not in json.dumps(result.xcom_value)
+
+    @pytest.mark.parametrize("value", [s.value for s in BotStatus.NON_TERMINAL_STATUSES])
+    def test_a_running_bot_keeps_the_sensor_waiting(self, value: str) -> None:
+        sensor = BotStatusSensor(task_id="s", bot_ids=["b1", "b2"])
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Done"))
+            mock.get(f"{BASE}/bots/b2/status", json=status("b2", value))
+            assert not sensor.poke({}).is_done
+
+    @pytest.mark.parametrize("value", FAILED)
+    def test_a_failed_status_fails_at_once_with_its_reason(self, value: str) -> None:
+        sensor = BotStatusSensor(task_id="s", bot_ids=["b1", "b2"])
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "InMeeting"))
+            mock.get(f"{BASE}/bots/b2/status", json=status("b2", value, reason="host removed the bot"))
+            with pytest.raises(MeetStreamBotFailedError) as caught:
+                sensor.poke({})
+        assert isinstance(caught.value, AirflowFailException)
+        assert (caught.value.bot_id, caught.value.status) == ("b2", value)
+        assert caught.value.reason == "host removed the bot"
+        assert str(caught.value) == f"MeetStream bot b2 ended {value}: host removed the bot"
+
+    @pytest.mark.parametrize("value", FAILED)
+    def test_an_accepted_status_succeeds(self, value: str) -> None:
+        sensor = BotStatusSensor(task_id="s", bot_ids="b1", accept_statuses=[value])
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", value))
+            assert sensor.poke({}).xcom_value == [status("b1", value)]
+
+    def test_poke_mode_waits_for_done(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr("time.sleep", lambda seconds: None)
+        sensor = BotStatusSensor(task_id="s", bot_ids="b1", mode="poke", poke_interval=1, timeout=30)
+        with rm.Mocker() as mock:
+            mock.get(
+                f"{BASE}/bots/b1/status",
+                [{"json": status("b1", s)} for s in ("Joining", "InMeeting", "Done")],
+            )
+            assert sensor.execute({}) == [status("b1", "Done")]
+        assert mock.call_count == 3
+
+    def test_reschedule_mode_gives_the_slot_back_then_returns(self) -> None:
+        try:
+            from airflow.sdk.exceptions import AirflowRescheduleException
+        except ImportError:  # Airflow 2
+            from airflow.exceptions import AirflowRescheduleException  # type: ignore[no-redef]
+
+        sensor = BotStatusSensor(task_id="s", bot_ids="b1", mode="reschedule", poke_interval=30, timeout=600)
+        context: Any = {"ti": Mock(get_first_reschedule_date=Mock(return_value=None))}
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "InMeeting"))
+            with pytest.raises(AirflowRescheduleException):
+                sensor.execute(context)
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Done"))
+            assert sensor.execute(context) == [status("b1", "Done")]
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Denied"))
+            with pytest.raises(MeetStreamBotFailedError):
+                sensor.execute(context)
+
+
+class TestDeferral:
+    def test_returns_without_deferring_when_done(self) -> None:
+        sensor = BotStatusSensor(task_id="s", bot_ids="b1", deferrable=True)
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Done"))
+            assert sensor.execute({}) == [status("b1", "Done")]
+
+    def test_fails_without_deferring_when_refused(self) -> None:
+        sensor = BotStatusSensor(task_id="s", bot_ids="b1", deferrable=True)
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "NotAllowed"))
+            with pytest.raises(MeetStreamBotFailedError, match="NotAllowed"):
+                sensor.execute({})
+
+    def test_defers_to_the_trigger(self) -> None:
+        sensor = BotStatusSensor(
+            task_id="s",
+            bot_ids=[{"bot_id": "b1"}, {"bot_id": "b2"}],
+            accept_statuses="Stopped",
+            deferrable=True,
+            poke_interval=5,
+            timeout=90,
+            meetstream_conn_id="meetstream_default",
+        )
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Done"))
+            mock.get(f"{BASE}/bots/b2/status", json=status("b2", "Recording"))
+            with pytest.raises(TaskDeferred) as caught:
+                sensor.execute({})
+        trigger = caught.value.trigger
+        assert isinstance(trigger, BotStatusTrigger)
+        assert caught.value.method_name == "execute_complete"
+        assert trigger.wait == {"bot_ids": ["b1", "b2"], "accept_statuses": ["Stopped"]}
+        assert (trigger.poll_interval, trigger.timeout) == (5.0, 90.0)
+        assert caught.value.timeout.total_seconds() > trigger.timeout
+
+    def test_execute_complete(self) -> None:
+        sensor = BotStatusSensor(task_id="s", bot_ids="b1", deferrable=True)
+        assert sensor.execute_complete({}, {"status": "success", "bots": [status("b1", "Done")]}) == [
+            status("b1", "Done")
+        ]
+        failed = {"status": "failed", "bot_id": "b1", "bot_status": "Error", "reason": "crashed"}
+        with pytest.raises(MeetStreamBotFailedError, match="b1 ended Error: crashed"):
+            sensor.execute_complete({}, failed)
+        with pytest.raises(AirflowSensorTimeout, match="still"):
+            sensor.execute_complete({}, {"status": "timeout", "message": "still waiting"})
+        with pytest.raises(MeetStreamError, match="boom"):
+            sensor.execute_complete({}, {"status": "error", "message": "boom"})
+
+
+def test_trigger_serialize_round_trip() -> None:
+    wait = BotWait.build(bot_ids=["b1", "b2"], accept_statuses=["Stopped"]).serialize()
+    trigger = BotStatusTrigger(
+        meetstream_conn_id="ms", wait=wait, poll_interval=5.0, timeout=60.0, started_at=1_800_000_000.0
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_meetstream.triggers.bot_status.BotStatusTrigger"
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    assert BotStatusTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+class TestTrigger:
+    @pytest.fixture
+    def client(self, monkeypatch: pytest.MonkeyPatch) -> AsyncMock:
+        client = AsyncMock(spec=MeetStreamAsyncClient)
+        client.__aenter__.return_value = client
+        client.api_key = API_KEY
+        monkeypatch.setattr(
+            "airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient",
+            lambda *args, **kwargs: client,
+        )
+        return client
+
+    @staticmethod
+    def events(**kwargs: Any) -> list[Any]:
+        trigger = BotStatusTrigger(meetstream_conn_id="ms", poll_interval=0.01, **kwargs)
+
+        async def collect() -> list[Any]:
+            return [event.payload async for event in trigger.run()]
+
+        return asyncio.run(asyncio.wait_for(collect(), 10))
+
+    def test_success_asks_each_bot_only_until_it_is_terminal(self, client: AsyncMock) -> None:
+        answers = {
+            "b1": iter([status("b1", "Done")]),
+            "b2": iter([status("b2", "Joining"), status("b2", "InMeeting"), status("b2", "Done")]),
+        }
+        client.get_bot_status.side_effect = lambda bot_id: next(answers[bot_id])
+        (event,) = self.events(wait=BotWait.build(bot_ids=["b1", "b2"]).serialize(), timeout=10)
+        assert event == {"status": "success", "bots": [status("b1", "Done"), status("b2", "Done")]}
+        asked = [call.args[0] for call in client.get_bot_status.await_args_list]
+        assert asked == ["b1", "b2", "b2", "b2"]
+
+    @pytest.mark.parametrize("value", FAILED)
+    def test_a_failed_status_is_one_failed_event(self, client: AsyncMock, value: str) -> None:
+        client.get_bot_status.return_value = status("b1", value, message="waiting room timeout")
+        (event,) = self.events(wait=BotWait.build(bot_ids="b1").serialize(), timeout=10)
+        assert event == {
+            "status": "failed",
+            "bot_id": "b1",
+            "bot_status": value,
+            "reason": "waiting room timeout",
+            "message": f"MeetStream bot b1 ended {value}: waiting room timeout",
+        }
+
+    @pytest.mark.parametrize("value", FAILED)
+    def test_an_accepted_status_is_success(self, client: AsyncMock, value: str) -> None:
+        client.get_bot_status.return_value = status("b1", value)
+        wait = BotWait.build(bot_ids="b1", accept_statuses=value).serialize()
+        (event,) = self.events(wait=wait, timeout=10)
+        assert event == {"status": "success", "bots": [status("b1", value)]}
+
+    def test_timeout(self, client: AsyncMock) -> None:
+        client.get_bot_status.return_value = status("b1", "InMeeting")
+        (event,) = self.events(wait=BotWait.build(bot_ids="b1").serialize(), timeout=0.05)
+        assert event["status"] == "timeout"
+        assert "1 pending (b1)" in event["message"]
+
+    def test_an_exception_is_an_error_event_without_the_key(self, client: AsyncMock) -> None:
+        client.get_bot_status.side_effect = RuntimeError(f"echoed {API_KEY}")
+        (event,) = self.events(wait=BotWait.build(bot_ids="b1").serialize(), timeout=10)
+        assert event == {"status": "error", "message": "RuntimeError: echoed ***"}
