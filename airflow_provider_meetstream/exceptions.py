@@ -202,3 +202,25 @@ class MeetStreamTimeoutError(MeetStreamError, AirflowFailException):
     An ``AirflowFailException``: the wait's length was the DAG's choice, and a retry would
     silently double it.
     """
+
+
+class MeetStreamBotCancelledError(MeetStreamError, AirflowFailException):
+    """
+    A bot a sensor waits for was cancelled: it never comes back, so the wait can never succeed.
+
+    An ``AirflowFailException``: a retry would wait for the same cancelled bot again.
+
+    :param bot_id: The bot.
+    :param status: Its status, as MeetStream spells it (``Cancelled``).
+    """
+
+    def __init__(self, bot_id: str, status: str) -> None:
+        self.bot_id = bot_id
+        self.status = status
+        super().__init__(
+            f"MeetStream bot {bot_id} is {status}: a cancelled bot never comes back, so it will not "
+            "be scheduled again; schedule a new bot and wait for that one"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.bot_id, self.status))

@@ -10,10 +10,11 @@ from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnVa
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
-from airflow_provider_meetstream.exceptions import MeetStreamError
+from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError, MeetStreamError
 
 # ScheduledCriteria is re-exported: DAGs and tests import it from here, beside the sensor.
 from airflow_provider_meetstream.utils.scheduled_bots import (
+    BotStatus,
     ScheduledCriteria,
     log_verdict,
     result_bots,
@@ -36,6 +37,10 @@ class ListScheduledSensor(BaseSensorOperator):
     ``GET /calendar/scheduled`` has no cursor: a full page may be truncated. The sensor warns then;
     for ``"gone"`` with ``bot_ids`` it confirms each bot with ``GET /bots/{id}/status`` before
     succeeding, and without ``bot_ids`` it keeps waiting rather than report a false success.
+
+    A cancelled bot never comes back: with ``"scheduled"`` and ``bot_ids`` the sensor fails at once
+    with :class:`~airflow_provider_meetstream.exceptions.MeetStreamBotCancelledError` (no retry),
+    in every mode.
 
     .. code-block:: python
 
@@ -155,4 +160,6 @@ class ListScheduledSensor(BaseSensorOperator):
             raise AirflowSensorTimeout(
                 event.get("message") or "The MeetStream condition was not met in time."
             )
+        if event.get("bot_status") == BotStatus.CANCELLED and isinstance(event.get("bot_id"), str):
+            raise MeetStreamBotCancelledError(event["bot_id"], event["bot_status"])
         raise MeetStreamError(f"Waiting on MeetStream failed: {event.get('message', event)}")

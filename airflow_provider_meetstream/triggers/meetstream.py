@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
 from airflow_provider_meetstream.utils.scheduled_bots import (
     ScheduledCriteria,
     astatus_or_none,
@@ -26,7 +27,8 @@ class ListScheduledTrigger(BaseTrigger):
 
     It yields exactly one event: ``{"status": "success", "bots": [...]}``,
     ``{"status": "timeout", "message": ...}`` or ``{"status": "error", "message": ...}``; an
-    exception inside becomes an error event. The condition is the sensor's own
+    exception inside becomes an error event, which for a cancelled bot also carries ``bot_id`` and
+    ``bot_status``. The condition is the sensor's own
     :class:`~airflow_provider_meetstream.utils.scheduled_bots.ScheduledCriteria`.
 
     :param meetstream_conn_id: The Airflow connection to use.
@@ -79,6 +81,9 @@ class ListScheduledTrigger(BaseTrigger):
                     event = await self._wait(client)
                 finally:
                     secret = client.api_key
+        except MeetStreamBotCancelledError as err:
+            # The sensor rebuilds the same error from these fields, so that it fails without a retry.
+            event = {"status": "error", "message": str(err), "bot_id": err.bot_id, "bot_status": err.status}
         except Exception as err:
             event = {"status": "error", "message": f"{type(err).__name__}: {err}"}
         # The event is stored in the metadata database: no echo of the key may reach it.

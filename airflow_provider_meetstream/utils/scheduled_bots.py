@@ -9,7 +9,11 @@ from typing import Any, ClassVar
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import MAX_LIST_LIMIT
-from airflow_provider_meetstream.exceptions import MeetStreamInputError, MeetStreamNotFoundError
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamBotCancelledError,
+    MeetStreamInputError,
+    MeetStreamNotFoundError,
+)
 
 #: Logs of Airflow 3 are structlog-backed and of Airflow 2 stdlib: anything with ``info`` and ``warning``.
 Logger = Any
@@ -183,11 +187,13 @@ class ScheduledCriteria:
         Decide with the statuses of ``verdict.to_confirm``, in order (None where MeetStream answered 404).
 
         ``"gone"``: every bot's status is anything but ``Scheduled`` (joined, finished or cancelled)
-        or the bot is unknown. ``"scheduled"``: every bot exists and was not cancelled; a bot that
-        already joined its meeting has left the list but was scheduled all the same.
+        or the bot is unknown. ``"scheduled"``: every bot exists; a bot that already joined its
+        meeting has left the list but was scheduled all the same.
 
         :param verdict: What the page said.
         :param statuses: One status answer per id of ``verdict.to_confirm``.
+        :raises MeetStreamBotCancelledError: With ``"scheduled"``, when a bot was cancelled: it never
+            comes back, so waiting for it could only end in a timeout.
         """
         if verdict.done or not verdict.to_confirm:
             return verdict.done
@@ -196,7 +202,10 @@ class ScheduledCriteria:
                 status is None or status.get("status") not in BotStatus.WAITING_STATUSES
                 for status in statuses
             )
-        return all(status is not None and status.get("status") != BotStatus.CANCELLED for status in statuses)
+        for bot_id, status in zip(verdict.to_confirm, statuses, strict=True):
+            if status is not None and status.get("status") == BotStatus.CANCELLED:
+                raise MeetStreamBotCancelledError(bot_id, BotStatus.CANCELLED.value)
+        return all(status is not None for status in statuses)
 
     def describe(self) -> str:
         """One line naming the condition, for logs."""

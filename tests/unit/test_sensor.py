@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 import requests_mock as rm
-from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
-from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamBotCancelledError,
+    MeetStreamError,
+    MeetStreamInputError,
+)
 from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor, ScheduledCriteria
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
 from airflow_provider_meetstream.utils.scheduled_bots import BotStatus
@@ -59,8 +64,19 @@ class TestCriteria:
         verdict = criteria.evaluate([bot("b1")])
         assert criteria.settle(verdict, [{"bot_id": "b2", "status": "InMeeting"}])
         assert criteria.settle(verdict, [{"bot_id": "b2", "status": "Scheduled"}])  # beyond a full page
-        assert not criteria.settle(verdict, [{"bot_id": "b2", "status": "Cancelled"}])
         assert not criteria.settle(verdict, [None])
+
+    def test_scheduled_fails_on_a_cancelled_bot(self) -> None:
+        criteria = ScheduledCriteria.build(bot_ids=["b1", "b2", "b3"])
+        verdict = criteria.evaluate([bot("b1")])
+        with pytest.raises(MeetStreamBotCancelledError, match="bot b3 is Cancelled") as caught:
+            criteria.settle(verdict, [None, {"bot_id": "b3", "status": "Cancelled"}])
+        assert isinstance(caught.value, AirflowFailException)
+        assert (caught.value.bot_id, caught.value.status) == ("b3", "Cancelled")
+        assert str(pickle.loads(pickle.dumps(caught.value))) == str(caught.value)
+        # For "gone", a cancelled bot is gone: a success, not an error.
+        gone = ScheduledCriteria.build(bot_ids=["b3"], wait_for="gone", limit=1)
+        assert gone.settle(gone.evaluate([bot("x")]), [{"bot_id": "b3", "status": "Cancelled"}])
 
     def test_gone(self) -> None:
         criteria = ScheduledCriteria.build(event_id="e1", wait_for="gone")
@@ -270,6 +286,12 @@ class TestDeferral:
         sensor = ListScheduledSensor(task_id="s", bot_ids=["b1"], deferrable=True)
         with pytest.raises(MeetStreamError, match="boom"):
             sensor.execute_complete({}, {"status": "error", "message": "boom"})
+
+    def test_execute_complete_cancelled(self) -> None:
+        sensor = ListScheduledSensor(task_id="s", bot_ids=["b1"], deferrable=True)
+        event = {"status": "error", "message": "m", "bot_id": "b1", "bot_status": "Cancelled"}
+        with pytest.raises(MeetStreamBotCancelledError, match="bot b1 is Cancelled"):
+            sensor.execute_complete({}, event)
 
 
 def test_trigger_serialize_round_trip() -> None:
