@@ -48,6 +48,8 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_meetstream.operators.meetstream",
                     "airflow_provider_meetstream.operators.recurring",
                     "airflow_provider_meetstream.operators.calendar_sync",
+                    "airflow_provider_meetstream.operators.bots",
+                    "airflow_provider_meetstream.operators.transcripts",
                 ],
             }
         ],
@@ -66,6 +68,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_meetstream.triggers.meetstream",
                     "airflow_provider_meetstream.triggers.bot_status",
+                    "airflow_provider_meetstream.triggers.transcripts",
                 ],
             }
         ],

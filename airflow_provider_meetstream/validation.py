@@ -138,6 +138,23 @@ def bot_config(value: Any) -> dict[str, Any]:
     return {} if value is None else json_object(value, "bot_config")
 
 
+def create_bot_config(value: Any) -> dict[str, Any]:
+    """
+    Check the ``bot_config`` of ``POST /bots/create_bot``: its fields go beside ``meeting_link``.
+
+    A ``join_at`` must be an aware instant (a datetime or ISO 8601 with an offset) and goes out in
+    UTC; the rest is a JSON object (see :func:`json_object`) without its own ``meeting_link``.
+
+    :param value: The bot configuration; ``{}`` when None.
+    """
+    if isinstance(value, dict) and value.get("join_at") is not None:
+        value = {**value, "join_at": iso_datetime(value["join_at"], "join_at")}
+    config = bot_config(value)
+    if "meeting_link" in config:
+        raise MeetStreamInputError("bot_config", config, "must not hold meeting_link; pass it on its own")
+    return config
+
+
 def json_object(value: Any, argument: str) -> dict[str, Any]:
     """
     Check a dict that goes on the wire as strict JSON: finite numbers, no sets, at most 64 levels deep.

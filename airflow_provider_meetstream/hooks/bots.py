@@ -34,11 +34,7 @@ def create_bot_request(
     retries of the POST can never send a second bot.
     """
     link = validation.http_url(meeting_link, "meeting_link")
-    if isinstance(bot_config, dict) and bot_config.get("join_at") is not None:
-        bot_config = {**bot_config, "join_at": validation.iso_datetime(bot_config["join_at"], "join_at")}
-    config = validation.bot_config(bot_config)
-    if "meeting_link" in config:
-        raise MeetStreamInputError("bot_config", config, "must not hold meeting_link; pass it on its own")
+    config = validation.create_bot_config(bot_config)
     key = (
         str(uuid.uuid4())
         if idempotency_key is None

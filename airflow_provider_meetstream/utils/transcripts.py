@@ -1,0 +1,128 @@
+"""What the transcript operator and its trigger share: finding a bot's transcript, and rendering it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+#: A transcription whose status contains one of these is ready.
+READY_WORDS = ("success", "completed")
+#: Segment fields read as a start, in seconds or ISO 8601; ``timestamp`` counts as both ends.
+START_FIELDS = ("start_time", "start", "startTime", "timestamp")
+#: Segment fields read as an end, in seconds or ISO 8601.
+END_FIELDS = ("end_time", "end", "endTime", "timestamp")
+#: Where a segment may name its speaker, in the order read.
+SPEAKER_FIELDS = ("speaker", "speakerName", "speaker_name")
+
+
+def is_ready(transcription: Mapping[str, Any]) -> bool:
+    """Tell whether a ``GET /bots/{id}/transcriptions`` item says its transcript is ready."""
+    status = str(transcription.get("status") or "").lower()
+    return any(word in status for word in READY_WORDS)
+
+
+def transcript_id_of(
+    detail: Mapping[str, Any], transcriptions: Sequence[Mapping[str, Any]] = ()
+) -> str | None:
+    """
+    A bot's transcript id: the detail's, else a ready transcription's, else the first one listed.
+
+    :param detail: ``get_bot_detail``'s answer.
+    :param transcriptions: ``list_transcriptions``'s answer, when the detail names none.
+    """
+    found = detail.get("transcript_id")
+    if isinstance(found, str) and found:
+        return found
+    ready = [item for item in transcriptions if is_ready(item)]
+    for item in [*ready, *transcriptions]:
+        if isinstance(item.get("transcript_id"), str) and item["transcript_id"]:
+            return str(item["transcript_id"])
+    return None
+
+
+def event_id_of(detail: Mapping[str, Any]) -> str | None:
+    """The calendar event a bot was scheduled for, when its record says (``custom_attributes``)."""
+    attributes = detail.get("custom_attributes")
+    value = attributes.get("event_id") if isinstance(attributes, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
+def speaker_of(segment: Mapping[str, Any]) -> str | None:
+    """The segment's speaker, whichever field names it."""
+    for name in SPEAKER_FIELDS:
+        value = segment.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def segment_record(segment: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    One JSON line: the bot, the meeting and the speaker, then the segment's own fields.
+
+    The words go under ``transcript`` (MeetStream's name), also when a segment calls them ``text``.
+
+    :param segment: One segment of ``get_transcript``.
+    :param context: ``bot_id``, ``transcript_id``, ``meeting_url`` and ``event_id`` (None dropped).
+    """
+    record: dict[str, Any] = {name: value for name, value in context.items() if value is not None}
+    record["speaker"] = speaker_of(segment)
+    record["transcript"] = segment.get("transcript", segment.get("text"))
+    record.update((name, value) for name, value in segment.items() if name not in record)
+    return record
+
+
+def jsonl(segments: Iterable[Mapping[str, Any]], context: Mapping[str, Any]) -> str:
+    """The transcript as JSON lines, one segment a line (see :func:`segment_record`)."""
+    return "".join(
+        json.dumps(segment_record(segment, context), ensure_ascii=False, default=str) + "\n"
+        for segment in segments
+    )
+
+
+def plain_text(segments: Iterable[Mapping[str, Any]]) -> str:
+    """The transcript as ``Speaker: words`` lines."""
+    lines = []
+    for segment in segments:
+        words = segment.get("transcript", segment.get("text"))
+        lines.append(f"{speaker_of(segment) or 'Unknown'}: {'' if words is None else words}\n")
+    return "".join(lines)
+
+
+def speakers(segments: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The distinct speakers, in the order they first speak."""
+    return list(dict.fromkeys(name for name in map(speaker_of, segments) if name))
+
+
+def duration_seconds(segments: Iterable[Mapping[str, Any]]) -> float | None:
+    """Seconds from the first start to the last end read in the segments; None without timings."""
+    starts: list[float | None] = []
+    ends: list[float | None] = []
+    for segment in segments:
+        starts.extend(_seconds(segment.get(name)) for name in START_FIELDS if name in segment)
+        ends.extend(_seconds(segment.get(name)) for name in END_FIELDS if name in segment)
+    known_starts = [value for value in starts if value is not None]
+    known_ends = [value for value in ends if value is not None]
+    if not known_starts or not known_ends:
+        return None
+    return round(max(0.0, max(known_ends) - min(known_starts)), 3)
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment.timestamp() if moment.tzinfo else None
+    return None
