@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 
-.PHONY: demo test test-dates test-e2e lint typecheck pytest bench clean
+.PHONY: demo test test-dates test-e2e test-airflow2 lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,24 @@ test-e2e: $(BIN)/python
 	scripts/e2e_setup.sh $(BIN)/python $(UV)
 	$(BIN)/pytest tests/e2e --e2e -s
 
+# The same suite and every example DAG on `airflow standalone`, on Airflow 2.11 in a venv of its own;
+# the emulator's distribution comes along once emulator/ has one.
+VENV2 := .venv-airflow2
+EMULATOR_DIST := $(wildcard emulator/pyproject.toml)
+
+$(VENV2)/bin/python:
+	$(PYTHON) -m venv $(VENV2)
+
+$(VENV2)/.installed-test: $(BIN)/python $(VENV2)/bin/python pyproject.toml $(EMULATOR_DIST)
+	$(UV) pip install --quiet --compile-bytecode --python $(VENV2)/bin/python 'apache-airflow==2.11.*' \
+		-e '.[test]' $(if $(EMULATOR_DIST),-e ./emulator)
+	touch $@
+
+test-airflow2: $(VENV2)/.installed-test
+	$(VENV2)/bin/python scripts/test_airflow2.py
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(VENV2) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
