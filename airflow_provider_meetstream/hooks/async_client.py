@@ -7,10 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import mask_secret
 
+from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
 from airflow_provider_meetstream.hooks.body import aread_body
 from airflow_provider_meetstream.hooks.bots import AsyncBotsMixin
-from airflow_provider_meetstream.hooks.builders import ApiRequest, bot_status_request, list_scheduled_request
+from airflow_provider_meetstream.hooks.builders import (
+    ApiRequest,
+    bot_status_request,
+    events_request,
+    list_scheduled_request,
+    next_page_request,
+)
 from airflow_provider_meetstream.hooks.config import (
     ClientConfig,
     build_config,
@@ -20,13 +27,17 @@ from airflow_provider_meetstream.hooks.config import (
 )
 from airflow_provider_meetstream.hooks.errors import (
     handle_answer,
+    list_of_objects,
     listed_bots,
+    missing_event,
     status_answer,
     transport_failure,
 )
 from airflow_provider_meetstream.hooks.policy import Budget, Logger, RequestPolicy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
 
 
@@ -186,3 +197,20 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
         """Async :meth:`MeetStreamHook.get_bot_status`."""
         request = bot_status_request(bot_id)
         return status_answer(await self._send(request), request)
+
+    async def get_event(
+        self, event_id: str, *, time_min: datetime | str | None = None, time_max: datetime | str | None = None
+    ) -> dict[str, Any]:
+        """Async :meth:`MeetStreamHook.get_event`: follow the events listing's pages until the event."""
+        validation.path_segment(event_id, "event_id")
+        request: ApiRequest | None = events_request(
+            time_min=time_min, time_max=time_max, calendar_id=None, sync=None, page_size=MAX_LIST_LIMIT
+        )
+        seen: set[str] = set()
+        while request is not None:
+            page = await self._send(request)
+            for event in list_of_objects(page, "results", request):
+                if event.get("id") == event_id:
+                    return event
+            request = next_page_request(request, page, seen)
+        raise missing_event(event_id, time_min, time_max)

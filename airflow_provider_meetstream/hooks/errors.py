@@ -351,3 +351,19 @@ def _require_text(item: dict[str, Any], name: str, request: ApiRequest, whose: s
         raise _malformed(
             f"{whose} {name} {value!r} is not a non-empty string", request, body=json.dumps(item)
         )
+
+
+def missing_event(event_id: str, time_min: Any, time_max: Any) -> MeetStreamNotFoundError:
+    """
+    The error of an event id that the events listing does not hold in its window.
+
+    :param event_id: The event looked for.
+    :param time_min: The window's start as asked, None for MeetStream's default.
+    :param time_max: The window's end as asked, None for MeetStream's default.
+    """
+    return MeetStreamNotFoundError(
+        f"no event {event_id!r} between {time_min or 'now - 1 day'} and {time_max or 'now + 28 days'}",
+        status_code=404,
+        method="GET",
+        path="/calendar/events",
+    )

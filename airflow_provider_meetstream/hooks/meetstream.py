@@ -21,7 +21,7 @@ from airflow_provider_meetstream.constants import (
     DEFAULT_POOL_MAXSIZE,
     MAX_LIST_LIMIT,
 )
-from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamNotFoundError
+from airflow_provider_meetstream.exceptions import MeetStreamError
 
 # Re-exported: users import the async client from here, beside the hook.
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient as MeetStreamAsyncClient
@@ -52,6 +52,7 @@ from airflow_provider_meetstream.hooks.config import (
 from airflow_provider_meetstream.hooks.errors import (
     list_of_objects,
     listed_bots,
+    missing_event,
     scheduled_answer,
     status_answer,
 )
@@ -375,12 +376,7 @@ class MeetStreamHook(BotsMixin, BaseHook):
         for event in self.iter_events(time_min=time_min, time_max=time_max, page_size=MAX_LIST_LIMIT):
             if event.get("id") == event_id:
                 return event
-        raise MeetStreamNotFoundError(
-            f"no event {event_id!r} between {time_min or 'now - 1 day'} and {time_max or 'now + 28 days'}",
-            status_code=404,
-            method="GET",
-            path="/calendar/events",
-        )
+        raise missing_event(event_id, time_min, time_max)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the API key with a cheap, read-only call: list one scheduled bot."""

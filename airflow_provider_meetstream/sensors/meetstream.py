@@ -11,6 +11,7 @@ from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnVa
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError, MeetStreamError
+from airflow_provider_meetstream.utils.event_bots import consult_event, event_or_none, event_to_consult
 
 # ScheduledCriteria is re-exported: DAGs and tests import it from here, beside the sensor.
 from airflow_provider_meetstream.utils.scheduled_bots import (
@@ -35,8 +36,10 @@ class ListScheduledSensor(BaseSensorOperator):
     in poke, reschedule and deferrable modes with one condition (:class:`ScheduledCriteria`).
 
     ``GET /calendar/scheduled`` has no cursor: a full page may be truncated. The sensor warns then;
-    for ``"gone"`` with ``bot_ids`` it confirms each bot with ``GET /bots/{id}/status`` before
-    succeeding, and without ``bot_ids`` it keeps waiting rather than report a false success.
+    with ``bot_ids`` it confirms each bot with ``GET /bots/{id}/status``; with an ``event_id`` it
+    reads the event's own ``bots`` from ``GET /calendar/events`` (in its default window, now - 1 day
+    to now + 28 days), confirming for ``"gone"`` each with its status; with neither, it keeps
+    waiting rather than report a false success. ``min_count`` may not exceed ``limit``.
 
     A cancelled bot never comes back: with ``"scheduled"`` and ``bot_ids`` the sensor fails at once
     with :class:`~airflow_provider_meetstream.exceptions.MeetStreamBotCancelledError` (no retry),
@@ -54,7 +57,8 @@ class ListScheduledSensor(BaseSensorOperator):
     :param deduplication_key: Only bots scheduled with this key. Templated.
     :param bot_ids: Only these bots: a list of ids, one id, or a ``ScheduleEventOperator`` XCom.
         Templated.
-    :param min_count: With ``"scheduled"`` and no ``bot_ids``: how many matches are enough.
+    :param min_count: With ``"scheduled"`` and no ``bot_ids``: how many matches are enough, at
+        most ``limit``.
     :param wait_for: ``"scheduled"`` (default) or ``"gone"``.
     :param limit: Page size of the list, 1 to 100.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
@@ -119,6 +123,9 @@ class ListScheduledSensor(BaseSensorOperator):
         criteria = self._criteria()
         with MeetStreamHook(self.meetstream_conn_id) as hook:
             verdict = criteria.evaluate(hook.list_scheduled_bots(limit=criteria.limit))
+            event_id = event_to_consult(criteria, verdict)
+            if event_id is not None:
+                verdict = consult_event(criteria, verdict, event_or_none(hook.get_event, event_id))
             statuses = [status_or_none(hook.get_bot_status, bot_id) for bot_id in verdict.to_confirm]
         log_verdict(self.log, criteria, verdict)
         done = criteria.settle(verdict, statuses)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
+from airflow_provider_meetstream.utils.event_bots import aevent_or_none, consult_event, event_to_consult
 from airflow_provider_meetstream.utils.scheduled_bots import (
     ScheduledCriteria,
     astatus_or_none,
@@ -116,6 +117,9 @@ class ListScheduledTrigger(BaseTrigger):
         self, client: MeetStreamAsyncClient, criteria: ScheduledCriteria
     ) -> tuple[bool, list[dict[str, Any]]]:
         verdict = criteria.evaluate(await client.list_scheduled_bots(limit=criteria.limit))
+        event_id = event_to_consult(criteria, verdict)
+        if event_id is not None:
+            verdict = consult_event(criteria, verdict, await aevent_or_none(client.get_event, event_id))
         statuses = [await astatus_or_none(client.get_bot_status, bot_id) for bot_id in verdict.to_confirm]
         log_verdict(self.log, criteria, verdict)
         done = criteria.settle(verdict, statuses)

@@ -108,7 +108,8 @@ class ScheduledCriteria:
     :param event_id: Only bots scheduled for this event.
     :param deduplication_key: Only bots scheduled with this key.
     :param bot_ids: Only these bots.
-    :param min_count: With ``"scheduled"`` and no ``bot_ids``: how many matches are enough.
+    :param min_count: With ``"scheduled"`` and no ``bot_ids``: how many matches are enough; at
+        most ``limit``.
     :param wait_for: ``"scheduled"``: enough matches are listed (every id of ``bot_ids``, or at
         least ``min_count``). ``"gone"``: none is listed any more (joined, finished or cancelled).
     :param limit: The page size asked for, 1 to 100; a full page may be truncated.
@@ -136,6 +137,11 @@ class ScheduledCriteria:
         validation.one_of(wait_for, "wait_for", WAIT_FOR)
         validation.bounded_int(limit, "limit", 1, MAX_LIST_LIMIT)
         validation.bounded_int(min_count, "min_count", 1, 10_000)
+        if min_count > limit:
+            # The list has no cursor: more bots than one page holds can never be seen at once.
+            raise MeetStreamInputError(
+                "min_count", min_count, f"cannot exceed limit={limit}, the most bots one page can show"
+            )
         return cls(
             event_id=None if event_id is None else validation.non_empty_text(event_id, "event_id"),
             deduplication_key=None
