@@ -8,6 +8,12 @@ import pytest
 import requests_mock as rm
 
 BASE = "https://api.meetstream.test/api/v1"
+EVENT = {
+    "id": "evt_demo_zoom_sync",
+    "start_time": "2027-01-05T15:00:00+00:00",
+    "end_time": "2027-01-05T15:45:00+00:00",
+    "meeting_url": "https://us02web.zoom.us/j/81234567890",
+}
 
 
 def test_dagbag_has_no_import_errors(dagbag) -> None:
@@ -41,24 +47,31 @@ def test_schedule_event_dag_runs(dagbag, monkeypatch: pytest.MonkeyPatch) -> Non
     listed = {
         "bot_id": "bot_77",
         "status": "Scheduled",
-        "custom_attributes": {"event_id": "evt_demo_zoom_sync"},
+        "custom_attributes": {
+            "event_id": "evt_demo_zoom_sync",
+            "deduplication_key": "meetstream_schedule_event:evt_demo_zoom_sync",
+        },
     }
     with rm.Mocker() as mock:
+        mock.get(f"{BASE}/calendar/events", json={"results": [EVENT], "next": None})
         mock.post(f"{BASE}/calendar/schedule/evt_demo_zoom_sync", json=scheduled)
         mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": [listed]})
         run = dag.test()
     assert run.state == DagRunState.SUCCESS
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == {
+        "find_event": TaskInstanceState.SUCCESS,
         "schedule_bot": TaskInstanceState.SUCCESS,
         "wait_until_listed": TaskInstanceState.SUCCESS,
     }
-    body = mock.request_history[0].json()
-    assert body == {
+    (post,) = [request for request in mock.request_history if request.method == "POST"]
+    assert post.json() == {
         "deduplication_key": "meetstream_schedule_event:evt_demo_zoom_sync",
         "bot_config": {"bot_name": "Airflow notetaker", "video_required": False},
     }
-    assert mock.request_history[1].qs == {"limit": ["100"]}
+    lists = [request for request in mock.request_history if request.path.endswith("/calendar/scheduled")]
+    assert lists
+    assert all(request.qs == {"limit": ["100"]} for request in lists)
 
 
 def test_schedule_event_dag_fails_when_meetstream_refuses(dagbag, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -70,6 +83,9 @@ def test_schedule_event_dag_fails_when_meetstream_refuses(dagbag, monkeypatch: p
     )
     dag = dagbag.get_dag("meetstream_schedule_event")
     with rm.Mocker() as mock:
+        mock.get(f"{BASE}/calendar/events", json={"results": [EVENT], "next": None})
+        # The sensor does not wait on schedule_bot: an answer it cannot retry ends it too.
+        mock.get(f"{BASE}/calendar/scheduled", status_code=403, json={"message": "Invalid API key."})
         mock.post(
             rm.ANY, status_code=400, json={"message": "Cannot schedule bot as calendar event has ended."}
         )
@@ -77,7 +93,7 @@ def test_schedule_event_dag_fails_when_meetstream_refuses(dagbag, monkeypatch: p
     assert run.state == DagRunState.FAILED
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["schedule_bot"] == TaskInstanceState.FAILED
-    assert states["wait_until_listed"] == TaskInstanceState.UPSTREAM_FAILED
+    assert states["wait_until_listed"] == TaskInstanceState.FAILED
 
 
 BAD_INPUT_DAG = """
