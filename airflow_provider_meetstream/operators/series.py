@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetstream import validation
@@ -10,8 +11,6 @@ from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.operators.base import check_occurrence_limit, rendered_int
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
 
@@ -88,7 +87,7 @@ class RecurringSeriesMixin:
         self._check_series_arguments()
         recurrence, start, timezone = self.recurrence, self.start, self.timezone
         if recurrence is None or start is None:
-            event = hook.get_event(self.event_id, time_min=self.window_start, time_max=self.window_end)
+            event = hook.get_event(self.event_id, **self._lookup_window())
             with validation.recurrence_errors():
                 series = series_from_event(event)
             recurrence = recurrence if recurrence is not None else series.recurrence
@@ -103,6 +102,31 @@ class RecurringSeriesMixin:
                 window_end=self.window_end,
                 limit=rendered_int(self.occurrence_limit),
             )
+
+    def _lookup_window(self) -> dict[str, datetime]:
+        """
+        Where to look the series up: the expansion's window, or a year and a month from its start.
+
+        MeetStream lists a series in a window only when one of its occurrences falls there, and its
+        default window is four weeks: a monthly series can skip five, a yearly one fifty-two.
+        """
+        from datetime import timedelta
+        from datetime import timezone as dt_timezone
+
+        from airflow_provider_meetstream.recurrence import parse_aware_datetime
+
+        with validation.recurrence_errors():
+            start = (
+                datetime.now(dt_timezone.utc)
+                if self.window_start is None
+                else parse_aware_datetime(self.window_start, "window_start")
+            )
+            end = (
+                start + timedelta(days=400)
+                if self.window_end is None
+                else parse_aware_datetime(self.window_end, "window_end")
+            )
+        return {"time_min": start, "time_max": end}
 
     def _occurrence_key(self, occurrence: str) -> str:
         # Deterministic per occurrence, so a re-run updates the same schedules instead of adding new ones.

@@ -124,6 +124,27 @@ class TestExpand:
             assert day.weekday() == 0
             assert day.day <= 7  # the first Monday of its month
 
+    def test_a_series_with_no_occurrence_in_the_next_four_weeks_is_found(self, meetstream_frozen_now) -> None:
+        # MeetStream's default listing window is four weeks; a series is listed in a window only
+        # when one of its occurrences falls there. Each 13 March: the next is two months away.
+        now = meetstream_frozen_now.now
+        first = now.replace(month=3, day=13, hour=15, minute=0, second=0, microsecond=0)
+        yearly = {
+            "id": "evt_yearly",
+            "start_time": (first - timedelta(days=365)).isoformat(),
+            "end_time": (first - timedelta(days=365, minutes=-30)).isoformat(),
+            "meeting_url": "https://meet.google.com/yearly",
+            "raw": {"summary": "Yearly review", "recurrence": ["RRULE:FREQ=YEARLY"]},
+        }
+        meetstream_frozen_now.emulator.admin.load_events([yearly], replace=False)
+        items = ExpandRecurringEventOperator(
+            task_id="x", event_id="evt_yearly", deduplication_key="y", occurrence_limit=2
+        ).execute({})
+        assert [item["occurrence_date"][:10] for item in items] == [
+            f"{first.year}-03-13",
+            f"{first.year + 1}-03-13",
+        ]
+
     def test_not_recurring(self, meetstream_conn_env) -> None:
         with pytest.raises(MeetStreamInputError, match="not a recurring event"):
             ExpandRecurringEventOperator(
