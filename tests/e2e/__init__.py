@@ -1,0 +1,1 @@
+"""End-to-end tests: a real Airflow 3 deployment (make test-e2e)."""

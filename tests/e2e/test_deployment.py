@@ -1,0 +1,305 @@
+"""Every example DAG on a real Airflow 3 deployment (scheduler, executor, triggerer) against the emulator."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+import time
+from collections import Counter
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from e2e.conftest import Phase
+from e2e.deployment import API_KEY, Deployment
+
+# What each example DAG must leave in MeetStream, as schedules per event id, when triggered with
+# its default params. Change it here when an example DAG changes.
+EXPECTED_SCHEDULES: dict[str, dict[str, int]] = {
+    "meetstream_schedule_event": {"evt_demo_zoom_sync": 1},
+    # occurrence_limit defaults to 20; the weekly series has about 40 upcoming occurrences.
+    "meetstream_recurring_mapped": {"evt_demo_standup_weekly": 20},
+    "meetstream_recurring_bulk": {"evt_demo_teams_monthly_review": 52},
+    # Its default pattern "data team": the demo's "Data team sync", two hours after the calendar's
+    # (re)load; it leaves the other examples' meetings alone.
+    "meetstream_batch_from_calendar": {"evt_demo_data_sync": 1},
+}
+RUN_TIMEOUT = 420  # seconds for one round of every DAG
+MAPPED_DAG, MAPPED_TASK = "meetstream_recurring_mapped", "schedule_occurrence"
+DEFERRING_DAG, DEFERRING_TASK = "meetstream_schedule_event", "wait_until_listed"
+# The deferring sensor does not depend on the scheduling, so it must look before MeetStream lists
+# the bot. On a loaded 2-core machine its process may start late; a slow answer to that one schedule
+# request keeps the order certain (the emulator sleeps before it handles the request).
+SLOW_SCHEDULE = {
+    "latency_ms": 8000,
+    "method": "POST",
+    "path_prefix": "/api/v1/calendar/schedule/evt_demo_zoom_sync",
+}
+FAULTS = {"probability": 0.3, "seed": 20261202, "statuses": [500, 502, 503, 429, "drop"], "retry_after": 1}
+LIVE_STATUSES_EXCLUDED = {"cancelled", "Cancelled", "NotAllowed", "Ended", "Stopped"}
+
+
+def expected_counts() -> Counter[str]:
+    total: Counter[str] = Counter()
+    for counts in EXPECTED_SCHEDULES.values():
+        total.update(counts)
+    return total
+
+
+def trigger_all(deployment: Deployment) -> dict[str, str]:
+    return {dag_id: deployment.trigger(dag_id) for dag_id in EXPECTED_SCHEDULES}
+
+
+def assert_all_succeeded(deployment: Deployment, runs: dict[str, str], states: dict[str, str]) -> None:
+    assert states == dict.fromkeys(runs, "success"), deployment.unfinished(runs)
+
+
+def assert_expected_state(state: dict[str, Any]) -> None:
+    """Schedules per event exactly as EXPECTED_SCHEDULES says, and no meeting with two live bots."""
+    assert Counter(s["event_id"] for s in state["schedules"]) == expected_counts()
+    bots_per_meeting: dict[tuple[str, str | None], set[str]] = {}
+    for bot in state["bots"]:
+        if bot["status"] not in LIVE_STATUSES_EXCLUDED:
+            bots_per_meeting.setdefault((bot["event_id"], bot["occurrence_date"]), set()).add(bot["bot_id"])
+    doubled = {meeting: bots for meeting, bots in bots_per_meeting.items() if len(bots) > 1}
+    assert not doubled, f"meetings with two live bots: {doubled}"
+    # Every schedule points at a bot the emulator holds, one schedule per meeting.
+    assert {s["bot_id"] for s in state["schedules"]} <= {b["bot_id"] for b in state["bots"]}
+    meetings = Counter((s["event_id"], s["occurrence_date"]) for s in state["schedules"])
+    assert max(meetings.values()) == 1, [m for m, n in meetings.items() if n > 1]
+
+
+def without_clock(state: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in state.items() if key != "now"}
+
+
+class StateWatcher(threading.Thread):
+    """Record every state a task instance is seen in, polling the REST API while runs go on."""
+
+    def __init__(self, deployment: Deployment, dag_id: str, run_id: str, task_id: str) -> None:
+        super().__init__(daemon=True)
+        self.path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
+        self.deployment, self.seen, self.stop = deployment, [], threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                state = self.deployment.api("GET", self.path)["state"]
+            except AssertionError:  # not created yet
+                state = None
+            if state and (not self.seen or self.seen[-1] != state):
+                self.seen.append(state)
+            time.sleep(0.3)
+
+
+def test_every_example_dag_succeeds_and_leaves_the_expected_state(deployment: Deployment) -> None:
+    with Phase(deployment, "runs"):
+        deployment.emulator("POST", "faults", json=SLOW_SCHEDULE)
+        runs = trigger_all(deployment)
+        watcher = StateWatcher(deployment, DEFERRING_DAG, runs[DEFERRING_DAG], DEFERRING_TASK)
+        watcher.start()
+        try:
+            states = deployment.wait_for_runs(runs, RUN_TIMEOUT)
+        finally:
+            watcher.stop.set()
+            watcher.join()
+            deployment.emulator("DELETE", "faults")
+    deployment.runs, deployment.notes["sensor_states_seen"] = runs, watcher.seen
+    assert_all_succeeded(deployment, runs, states)
+    assert {dag_id for dag_id in runs} == {d["dag_id"] for d in deployment.api("GET", "/dags")["dags"]}
+    assert_expected_state(deployment.emulator("GET", "state"))
+
+
+def test_mapped_occurrences_overlap_in_separate_processes(deployment: Deployment) -> None:
+    tis = [
+        ti
+        for ti in deployment.task_instances(MAPPED_DAG, deployment.runs[MAPPED_DAG])
+        if ti["task_id"] == MAPPED_TASK
+    ]
+    assert len(tis) == EXPECTED_SCHEDULES[MAPPED_DAG]["evt_demo_standup_weekly"]
+    spans = [
+        (datetime.fromisoformat(ti["start_date"]), datetime.fromisoformat(ti["end_date"]), ti["pid"], ti)
+        for ti in tis
+    ]
+    overlaps = [
+        ((min(end_a, end_b) - max(start_a, start_b)).total_seconds(), a["map_index"], b["map_index"])
+        for i, (start_a, end_a, pid_a, a) in enumerate(spans)
+        for start_b, end_b, pid_b, b in spans[i + 1 :]
+        if pid_a != pid_b and min(end_a, end_b) > max(start_a, start_b)
+    ]
+    most = max(sum(1 for s, e, _, _ in spans if s <= start < e) for start, _, _, _ in spans)
+    print(
+        f"\n[e2e] {deployment.executor}: {len(tis)} mapped occurrences in {len({p for _, _, p, _ in spans})}"
+        f" processes on {sorted({ti['hostname'] for ti in tis})}, {len(overlaps)} overlapping pairs,"
+        f" longest overlap {max(overlaps)[0] if overlaps else 0:.2f} s (map indexes"
+        f" {max(overlaps)[1:] if overlaps else '-'}), at most {most} running at once"
+    )
+    assert overlaps, "no two mapped occurrence tasks ran at the same time in different processes"
+    assert most >= 2
+
+
+def test_sensor_deferred_and_the_triggerer_completed_it(deployment: Deployment) -> None:
+    run_id = deployment.runs[DEFERRING_DAG]
+    seen = deployment.notes["sensor_states_seen"]
+    base = f"/dags/{DEFERRING_DAG}/dagRuns/{run_id}/taskInstances/{DEFERRING_TASK}"
+    ti = deployment.api("GET", base)
+    log = deployment.api("GET", f"{base}/logs/{ti['try_number']}", params={"full_content": True})
+    text = "\n".join(
+        str(line.get("event", "")) if isinstance(line, dict) else str(line) for line in log["content"]
+    )
+    trigger_lines = [line for line in text.splitlines() if "trigger" in line.lower()]
+    print(
+        f"\n[e2e] {deployment.executor}: {DEFERRING_TASK} states seen {seen}; try {ti['try_number']};"
+        f" log lines on the trigger: {trigger_lines[:6]}"
+    )
+    assert "deferred" in seen, f"the sensor never showed as deferred; states seen: {seen}"
+    assert seen[-1] == "success"
+    assert ti["state"] == "success"
+    assert ti["try_number"] == 1
+    # The task's log holds the triggerer's part: the trigger ran there and fired its event.
+    assert any("ListScheduledTrigger" in line or "trigger fired" in line.lower() for line in trigger_lines), (
+        text
+    )
+
+
+def test_rerunning_and_clearing_leave_the_emulator_state_unchanged(deployment: Deployment) -> None:
+    before = without_clock(deployment.emulator("GET", "state"))
+    with Phase(deployment, "re-runs"):
+        reruns = trigger_all(deployment)
+        assert_all_succeeded(deployment, reruns, deployment.wait_for_runs(reruns, RUN_TIMEOUT))
+        run_id = deployment.runs[MAPPED_DAG]
+        cleared = deployment.api(
+            "POST",
+            f"/dags/{MAPPED_DAG}/clearTaskInstances",
+            json={
+                "dry_run": False,
+                "dag_run_id": run_id,
+                "task_ids": [[MAPPED_TASK, 0], [MAPPED_TASK, 3], [MAPPED_TASK, 7]],
+                "only_failed": False,
+                "reset_dag_runs": True,
+                "include_downstream": False,
+                "include_upstream": False,
+            },
+        )["task_instances"]
+        assert sorted(ti["map_index"] for ti in cleared) == [0, 3, 7]
+
+        def cleared_done() -> bool:
+            tis = {ti["map_index"]: ti for ti in deployment.task_instances(MAPPED_DAG, run_id)}
+            return all(tis[i]["state"] == "success" and tis[i]["try_number"] == 2 for i in (0, 3, 7))
+
+        from e2e.deployment import wait_until
+
+        wait_until(cleared_done, RUN_TIMEOUT, "the cleared mapped task instances to run again", 2)
+        assert deployment.wait_for_runs({MAPPED_DAG: run_id}, RUN_TIMEOUT) == {MAPPED_DAG: "success"}
+    after = without_clock(deployment.emulator("GET", "state"))
+    if after != before:
+        pytest.fail(f"the emulator's state changed: {json.dumps(state_difference(before, after), indent=1)}")
+
+
+def state_difference(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What changed between two emulator states, record by record, for a readable failure."""
+    changed: dict[str, Any] = {}
+    for kind, key in (("schedules", "schedule_id"), ("bots", "bot_id")):
+        old = {item[key]: item for item in before[kind]}
+        new = {item[key]: item for item in after[kind]}
+        changed[kind] = {
+            "gone": [old[k] for k in old.keys() - new.keys()],
+            "added": [new[k] for k in new.keys() - old.keys()],
+            "changed": [(old[k], new[k]) for k in old.keys() & new.keys() if old[k] != new[k]],
+        }
+    changed["other"] = {
+        k: (before[k], after.get(k)) for k in before if k not in changed and before[k] != after.get(k)
+    }
+    return changed
+
+
+def test_connection_test_endpoint_answers_for_good_and_bad_keys(deployment: Deployment) -> None:
+    body = {
+        "connection_id": "meetstream_e2e",
+        "conn_type": "meetstream",
+        "host": f"{deployment.emulator_url}/api/v1",
+    }
+    good = deployment.api("POST", "/connections/test", json={**body, "password": API_KEY})
+    bad = deployment.api("POST", "/connections/test", json={**body, "password": "e2e-wrong-key"})
+    print(f"\n[e2e] {deployment.executor}: connection test, good key {good}, bad key {bad}")
+    assert good["status"] is True
+    assert bad["status"] is False
+    assert "Invalid API key." in bad["message"]
+
+
+def test_every_dag_succeeds_under_injected_faults(deployment: Deployment) -> None:
+    deployment.emulator("POST", "reset", json={})
+    with Phase(deployment, "faults"):
+        deployment.emulator("POST", "faults", json=FAULTS)
+        try:
+            runs = trigger_all(deployment)
+            states = deployment.wait_for_runs(runs, 2 * RUN_TIMEOUT)
+        finally:
+            plan = deployment.emulator("GET", "faults")["faults"]
+            deployment.emulator("DELETE", "faults")
+    tries = Counter(
+        ti["try_number"]
+        for dag_id, run_id in runs.items()
+        for ti in deployment.task_instances(dag_id, run_id)
+    )
+    print(
+        f"\n[e2e] {deployment.executor}: faults {FAULTS}: {plan.get('injected')} injected;"
+        f" task instances by try number {dict(sorted(tries.items()))}"
+    )
+    assert plan["injected"] > 0
+    assert_all_succeeded(deployment, runs, states)
+    assert_expected_state(deployment.emulator("GET", "state"))
+
+
+def test_the_api_key_appears_in_no_log_and_not_in_the_database(deployment: Deployment) -> None:
+    with Phase(deployment, "scans"):
+        hits: list[str] = []
+        scanned: Counter[str] = Counter()
+        task_logs = list((deployment.home / "logs").rglob("*"))
+        for path in [*task_logs, *deployment.processes.log_dir.rglob("*")]:
+            if path.is_file():
+                scanned["files"] += 1
+                scanned["bytes"] += path.stat().st_size
+                if API_KEY.encode() in path.read_bytes():
+                    hits.append(str(path))
+        port = urlsplit(deployment.db_url.replace("postgresql+psycopg2", "postgresql")).port
+        from e2e.deployment import _postgres_bin
+
+        dump = subprocess.run(
+            [
+                _postgres_bin("pg_dump"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "airflow",
+                "--data-only",
+                "airflow",
+            ],
+            check=True,
+            capture_output=True,
+        ).stdout
+        if API_KEY.encode() in dump:
+            hits += [
+                f"pg_dump line: {line[:200]!r}" for line in dump.splitlines() if API_KEY.encode() in line
+            ]
+    print(
+        f"\n[e2e] {deployment.executor}: scanned {scanned['files']} log files ({scanned['bytes']} bytes)"
+        f" and a {len(dump)}-byte pg_dump --data-only for {API_KEY!r}: {len(hits)} hits {hits}"
+    )
+    # The scans looked at real material: every example DAG's task logs, and its runs in the dump.
+    for dag_id in EXPECTED_SCHEDULES:
+        assert any(f"dag_id={dag_id}" in str(path) for path in task_logs), dag_id
+        assert re.search(dag_id.encode(), dump)
+    assert not hits
+
+
+@pytest.fixture(autouse=True)
+def _alive(deployment: Deployment) -> None:
+    # A component that died earlier makes every later test fail with its output, not a timeout.
+    deployment.processes.check_alive()
