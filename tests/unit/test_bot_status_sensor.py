@@ -143,7 +143,10 @@ class TestPoke:
             from airflow.exceptions import AirflowRescheduleException  # type: ignore[no-redef]
 
         sensor = BotStatusSensor(task_id="s", bot_ids="b1", mode="reschedule", poke_interval=30, timeout=600)
-        context: Any = {"ti": Mock(get_first_reschedule_date=Mock(return_value=None))}
+        # Airflow 3 asks the task instance for its first reschedule; Airflow 2 looks it up by its keys.
+        ti = Mock(dag_id="d", task_id="s", run_id="r", map_index=-1, max_tries=0)
+        ti.get_first_reschedule_date.return_value = None
+        context: Any = {"ti": ti}
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/b1/status", json=status("b1", "InMeeting"))
             with pytest.raises(AirflowRescheduleException):
