@@ -98,12 +98,22 @@ class MeetStreamConflictError(MeetStreamAPIError):
     The event already has a bot (409).
 
     :param existing_bot_id: The bot that already serves the event, when the body names it.
+    :param existing_schedule_id: That bot's schedule, when the body names it.
     """
 
-    def __init__(self, message: str, *, existing_bot_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        existing_bot_id: str | None = None,
+        existing_schedule_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.existing_bot_id = existing_bot_id
+        self.existing_schedule_id = existing_schedule_id
         super().__init__(message, **kwargs)
         self._init_kwargs["existing_bot_id"] = existing_bot_id
+        self._init_kwargs["existing_schedule_id"] = existing_schedule_id
 
 
 class MeetStreamRateLimitError(MeetStreamAPIError):

@@ -128,11 +128,12 @@ def error_for_answer(
     if status == 404:
         return MeetStreamNotFoundError(message, **common)
     if status == 409:
-        existing = None
-        if isinstance(payload, dict):
-            existing = payload.get("bot_id") or payload.get("existing_bot_id")
-            existing = existing if isinstance(existing, str) else None
-        return MeetStreamConflictError(message, existing_bot_id=existing, **common)
+        return MeetStreamConflictError(
+            message,
+            existing_bot_id=_named(payload, "bot_id", "existing_bot_id"),
+            existing_schedule_id=_named(payload, "schedule_id", "existing_schedule_id"),
+            **common,
+        )
     if status == 429:
         return MeetStreamRateLimitError(
             message, retry_after=parse_retry_after(headers.get("retry-after")), **common
@@ -140,6 +141,16 @@ def error_for_answer(
     if status >= 500:
         return MeetStreamServerError(message, **common)
     return MeetStreamAPIError(message, **common)
+
+
+def _named(payload: Any, *names: str) -> str | None:
+    # The first of these fields that is a non-empty string: a 409 body's spelling varies.
+    if isinstance(payload, dict):
+        for name in names:
+            value = payload.get(name)
+            if isinstance(value, str) and value:
+                return value
+    return None
 
 
 def handle_answer(

@@ -55,7 +55,9 @@ class ScheduleEventOperator(BaseOperator):
     :param occurrence_limit: At most this many occurrences (1 to 1000). Templated.
     :param recurring_event: After each occurrence, let MeetStream schedule the next.
     :param if_already_scheduled: ``"succeed"`` (default) returns ``{"already_scheduled": True,
-        "bot_id": ...}`` when MeetStream answers 409 naming the existing bot; ``"fail"`` raises
+        "bot_id", "schedule_id", "scheduled_time", ...}`` when MeetStream answers 409 naming a bot
+        confirmed as this task's by its deduplication key (another key's bot, or one whose key
+        cannot be read, still raises); ``"fail"`` raises
         :class:`~airflow_provider_meetstream.exceptions.MeetStreamConflictError`.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
     """

@@ -76,12 +76,15 @@ class TestSchedule:
         with pytest.raises(MeetStreamConflictError) as caught:
             hook.schedule_event(ZOOM, deduplication_key="k")
         assert caught.value.existing_bot_id == first["bot_id"]
+        assert caught.value.existing_schedule_id == first["schedule_id"]
         assert caught.value.request_id
         operator = ScheduleEventOperator(task_id="t", event_id=ZOOM, deduplication_key="k")
         assert operator.execute({}) == {
             "scheduled": True,
             "already_scheduled": True,
             "bot_id": first["bot_id"],
+            "schedule_id": first["schedule_id"],
+            "scheduled_time": first["scheduled_time"],
             "event_id": ZOOM,
         }
 

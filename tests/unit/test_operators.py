@@ -22,6 +22,8 @@ from airflow_provider_meetstream.operators.meetstream import (
 
 BASE = "https://api.meetstream.test/api/v1"
 API_KEY = "ms_operator_key_9321"
+CONFLICT = {"message": "exists", "bot_id": "bot_old", "schedule_id": "sched_old"}
+JOIN = {"scheduled_join_time": "2027-03-15T12:57:00Z"}
 
 
 @pytest.fixture(autouse=True)
@@ -72,13 +74,68 @@ class TestScheduleEventOperator:
             "occurrence_limit": 4,
         }
 
-    def test_conflict_naming_a_bot_succeeds(self) -> None:
+    def test_conflict_naming_our_bot_succeeds(self) -> None:
+        op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
+        status = {"bot_id": "bot_old", "status": "Scheduled", "deduplication_key": "k", **JOIN}
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, status_code=409, json=CONFLICT)
+            mock.get(f"{BASE}/bots/bot_old/status", json=status)
+            result = op.execute({})
+        assert result == {
+            "scheduled": True,
+            "already_scheduled": True,
+            "bot_id": "bot_old",
+            "schedule_id": "sched_old",
+            "scheduled_time": JOIN["scheduled_join_time"],
+            "event_id": "e1",
+        }
+        assert [r.method for r in mock.request_history] == ["POST", "GET"]
+
+    def test_the_key_may_sit_in_custom_attributes(self) -> None:
+        op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
+        status = {"bot_id": "bot_old", "status": "Joining", "custom_attributes": {"deduplication_key": "k"}}
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, status_code=409, json=CONFLICT)
+            mock.get(f"{BASE}/bots/bot_old/status", json=status)
+            assert op.execute({})["already_scheduled"] is True
+
+    def test_conflict_naming_another_keys_bot_fails(self) -> None:
+        op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
+        status = {"bot_id": "bot_old", "status": "Scheduled", "deduplication_key": "other-dag", **JOIN}
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, status_code=409, json=CONFLICT)
+            mock.get(f"{BASE}/bots/bot_old/status", json=status)
+            with pytest.raises(MeetStreamConflictError, match="'other-dag'") as caught:
+                op.execute({})
+        assert caught.value.status_code == 409
+        assert caught.value.existing_bot_id == "bot_old"
+        assert "'k'" in str(caught.value)
+
+    def test_an_unknown_status_falls_back_to_the_scheduled_list(self) -> None:
+        op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
+        listed = {"bot_id": "bot_old", "custom_attributes": {"deduplication_key": "k"}, **JOIN}
+        with rm.Mocker() as mock:
+            mock.post(rm.ANY, status_code=409, json=CONFLICT)
+            mock.get(f"{BASE}/bots/bot_old/status", status_code=404, json={"message": "unknown"})
+            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": [listed]})
+            result = op.execute({})
+        assert (result["bot_id"], result["scheduled_time"]) == ("bot_old", JOIN["scheduled_join_time"])
+
+    @pytest.mark.parametrize(
+        "status",
+        [
+            {"bot_id": "bot_old", "status": "Scheduled"},
+            {"bot_id": "bot_old", "status": "Scheduled", "deduplication_key": 7, "custom_attributes": "k"},
+        ],
+    )
+    def test_a_key_that_cannot_be_read_fails(self, status: dict) -> None:
         op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
         with rm.Mocker() as mock:
-            mock.post(rm.ANY, status_code=409, json={"message": "exists", "bot_id": "bot_old"})
-            result = op.execute({})
-        assert result == {"scheduled": True, "already_scheduled": True, "bot_id": "bot_old", "event_id": "e1"}
-        assert mock.call_count == 1
+            mock.post(rm.ANY, status_code=409, json=CONFLICT)
+            mock.get(f"{BASE}/bots/bot_old/status", json=status)
+            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": [{"bot_id": "someone_else"}]})
+            with pytest.raises(MeetStreamConflictError, match="could not be confirmed"):
+                op.execute({})
 
     def test_conflict_fails_when_asked(self) -> None:
         op = ScheduleEventOperator(

@@ -1,0 +1,83 @@
+"""A 409 counts as "already scheduled" only for the task's own bot, confirmed by its deduplication key."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_meetstream.exceptions import MeetStreamConflictError, MeetStreamError
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+from airflow_provider_meetstream.operators.meetstream import (
+    ScheduleEventOperator,
+    ScheduleRecurringEventOperator,
+)
+
+ZOOM = "evt_demo_zoom_sync"
+STANDUP = "evt_demo_standup_weekly"
+
+
+@pytest.fixture
+def conflicts(meetstream_conn_env):
+    """The emulator answering 409 to a repeated schedule, as MeetStream's newer API does."""
+    meetstream_conn_env.admin.set_config(conflict_mode="409")
+    return meetstream_conn_env
+
+
+def schedule(key: str, **kwargs: object) -> dict:
+    return ScheduleEventOperator(task_id="t", event_id=ZOOM, deduplication_key=key, **kwargs).execute({})
+
+
+def test_a_retry_of_our_own_schedule_succeeds_with_its_schedule(conflicts) -> None:
+    first = schedule("dag-a")
+    again = schedule("dag-a")
+    assert again["already_scheduled"] is True
+    assert {name: again[name] for name in ("bot_id", "schedule_id", "scheduled_time")} == {
+        name: first[name] for name in ("bot_id", "schedule_id", "scheduled_time")
+    }
+
+
+def test_another_dags_bot_is_not_ours(conflicts) -> None:
+    first = schedule("dag-a")
+    with pytest.raises(MeetStreamConflictError, match="'dag-a'") as caught:
+        schedule("dag-b")
+    assert caught.value.existing_bot_id == first["bot_id"]
+    assert "'dag-b'" in str(caught.value)
+    # Nothing was changed on the server: the other DAG's bot is still the event's.
+    (held,) = conflicts.admin.state()["schedules"]
+    assert (held["bot_id"], held["deduplication_key"]) == (first["bot_id"], "dag-a")
+
+
+def test_a_bot_that_joined_is_still_ours(conflicts) -> None:
+    # Once in its meeting the bot has left the scheduled list; its status still names its key.
+    first = schedule("dag-a")
+    conflicts.admin.set_clock(first["scheduled_time"])
+    assert MeetStreamHook().list_scheduled_bots() == []
+    again = schedule("dag-a")
+    assert (again["bot_id"], again["schedule_id"]) == (first["bot_id"], first["schedule_id"])
+
+
+class TestBulk:
+    def test_a_re_run_in_409_mode_reports_each_schedule(self, conflicts) -> None:
+        conflicts.admin.set_config(conflict_mode="update")
+        op = ScheduleRecurringEventOperator(
+            task_id="b", event_id=STANDUP, deduplication_key="c", occurrence_limit=5
+        )
+        first = op.execute({})
+        conflicts.admin.set_config(conflict_mode="409")
+        again = op.execute({})
+        assert again["occurrences_scheduled"] == 5
+        assert again["schedules_created"] == first["schedules_created"]
+        assert all(item["schedule_id"] and item["scheduled_time"] for item in again["schedules_created"])
+
+    def test_another_series_key_fails_every_occurrence(self, conflicts) -> None:
+        ScheduleRecurringEventOperator(
+            task_id="b", event_id=STANDUP, deduplication_key="mine", occurrence_limit=3
+        ).execute({})
+        theirs = ScheduleRecurringEventOperator(
+            task_id="b", event_id=STANDUP, deduplication_key="theirs", occurrence_limit=3
+        )
+        with pytest.raises(MeetStreamError, match="3 of 3 occurrence"):
+            theirs.execute({})
+        theirs.allow_partial_failure = True
+        report = theirs.execute({})
+        assert report["occurrences_failed"] == 3
+        assert all("'mine:" in item["error"] for item in report["failed_occurrences"])
