@@ -176,7 +176,8 @@ def plan(
             continue
         key = deduplication_key(sync_id, identity)
         wanted.add(key)
-        join = meeting.start - join_lead
+        # Whole seconds, as join times travel: a start with microseconds must not look moved.
+        join = (meeting.start - join_lead).replace(microsecond=0)
         bot = bots.get(key)
         if bot is None:
             actions.append(Action(ADD, key, meeting, new_join=join, reason="no bot yet"))
@@ -184,7 +185,7 @@ def plan(
             actions.append(
                 Action(KEEP, key, meeting, bot.bot_id, bot.join_time, bot.join_time, "joined or finished")
             )
-        elif bot.join_time != join:
+        elif bot.join_time is None or bot.join_time.replace(microsecond=0) != join:
             actions.append(Action(MOVE, key, meeting, bot.bot_id, bot.join_time, join, "the meeting moved"))
         else:
             actions.append(Action(KEEP, key, meeting, bot.bot_id, join, join, "up to date"))

@@ -268,6 +268,14 @@ class TestPlan:
             next(a for a in actions if a.kind == CANCEL).reason == "the meeting is no longer in the calendar"
         )
 
+    def test_join_times_compare_to_the_second(self) -> None:
+        # A calendar start with microseconds; the bot's join time as MeetStream keeps it, in seconds.
+        start = T0 + timedelta(hours=5, microseconds=559594)
+        first = self.run([single("evt_precise", start)], [])
+        assert first[0].new_join == (start - LEAD).replace(microsecond=0)
+        bot = bot_for("evt_precise", (start - LEAD).replace(microsecond=0))
+        assert [a.kind for a in self.run([single("evt_precise", start)], [bot])] == [KEEP]
+
     def test_a_bot_in_its_meeting_is_never_touched(self) -> None:
         start = T0 + timedelta(hours=1)
         actions = self.run(
