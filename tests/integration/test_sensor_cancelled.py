@@ -45,7 +45,8 @@ def test_poke_mode_fails_at_once(cancelled_bot: str, meetstream_conn_env) -> Non
 
 
 def test_reschedule_mode_fails_instead_of_rescheduling(cancelled_bot: str) -> None:
-    ti = mock.Mock()
+    # Airflow 3 asks the task instance for its first reschedule; Airflow 2 looks it up by its keys.
+    ti = mock.Mock(dag_id="d", task_id="wait", run_id="r", map_index=-1, max_tries=0)
     ti.get_first_reschedule_date.return_value = None
     with pytest.raises(MeetStreamBotCancelledError, match="Cancelled"):
         sensor(cancelled_bot, mode="reschedule").execute({"ti": ti})
