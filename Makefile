@@ -1,8 +1,12 @@
 # The two commands of the README: `make demo` and `make test`. Both build .venv when it is missing.
+# Two distributions live here, the provider (.) and meetstream-emulator (./emulator); both targets
+# install both, editable, compiled to bytecode (this machine may not write .pyc at import time,
+# and without it every new process compiles Airflow again).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
+UV_PIP := $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python
 
 .PHONY: demo test test-dates test-e2e test-airflow2 lint typecheck pytest bench clean
 
@@ -10,13 +14,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
-# Stamp files re-run the install when pyproject.toml changes.
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(UV) pip install --quiet --python $(BIN)/python -e .
+# Stamp files re-run the install when either pyproject.toml changes.
+$(VENV)/.installed: $(BIN)/python pyproject.toml emulator/pyproject.toml
+	$(UV_PIP) -e . -e ./emulator
 	touch $@
 
-$(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(UV) pip install --quiet --python $(BIN)/python -e '.[test]'
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml emulator/pyproject.toml
+	$(UV_PIP) -e '.[test]' -e './emulator[test]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -44,8 +48,7 @@ test-e2e: $(BIN)/python
 	scripts/e2e_setup.sh $(BIN)/python $(UV)
 	$(BIN)/pytest tests/e2e --e2e -s
 
-# The same suite and every example DAG on `airflow standalone`, on Airflow 2.11 in a venv of its own;
-# the emulator's distribution comes along once emulator/ has one.
+# The same suite and every example DAG on `airflow standalone`, on Airflow 2.11 in a venv of its own.
 VENV2 := .venv-airflow2
 EMULATOR_DIST := $(wildcard emulator/pyproject.toml)
 
@@ -64,4 +67,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(VENV2) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(VENV2) .pytest_cache .mypy_cache .ruff_cache build *.egg-info emulator/build emulator/*.egg-info

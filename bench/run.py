@@ -22,7 +22,7 @@ ROUNDS = 3
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
     """The emulator in its own process, so its work does not share this process's GIL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_meetstream.emulator", "--port", "0", "--api-key", API_KEY],
+        [sys.executable, "-m", "meetstream_emulator", "--port", "0", "--api-key", API_KEY],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -73,10 +73,10 @@ def main() -> int:
         {"conn_type": "meetstream", "host": f"{base_url}/api/v1", "password": API_KEY}
     )
     try:
-        from airflow_provider_meetstream.emulator.admin import EmulatorAdmin
         from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
         from airflow_provider_meetstream.operators.meetstream import ScheduleRecurringEventOperator
         from airflow_provider_meetstream.recurrence import expand_occurrences
+        from meetstream_emulator.admin import EmulatorAdmin
 
         admin = EmulatorAdmin(base_url)
         rows: list[tuple[str, str, str, str]] = []

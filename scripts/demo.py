@@ -81,7 +81,7 @@ def print_table(state: dict, head: int = 4, tail: int = 3) -> None:
 def main() -> int:
     """Run the demo; exit non-zero when any DAG failed."""
     # In this process: it only waits while `airflow dags test` runs, so the server has it to itself.
-    from airflow_provider_meetstream.emulator.server import EmulatorServer
+    from meetstream_emulator.server import EmulatorServer
 
     with (
         tempfile.TemporaryDirectory(prefix="meetstream-demo-") as home,

@@ -153,7 +153,7 @@ class CalendarEvent:
 
 def demo_calendar_template() -> Any:
     """The packaged demo calendar, with its relative dates still unresolved."""
-    text = resources.files(__package__ or "airflow_provider_meetstream.emulator").joinpath(DEMO_CALENDAR)
+    text = resources.files(__package__ or "meetstream_emulator").joinpath(DEMO_CALENDAR)
     return json.loads(text.read_text(encoding="utf-8"))
 
 

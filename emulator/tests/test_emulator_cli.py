@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from airflow_provider_meetstream.emulator.__main__ import main
-from airflow_provider_meetstream.emulator.calendar import demo_calendar_template
+from meetstream_emulator.__main__ import main
+from meetstream_emulator.calendar import demo_calendar_template
 
 #: Events in the packaged demo calendar.
 DEMO_EVENTS = len(demo_calendar_template()["events"])
@@ -86,7 +86,7 @@ def module_process(calendar_file: Path) -> Iterator[Running]:
         [
             sys.executable,
             "-m",
-            "airflow_provider_meetstream.emulator",
+            "meetstream_emulator",
             "--port",
             "0",
             "--api-key",
@@ -181,7 +181,7 @@ def test_options_are_validated() -> None:
 
 def run_module(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "airflow_provider_meetstream.emulator", *args],
+        [sys.executable, "-m", "meetstream_emulator", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -209,7 +209,7 @@ def test_a_port_out_of_range_is_an_argument_error(port: str) -> None:
 
 NO_AIRFLOW_SCRIPT = """
 import sys, requests
-from airflow_provider_meetstream.emulator.server import EmulatorServer
+from meetstream_emulator.server import EmulatorServer
 with EmulatorServer(calendar={calendar!r}) as server:
     headers = {{"Authorization": "Token emulator-key"}}
     body = {{"deduplication_key": "k", "bot_config": {{}}, "schedule_all_occurrences": True}}

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_meetstream.emulator.calendar import CalendarError, CalendarEvent, parse_instant
+from meetstream_emulator.calendar import CalendarError, CalendarEvent, parse_instant
 
 UTC = timezone.utc
 

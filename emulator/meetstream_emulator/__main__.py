@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from airflow_provider_meetstream.emulator.app import API_PREFIX, DEFAULT_API_KEY
-from airflow_provider_meetstream.emulator.calendar import CalendarError
+from meetstream_emulator.app import API_PREFIX, DEFAULT_API_KEY
+from meetstream_emulator.calendar import CalendarError
 
 
 def port_number(text: str) -> int:
@@ -74,8 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from uvicorn.config import LOGGING_CONFIG
 
-    from airflow_provider_meetstream.emulator.app import create_app
-    from airflow_provider_meetstream.emulator.server import build_server, format_base_url
+    from meetstream_emulator.app import create_app
+    from meetstream_emulator.server import build_server, format_base_url
 
     calendar: Any = None if args.no_calendar else (args.calendar or "demo")
     try:

@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow_provider_meetstream.emulator.calendar import format_instant
+from meetstream_emulator.calendar import format_instant
 
 UTC = timezone.utc
 

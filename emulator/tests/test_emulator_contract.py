@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_meetstream.emulator.server import EmulatorServer
+from meetstream_emulator.server import EmulatorServer
 
 Schema = dict[str, Any]
 ANY_OBJECT: Schema = {"type": "object"}

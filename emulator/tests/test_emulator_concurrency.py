@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_meetstream.emulator.server import EmulatorServer
+from meetstream_emulator.server import EmulatorServer
 
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
 EVENTS = 5

@@ -11,15 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow_provider_meetstream.emulator.calendar import (
+# The one module the emulator shares with the client side.
+from airflow_provider_meetstream.recurrence import expand_occurrences
+from meetstream_emulator.calendar import (
     CalendarError,
     CalendarEvent,
     format_instant,
     meeting_platform,
     parse_events,
 )
-from airflow_provider_meetstream.emulator.clock import Clock
-from airflow_provider_meetstream.emulator.inputs import (
+from meetstream_emulator.clock import Clock
+from meetstream_emulator.inputs import (
     ApiError,
     Cursor,
     ScheduleRequest,
@@ -31,16 +33,13 @@ from airflow_provider_meetstream.emulator.inputs import (
     parse_limit,
     parse_schedule_request,
 )
-from airflow_provider_meetstream.emulator.series_exceptions import (
+from meetstream_emulator.series_exceptions import (
     is_cancelled,
     make_instance,
     master_ref,
     original_start,
     series_ref,
 )
-
-# The one module the emulator shares with the client side.
-from airflow_provider_meetstream.recurrence import expand_occurrences
 
 CONFLICT_MODES = ("update", "409")
 ENDED_MESSAGE = "Cannot schedule bot as calendar event has ended."

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from airflow_provider_meetstream.emulator.server import EmulatorServer
+from meetstream_emulator.server import EmulatorServer
 
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
 ENDED_MESSAGE = "Cannot schedule bot as calendar event has ended."

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from airflow_provider_meetstream.emulator.server import EmulatorServer
+from meetstream_emulator.server import EmulatorServer
 
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)  # a Monday
 ENDED_MESSAGE = "Cannot schedule bot as calendar event has ended."

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_meetstream.emulator.admin import EmulatorAdminError
-from airflow_provider_meetstream.emulator.calendar import demo_calendar_template
-from airflow_provider_meetstream.emulator.pytest_plugin import DEFAULT_FROZEN_NOW, FrozenNow
-from airflow_provider_meetstream.emulator.server import EmulatorServer
+from meetstream_emulator.admin import EmulatorAdminError
+from meetstream_emulator.calendar import demo_calendar_template
+from meetstream_emulator.pytest_plugin import DEFAULT_FROZEN_NOW, FrozenNow
+from meetstream_emulator.server import EmulatorServer
 
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
 DEMO_IDS = {event["id"] for event in demo_calendar_template()["events"]}
@@ -315,7 +315,7 @@ def test_unknown_paths_outside_the_api_answer_like_the_api(meetstream_emulator: 
     assert set(wrong.json()) == {"message"}
 
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "emulator.md"
+DOCS = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_the_docs_examples_count_the_demo_calendar() -> None:

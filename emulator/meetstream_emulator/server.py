@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_meetstream.emulator.app import API_PREFIX, DEFAULT_API_KEY, Emulator, create_app
-from airflow_provider_meetstream.emulator.wire import ConnectionTracker
+from meetstream_emulator.app import API_PREFIX, DEFAULT_API_KEY, Emulator, create_app
+from meetstream_emulator.wire import ConnectionTracker
 
 if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
 
-    from airflow_provider_meetstream.emulator.admin import EmulatorAdmin
+    from meetstream_emulator.admin import EmulatorAdmin
 
 
 def tracking_protocol(tracker: ConnectionTracker) -> type[asyncio.Protocol]:
@@ -64,7 +64,7 @@ def build_server(
     """
     A uvicorn server for an emulator app that calls ``on_ready(port)`` once its socket listens.
 
-    :param app: An app from :func:`~airflow_provider_meetstream.emulator.app.create_app`.
+    :param app: An app from :func:`~meetstream_emulator.app.create_app`.
     :param host: Interface to bind.
     :param port: Port to bind; 0 picks a free one.
     :param on_ready: Called with the bound port, from the server's thread, after binding.
@@ -241,7 +241,7 @@ class EmulatorServer:
     def admin(self) -> EmulatorAdmin:
         """A client for the ``/_emulator`` controls."""
         if self._admin is None:
-            from airflow_provider_meetstream.emulator.admin import EmulatorAdmin
+            from meetstream_emulator.admin import EmulatorAdmin
 
             self._admin = EmulatorAdmin(self.base_url)
         return self._admin

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from airflow_provider_meetstream.emulator.calendar import format_instant, parse_instant
+from meetstream_emulator.calendar import format_instant, parse_instant
 
 
 class EmulatorAdminError(RuntimeError):

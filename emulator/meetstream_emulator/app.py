@@ -20,16 +20,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from airflow_provider_meetstream.emulator.calendar import (
+from meetstream_emulator.calendar import (
     CalendarError,
     demo_calendar_template,
     format_instant,
     parse_instant,
     read_calendar_file,
 )
-from airflow_provider_meetstream.emulator.inputs import ApiError
-from airflow_provider_meetstream.emulator.state import EmulatorState
-from airflow_provider_meetstream.emulator.wire import (
+from meetstream_emulator.inputs import ApiError
+from meetstream_emulator.state import EmulatorState
+from meetstream_emulator.wire import (
     ConnectionTracker,
     FaultPlan,
     RequestLog,

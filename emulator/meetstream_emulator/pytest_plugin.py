@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from airflow_provider_meetstream.emulator.server import EmulatorServer
+    from meetstream_emulator.server import EmulatorServer
 
 #: The session emulator's API keys: the first is ``api_key``; the second is another tenant.
 EMULATOR_API_KEYS = ("emulator-key", "emulator-other-key")
@@ -71,7 +71,7 @@ def _aware_instant(value: Any) -> datetime:
 def meetstream_emulator_session() -> Iterator[EmulatorServer]:
     """One emulator for the whole session, with the demo calendar and two tenants' keys."""
     # Imported here: this plugin loads in every pytest run and must stay cheap.
-    from airflow_provider_meetstream.emulator.server import EmulatorServer
+    from meetstream_emulator.server import EmulatorServer
 
     with EmulatorServer(api_keys=EMULATOR_API_KEYS) as server:
         yield server

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_meetstream.emulator.calendar import CalendarError, format_instant, parse_instant
-
 # The one module shared with the client side; its limit is the API's cap too.
 from airflow_provider_meetstream.recurrence import MAX_OCCURRENCE_LIMIT
+from meetstream_emulator.calendar import CalendarError, format_instant, parse_instant
 
 DEFAULT_OCCURRENCE_LIMIT = 52
 MAX_DEDUPLICATION_KEY_LENGTH = 2000
