@@ -50,14 +50,13 @@ test-e2e: $(BIN)/python
 
 # The same suite and every example DAG on `airflow standalone`, on Airflow 2.11 in a venv of its own.
 VENV2 := .venv-airflow2
-EMULATOR_DIST := $(wildcard emulator/pyproject.toml)
 
 $(VENV2)/bin/python:
 	$(PYTHON) -m venv $(VENV2)
 
-$(VENV2)/.installed-test: $(BIN)/python $(VENV2)/bin/python pyproject.toml $(EMULATOR_DIST)
+$(VENV2)/.installed-test: $(BIN)/python $(VENV2)/bin/python pyproject.toml emulator/pyproject.toml
 	$(UV) pip install --quiet --compile-bytecode --python $(VENV2)/bin/python 'apache-airflow==2.11.*' \
-		-e '.[test]' $(if $(EMULATOR_DIST),-e ./emulator)
+		-e '.[test]' -e './emulator[test]'
 	touch $@
 
 test-airflow2: $(VENV2)/.installed-test

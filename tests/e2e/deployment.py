@@ -167,7 +167,7 @@ def emulator_command() -> list[str]:
     script = BIN / "meetstream-emulator"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "airflow_provider_meetstream.emulator"]
+    return [sys.executable, "-m", "meetstream_emulator"]
 
 
 def start_emulator(processes: Processes, api_key: str) -> str:
