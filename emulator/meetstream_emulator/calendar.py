@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from meetstream_emulator.recurrence import raw_recurrence, raw_timezone
+
 DEMO_CALENDAR = "demo_calendar.json"
 
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}")
@@ -115,16 +117,11 @@ class CalendarEvent:
     @property
     def recurrence(self) -> list[str] | dict[str, Any] | None:
         """Google's list of RFC 5545 lines or Graph's ``patternedRecurrence``; None for a single event."""
-        # The one module the emulator shares with the client side reads the payload for both.
-        from airflow_provider_meetstream.recurrence import raw_recurrence
-
         return raw_recurrence(self.raw)
 
     @property
     def timezone(self) -> str | None:
         """The zone the series is expanded in (Google ``raw.start.timeZone``, Graph's range zone)."""
-        from airflow_provider_meetstream.recurrence import raw_timezone
-
         return raw_timezone(self.raw)
 
     def to_api(self, bots: list[dict[str, Any]]) -> dict[str, Any]:

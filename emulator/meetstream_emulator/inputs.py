@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-# The one module shared with the client side; its limit is the API's cap too.
-from airflow_provider_meetstream.recurrence import MAX_OCCURRENCE_LIMIT
 from meetstream_emulator.calendar import CalendarError, format_instant, parse_instant
+from meetstream_emulator.recurrence import MAX_OCCURRENCE_LIMIT
 
 DEFAULT_OCCURRENCE_LIMIT = 52
 MAX_DEDUPLICATION_KEY_LENGTH = 2000

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-# The one module the emulator shares with the client side.
-from airflow_provider_meetstream.recurrence import expand_occurrences
 from meetstream_emulator.calendar import (
     CalendarError,
     CalendarEvent,
@@ -33,6 +31,7 @@ from meetstream_emulator.inputs import (
     parse_limit,
     parse_schedule_request,
 )
+from meetstream_emulator.recurrence import expand_occurrences
 from meetstream_emulator.series_exceptions import (
     is_cancelled,
     make_instance,
@@ -132,7 +131,7 @@ def expand(
     event: CalendarEvent, window_start: datetime, window_end: datetime | None, limit: int
 ) -> list[datetime]:
     """
-    Occurrence starts of a recurring event, through the provider's recurrence module.
+    Occurrence starts of a recurring event, through the emulator's own series engine.
 
     :param event: A series master.
     :param window_start: Earliest start wanted.

@@ -24,7 +24,16 @@ PROVIDER_RUNTIME = {
     "python-dateutil",
     "tzlocal",
 }
-EMULATOR_RUNTIME = {"fastapi", "uvicorn", "requests", "icalendar", "recurring-ical-events", "time-machine"}
+EMULATOR_RUNTIME = {
+    "fastapi",
+    "uvicorn",
+    "requests",
+    "icalendar",
+    "recurring-ical-events",
+    "python-dateutil",
+    "tzlocal",
+    "time-machine",
+}
 SERVER_STACK = {"fastapi", "uvicorn", "starlette"}
 
 
