@@ -135,15 +135,19 @@ class RequestPolicy:
         retry_after = error.retry_after if isinstance(error, RetryableAnswer) else None
         return self.wait_seconds(state.attempt_number, retry_after)
 
-    def _log_retry(self, log: Logger, method: str, path: str) -> Callable[[RetryCallState], None]:
+    def _log_retry(self, log: Logger, request: ApiRequest) -> Callable[[RetryCallState], None]:
+        # Threads scheduling a series' occurrences share one path: the line names its occurrence.
+        occurrence = (request.body or {}).get("occurrence_date")
+        target = f"{request.path} (occurrence {occurrence})" if occurrence else request.path
+
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
             what = error.error.status_code if isinstance(error, RetryableAnswer) else str(error)
             wait = state.next_action.sleep if state.next_action else 0.0
             log.warning(
                 "MeetStream %s %s: %s on attempt %d of %d; retrying in %.1f s",
-                method,
-                path,
+                request.method,
+                target,
                 what,
                 state.attempt_number,
                 self.max_attempts,
@@ -158,7 +162,7 @@ class RequestPolicy:
             "stop": stop_any(stop_after_attempt(self.max_attempts), _StopBeforeTheDeadline(attempts)),
             "wait": self._wait,
             "retry": retry_if_exception_type((RetryableAnswer, TransportFailure)),
-            "before_sleep": self._log_retry(log, request.method, request.path),
+            "before_sleep": self._log_retry(log, request),
             "reraise": True,
         }
 

@@ -219,6 +219,7 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
                 report = self._schedule_on_server(hook, bot_config)
             else:
                 report = self._schedule_each(hook, bot_config)
+            attempts = hook.policy.max_attempts
         self.log.info(
             "Event %s: %d of %d occurrence(s) scheduled, %d failed.",
             self.event_id,
@@ -228,9 +229,13 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
         )
         if report["occurrences_failed"] and not self.allow_partial_failure:
             failed = ", ".join(item["occurrence_date"] for item in report["failed_occurrences"][:10])
+            ti = context.get("ti")
+            tries = (self.retries or 0) + 1
+            attempt = f" on task attempt {ti.try_number} of {tries}" if ti is not None else ""
             raise MeetStreamError(
                 f"{report['occurrences_failed']} of {report['total_occurrences']} occurrence(s) of event "
-                f"{self.event_id} failed to schedule ({failed}); re-run to schedule what is missing."
+                f"{self.event_id} failed to schedule ({failed}){attempt}, each request tried up to "
+                f"{attempts} time(s); a re-run schedules what is missing."
             )
         return report
 
@@ -265,7 +270,10 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
                     failed.append({"occurrence_date": occurrence, "error": str(err)})
                 else:
                     created.append(_schedule_summary(answer, occurrence))
-                self.log.info("scheduled %d/%d (%d failed)", len(created), total, len(failed))
+                done = len(created) + len(failed)
+                if done == total or done * 10 // total != (done - 1) * 10 // total:
+                    # About every tenth: 52 lines for 52 occurrences drown the retry lines.
+                    self.log.info("scheduled %d/%d (%d failed)", len(created), total, len(failed))
         created.sort(key=lambda item: item["occurrence_date"])
         failed.sort(key=lambda item: item["occurrence_date"])
         return _report(self.event_id, total, created, failed)

@@ -226,6 +226,31 @@ class TestScheduleRecurring:
         assert len({s[4] for s in schedules}) == 12  # one deduplication key per occurrence, no duplicates
         assert "scheduled 12/12" in capsys.readouterr().out
 
+    def test_progress_every_tenth_and_retries_name_their_occurrence(
+        self, meetstream_conn_env, capsys
+    ) -> None:
+        emulator = meetstream_conn_env
+        event_id = load_open_ended_weekly(emulator)
+        # The third POST answers 503 once (retried), and from the 40th each fails for good.
+        emulator.admin.set_faults(sequence=["ok", "ok", 503, *["ok"] * 37, *[400] * 12], method="POST")
+        op = ScheduleRecurringEventOperator(
+            task_id="b",
+            event_id=event_id,
+            deduplication_key="progress",
+            occurrence_limit=52,
+            max_concurrency=1,
+        )
+        with pytest.raises(MeetStreamError) as caught:
+            op.execute({})
+        out = capsys.readouterr().out
+        progress = [line for line in out.splitlines() if "scheduled " in line and "/52" in line]
+        assert 10 <= len(progress) <= 11
+        assert "scheduled 40/52 (12 failed)" in progress[-1]
+        retries = [line for line in out.splitlines() if "retrying in" in line]
+        assert len(retries) == 1
+        assert "(occurrence " in retries[0]
+        assert "each request tried up to 5 time(s)" in str(caught.value)
+
     def test_allow_partial_failure_reports_which(self, meetstream_conn_env) -> None:
         meetstream_conn_env.admin.set_faults(sequence=[400], method="POST")
         op = ScheduleRecurringEventOperator(
