@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import mask_secret
+# Imported here, not in the methods: the triggerer imports a trigger's module before running it,
+# while an import inside a coroutine would block its event loop at each first use.
+import httpx
+from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
@@ -33,12 +41,11 @@ from airflow_provider_meetstream.hooks.errors import (
     status_answer,
     transport_failure,
 )
+from airflow_provider_meetstream.hooks.headers import auth_headers
 from airflow_provider_meetstream.hooks.policy import Budget, Logger, RequestPolicy
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-    import httpx
 
 
 async def _amask_secret(secret: str) -> None:
@@ -51,10 +58,21 @@ async def _amask_secret(secret: str) -> None:
         await amask_secret(secret)
 
 
+#: Imported on first use by common-compat's connection lookup (asgiref) and by httpx's first request
+#: (anyio's asyncio backend): imported beforehand in a thread, so that neither blocks the event loop.
+LAZILY_IMPORTED = ("asgiref.sync", "anyio._backends._asyncio")
+
+
+def _import_lazily_imported() -> None:
+    for name in LAZILY_IMPORTED:
+        # Another version may not have it: then nothing imports it later either.
+        if name not in sys.modules:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+
+
 async def _async_sleep(seconds: float) -> None:
     # Looked up at call time so tests can patch the wait without waiting.
-    import asyncio
-
     await asyncio.sleep(seconds)
 
 
@@ -68,8 +86,8 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
     An async MeetStream client for triggers, on ``httpx.AsyncClient``.
 
     It shares the sync hook's request builders, retry policy and error mapping; only the transport
-    differs. The connection is read inside the event loop through common-compat's
-    ``get_async_connection``.
+    differs. The connection is read through common-compat's ``get_async_connection`` and the httpx
+    client built in a thread, so that nothing blocks the event loop.
 
     :param meetstream_conn_id: The Airflow connection to use.
     :param timeout: Read timeout in seconds; overrides the connection's ``timeout`` extra.
@@ -103,15 +121,10 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
     async def get_config(self) -> ClientConfig:
         """Read the connection once, without blocking the event loop; mask the API key."""
         if self._config is None:
-            from airflow.providers.common.compat.connection import (
-                get_async_connection,
-                get_async_extra_dejson,
-            )
-
-            # Imported here: the hook module re-exports this client, and triggers need no requests.
-            from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-
-            conn = await get_async_connection(self.meetstream_conn_id, hook=MeetStreamHook)
+            await asyncio.to_thread(_import_lazily_imported)
+            # Through BaseHook: MeetStreamHook overrides no connection lookup, and its module would
+            # load requests into the triggerer.
+            conn = await get_async_connection(self.meetstream_conn_id, hook=BaseHook)
             self._config = build_config(
                 self.meetstream_conn_id,
                 host=conn.host,
@@ -131,13 +144,12 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
         return self._config.api_key if self._config else None
 
     async def _get_client(self) -> tuple[httpx.AsyncClient, ClientConfig]:
-        import httpx
-
-        from airflow_provider_meetstream.hooks.auth import auth_headers
-
         config = await self.get_config()
         if self._client is None:
-            self._client = httpx.AsyncClient(
+            # Built in a thread: its SSL context reads the CA bundle from disk, which blocked the
+            # triggerer's event loop for up to a second at each trigger start.
+            client = await asyncio.to_thread(
+                httpx.AsyncClient,
                 # Latin-1 bytes, as requests sends them: httpx would encode a str value as ASCII.
                 headers={
                     name.encode("ascii"): value.encode("latin-1")
@@ -146,6 +158,11 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
                 timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
                 follow_redirects=False,
             )
+            if self._client is None:
+                self._client = client
+            else:
+                # Another coroutine built one meanwhile: keep it, and release this one.
+                await client.aclose()
         return self._client, config
 
     async def aclose(self) -> None:
@@ -161,8 +178,6 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
         await self.aclose()
 
     async def _send(self, request: ApiRequest) -> dict[str, Any]:
-        import httpx
-
         client, config = await self._get_client()
         policy = RequestPolicy(max_attempts=config.max_attempts, deadline=config.deadline)
         url = request.url(config.base_url)

@@ -1,12 +1,12 @@
-"""How both MeetStream clients authenticate: the ``Token`` header and the provider's User-Agent."""
+"""How the sync hook authenticates requests: the ``Token`` header and the provider's User-Agent."""
 
 from __future__ import annotations
 
 import requests
 
-from airflow_provider_meetstream import __version__
-
-USER_AGENT = f"airflow-provider-meetstream/{__version__}"
+# Re-exported: the headers live where the async client can import them without requests.
+from airflow_provider_meetstream.hooks.headers import USER_AGENT as USER_AGENT
+from airflow_provider_meetstream.hooks.headers import auth_headers as auth_headers
 
 
 class MeetStreamAuth(requests.auth.AuthBase):
@@ -21,8 +21,3 @@ class MeetStreamAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "MeetStreamAuth(api_key='***')"
-
-
-def auth_headers(api_key: str) -> dict[str, str]:
-    """The headers that authenticate a request: the API key and the provider's User-Agent."""
-    return {"Authorization": f"Token {api_key}", "User-Agent": USER_AGENT}

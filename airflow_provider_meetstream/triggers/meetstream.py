@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
+
+# Imported at the top: the triggerer imports this module before it runs the trigger, while an
+# import inside run() would block its event loop (the async client needs neither requests nor the
+# sensor module).
+from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+from airflow_provider_meetstream.hooks.scrub import scrub_value
 from airflow_provider_meetstream.utils.event_bots import aevent_or_none, consult_event, event_to_consult
 from airflow_provider_meetstream.utils.scheduled_bots import (
     ScheduledCriteria,
@@ -17,9 +23,6 @@ from airflow_provider_meetstream.utils.scheduled_bots import (
     log_verdict,
     result_bots,
 )
-
-if TYPE_CHECKING:
-    from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 
 
 class ListScheduledTrigger(BaseTrigger):
@@ -71,10 +74,6 @@ class ListScheduledTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until done, timed out or failed; yield one event, the API key scrubbed from it."""
-        # Imported when the trigger runs, so that importing this module stays cheap.
-        from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
-        from airflow_provider_meetstream.hooks.scrub import scrub_value
-
         secret: Any = None
         try:
             async with MeetStreamAsyncClient(self.meetstream_conn_id, log=self.log) as client:

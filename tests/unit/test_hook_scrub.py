@@ -185,16 +185,17 @@ class TestTriggerEvents:
         assert leaks(json.dumps(event, ensure_ascii=False)) == []
 
     def test_any_exception_in_the_event_is_scrubbed(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from airflow_provider_meetstream.hooks import async_client
+        from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+        from airflow_provider_meetstream.triggers import meetstream as trigger_module
 
         _connection(monkeypatch)
 
-        class Echoing(async_client.MeetStreamAsyncClient):
+        class Echoing(MeetStreamAsyncClient):
             async def list_scheduled_bots(self, limit: int = 100) -> list:
                 await self.get_config()
                 raise RuntimeError(f"proxy said {quote_plus(KEY)} / {KEY}")
 
-        monkeypatch.setattr(async_client, "MeetStreamAsyncClient", Echoing)
+        monkeypatch.setattr(trigger_module, "MeetStreamAsyncClient", Echoing)
         event = self.run(self.trigger())
         assert event == {"status": "error", "message": "RuntimeError: proxy said *** / ***"}
 
@@ -213,7 +214,7 @@ def test_the_trigger_keeps_its_timeout_within_a_poll(monkeypatch: pytest.MonkeyP
     client.__aenter__.return_value = client
     client.list_scheduled_bots.side_effect = hang
     monkeypatch.setattr(
-        "airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient", lambda *a, **k: client
+        "airflow_provider_meetstream.triggers.meetstream.MeetStreamAsyncClient", lambda *a, **k: client
     )
     trigger = ListScheduledTrigger(
         meetstream_conn_id="ms",

@@ -69,14 +69,20 @@ def test_sensor_imports_the_trigger_only_when_it_defers() -> None:
     assert not {name for name in imported if name.startswith("airflow_provider_meetstream.triggers")}
 
 
-def test_importing_the_trigger_loads_neither_the_sensor_nor_the_hooks() -> None:
+def test_importing_the_trigger_loads_the_async_client_but_neither_the_sensor_nor_requests() -> None:
+    # The triggerer imports a trigger's module before running it: what run() needs is imported
+    # there, not on the event loop; the sensor, the sync hook and requests are not needed at all.
     code = (
         "import sys; import airflow_provider_meetstream.triggers.meetstream; "
-        "print(sorted(name for name in sys.modules if name.startswith("
+        "print(sorted(name for name in sys.modules if name == 'requests' or name.startswith("
         "('airflow_provider_meetstream.sensors', 'airflow_provider_meetstream.hooks'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert out.strip().splitlines()[-1] == "[]"
+    loaded = ast.literal_eval(out.strip().splitlines()[-1])
+    assert "airflow_provider_meetstream.hooks.async_client" in loaded
+    assert not [name for name in loaded if name.startswith("airflow_provider_meetstream.sensors")]
+    assert "airflow_provider_meetstream.hooks.meetstream" not in loaded
+    assert "requests" not in loaded
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "recurrence").rglob("*.py")), ids=_name)

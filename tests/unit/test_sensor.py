@@ -358,7 +358,7 @@ def test_trigger_runs_to_one_event_without_a_server(monkeypatch: pytest.MonkeyPa
         built.append((args, kwargs))
         return client
 
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient", build)
+    monkeypatch.setattr("airflow_provider_meetstream.triggers.meetstream.MeetStreamAsyncClient", build)
     criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"]).serialize()
     trigger = ListScheduledTrigger(
         meetstream_conn_id="ms", criteria=criteria, poll_interval=0.01, timeout=0.05
