@@ -51,8 +51,10 @@ test-e2e: $(BIN)/python
 # The same suite and every example DAG on `airflow standalone`, on Airflow 2.11 in a venv of its own.
 VENV2 := .venv-airflow2
 
-$(VENV2)/bin/python:
+# uv in it too, like in .venv: the packaging tests build both distributions with the uv beside python.
+$(VENV2)/bin/python: | $(BIN)/python
 	$(PYTHON) -m venv $(VENV2)
+	$(UV) pip install --quiet --python $(VENV2)/bin/python uv
 
 $(VENV2)/.installed-test: $(BIN)/python $(VENV2)/bin/python pyproject.toml emulator/pyproject.toml
 	$(UV) pip install --quiet --compile-bytecode --python $(VENV2)/bin/python 'apache-airflow==2.11.*' \
