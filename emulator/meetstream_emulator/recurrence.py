@@ -7,10 +7,14 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from meetstream_emulator.graph import graph_series
+from meetstream_emulator.rule_parts import MAX_COUNT, rule_parts
+from meetstream_emulator.zones import event_zone, zone_named
 
 __all__ = ["MAX_OCCURRENCE_LIMIT", "expand_occurrences", "raw_recurrence", "raw_timezone"]
 
@@ -20,8 +24,7 @@ MAX_OCCURRENCE_LIMIT = 1000
 _UTC = dt_timezone.utc
 # The engine cannot step past year 9999; a series that reaches it simply ends there.
 _HORIZON = datetime(9999, 1, 1, tzinfo=_UTC)
-# Bounds on the work of one call, so that a hostile or silly rule fails instead of hanging a request.
-_MAX_COUNT = 10_000
+# Bounds the work of one call (with COUNT's, in rule_parts), so that a hostile rule fails, not hangs.
 _MAX_SCANNED = 100_000
 
 _SECONDS = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400, "WEEKLY": 7 * 86400}
@@ -29,13 +32,7 @@ _MONTHS = {"MONTHLY": 1, "YEARLY": 12}
 # How far a rebased DTSTART may lag the window: it only moves once per block, so that consecutive
 # requests hit the same cached calendar, while the engine walks at most one block before the window.
 _BLOCK = {"SECONDLY": timedelta(hours=1), "MINUTELY": timedelta(days=1), "HOURLY": timedelta(days=7)}
-_LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 _LINE = re.compile(r"(?P<name>[A-Za-z-]+)(?P<params>(?:;[^:;]+)*):(?P<value>.+)")
-_GRAPH_DAYS = {
-    "sunday": "SU", "monday": "MO", "tuesday": "TU", "wednesday": "WE",
-    "thursday": "TH", "friday": "FR", "saturday": "SA",
-}  # fmt: skip
-_GRAPH_INDEX = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 
 
 def raw_recurrence(raw: Mapping[str, Any]) -> list[str] | dict[str, Any] | None:
@@ -108,7 +105,7 @@ def expand_occurrences(
     for name, value in (("start", start), ("window_start", window_start), ("window_end", window_end)):
         if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
             raise ValueError(f"{name} must be an aware datetime, got {value!r}")
-    zone = _event_zone(timezone, start)
+    zone = event_zone(timezone, start)
     if isinstance(recurrence, Mapping):
         plan = _graph_plan(
             json.dumps(recurrence, sort_keys=True, default=str), start.astimezone(zone).time(), zone.key
@@ -137,39 +134,6 @@ class _Plan:
     other_lines: tuple[str, ...]
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    if name in _windows_zones():
-        return ZoneInfo(_windows_zones()[name])
-    raise ValueError(f"unknown time zone {name!r}: expected an IANA or a Windows zone name")
-
-
-@functools.lru_cache(maxsize=1)
-def _windows_zones() -> dict[str, str]:
-    try:
-        # Graph sends Windows names such as "Pacific Standard Time"; tzlocal carries CLDR's table.
-        from tzlocal.windows_tz import win_tz
-    except ImportError:
-        return {}
-    return dict(win_tz)
-
-
-def _event_zone(timezone: str | None, start: datetime) -> ZoneInfo:
-    if timezone:
-        return _zone(timezone)
-    if isinstance(start.tzinfo, ZoneInfo):
-        return start.tzinfo
-    offset = start.utcoffset() or timedelta(0)
-    hours, rest = divmod(int(offset.total_seconds()), 3600)
-    if rest:
-        raise ValueError(f"start {start.isoformat()} has a fractional-hour offset and no zone; pass timezone")
-    # A fixed offset cannot follow DST; POSIX-style Etc zones have the sign inverted.
-    return ZoneInfo("UTC" if hours == 0 else f"Etc/GMT{-hours:+d}")
-
-
 def _local_text(local: datetime) -> str:
     return local.strftime("%Y%m%dT%H%M%S")
 
@@ -189,28 +153,6 @@ def _split_line(line: str) -> tuple[str, dict[str, str], str]:
             raise ValueError(f"malformed parameter {item!r} in recurrence line {line!r}")
         params[key.upper()] = value.strip('"')
     return match["name"].upper(), params, match["value"].strip()
-
-
-def _rule_parts(value: str, line: str) -> dict[str, str]:
-    parts: dict[str, str] = {}
-    for item in filter(None, value.split(";")):
-        key, sep, part = item.partition("=")
-        if not sep or not part or key.upper() in parts:
-            raise ValueError(f"malformed or repeated rule part {item!r} in {line!r}")
-        parts[key.upper()] = part.upper()
-    if parts.get("FREQ") not in {**_SECONDS, **_MONTHS}:
-        raise ValueError(f"{line!r} needs FREQ=SECONDLY|MINUTELY|HOURLY|DAILY|WEEKLY|MONTHLY|YEARLY")
-    for key, ceiling in (("INTERVAL", None), ("COUNT", _MAX_COUNT)):
-        if key in parts and not (parts[key].isdigit() and 0 < int(parts[key]) <= (ceiling or 10**6)):
-            raise ValueError(f"{key} in {line!r} must be a positive integer (COUNT at most {_MAX_COUNT})")
-    if "COUNT" in parts and "UNTIL" in parts:
-        raise ValueError(f"{line!r} has both COUNT and UNTIL (RFC 5545 3.3.10: MUST NOT occur together)")
-    days = [int(d) for d in parts.get("BYMONTHDAY", "").split(",") if d.lstrip("+-").isdigit()]
-    months = [int(m) for m in parts.get("BYMONTH", "").split(",") if m.isdigit() and 1 <= int(m) <= 12]
-    longest = max((_LONGEST_MONTH[m] for m in months or _LONGEST_MONTH), default=31)
-    if days and all(not 0 < abs(d) <= longest for d in days):
-        raise ValueError(f"{line!r} never occurs: no month allowed by BYMONTH has day {parts['BYMONTHDAY']}")
-    return parts
 
 
 def _until_utc(text: str, zone: ZoneInfo, line: str) -> str:
@@ -237,11 +179,11 @@ def _dateutil_rule(parts: Mapping[str, str], dtstart: datetime, line: str) -> An
     try:
         return rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=dtstart)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise ValueError(f"invalid rule {line!r}: {exc}") from exc
+        raise ValueError(f"{line!r} is not a valid RRULE: {exc}") from exc
 
 
 def _prepared_rule(value: str, line: str, dtstart: datetime, zone: ZoneInfo) -> dict[str, str] | None:
-    parts = _rule_parts(value, line)
+    parts = rule_parts(value, line)
     if "UNTIL" in parts:
         parts["UNTIL"] = _until_utc(parts["UNTIL"], zone, line)
     rule = _dateutil_rule(parts, dtstart, line)
@@ -275,7 +217,7 @@ def _date_line(
     if tzid is not None:
         # A Windows TZID is rewritten to its IANA name; an unknown one is an error, never ignored.
         rest = "".join(f";{key}={text}" for key, text in params.items() if key != "TZID")
-        return f"{name};TZID={_zone(tzid).key}{rest}:{value}"
+        return f"{name};TZID={zone_named(tzid).key}{rest}:{value}"
     return line.strip()
 
 
@@ -285,6 +227,7 @@ def _lines_plan(lines: tuple[str, ...], dtstart_text: str, zone_key: str) -> _Pl
     dtstart = datetime.strptime(dtstart_text, "%Y%m%dT%H%M%S").replace(tzinfo=zone)
     rules: list[tuple[tuple[str, str], ...]] = []
     others: list[str] = []
+    names: set[str] = set()
     for line in (text.strip() for text in lines):
         if not line:
             continue
@@ -297,107 +240,33 @@ def _lines_plan(lines: tuple[str, ...], dtstart_text: str, zone_key: str) -> _Pl
             others.append(_date_line(name, params, value, zone, dtstart, line))
         else:
             raise ValueError(f"unsupported recurrence line {line!r}: expected RRULE, RDATE or EXDATE")
+        names.add(name)
+    if not names & {"RRULE", "RDATE"}:
+        # EXDATE only removes instances (RFC 5545 3.8.5.1): without RRULE or RDATE nothing repeats.
+        raise ValueError(f"a series needs an RRULE or RDATE line, got only {list(lines)!r}")
     return _Plan(zone_key, dtstart, tuple(rules), tuple(others))
-
-
-def _graph_field(mapping: Mapping[str, Any], key: str, kinds: tuple[type, ...], where: str) -> Any:
-    value = mapping.get(key)
-    if not isinstance(value, kinds) or isinstance(value, bool):
-        raise ValueError(f"Graph recurrence {where}.{key} is missing or malformed: {value!r}")
-    return value
-
-
-def _graph_days(pattern: Mapping[str, Any]) -> str:
-    days = _graph_field(pattern, "daysOfWeek", (list,), "pattern")
-    codes = [_GRAPH_DAYS.get(str(day).lower()) for day in days]
-    if not codes or None in codes:
-        raise ValueError(f"Graph recurrence pattern.daysOfWeek must name days of the week: {days!r}")
-    return ",".join(dict.fromkeys(str(code) for code in codes))
-
-
-def _graph_month_day(pattern: Mapping[str, Any], month: int | None) -> dict[str, str]:
-    day = _graph_field(pattern, "dayOfMonth", (int,), "pattern")
-    if not 1 <= day <= (31 if month is None else _LONGEST_MONTH[month]):
-        raise ValueError(f"Graph recurrence pattern.dayOfMonth {day} does not exist in that month")
-    if day <= 28:
-        return {"BYMONTHDAY": str(day)}
-    # Exchange puts a day beyond a month's end on that month's last day, where RFC 5545's
-    # BYMONTHDAY=31 would skip the month: take the last of the days 28..day that the month has.
-    return {"BYMONTHDAY": ",".join(str(d) for d in range(28, day + 1)), "BYSETPOS": "-1"}
-
-
-def _graph_parts(pattern: Mapping[str, Any]) -> dict[str, str]:
-    kind = pattern.get("type")
-    interval = _graph_field(pattern, "interval", (int,), "pattern")
-    if interval < 1:
-        raise ValueError(f"Graph recurrence pattern.interval must be at least 1, got {interval}")
-    parts = {"INTERVAL": str(interval)}
-    month = None
-    if kind in {"absoluteYearly", "relativeYearly"}:
-        month = _graph_field(pattern, "month", (int,), "pattern")
-        if not 1 <= month <= 12:
-            raise ValueError(f"Graph recurrence pattern.month must be 1..12, got {month}")
-        parts.update(FREQ="YEARLY", BYMONTH=str(month))
-    if kind == "daily":
-        parts["FREQ"] = "DAILY"
-    elif kind == "weekly":
-        first = str(pattern.get("firstDayOfWeek") or "sunday").lower()
-        if first not in _GRAPH_DAYS:
-            raise ValueError(f"Graph recurrence pattern.firstDayOfWeek is not a day: {first!r}")
-        parts.update(FREQ="WEEKLY", BYDAY=_graph_days(pattern), WKST=_GRAPH_DAYS[first])
-    elif kind in {"absoluteMonthly", "absoluteYearly"}:
-        parts.setdefault("FREQ", "MONTHLY")
-        parts.update(_graph_month_day(pattern, month))
-    elif kind in {"relativeMonthly", "relativeYearly"}:
-        index = _GRAPH_INDEX.get(str(pattern.get("index") or "first"))
-        if index is None:
-            raise ValueError(
-                f"Graph recurrence pattern.index must be first..fourth or last: {pattern.get('index')!r}"
-            )
-        # With several days, Graph's index picks among all of them ("the last weekday"): BYSETPOS.
-        parts.setdefault("FREQ", "MONTHLY")
-        parts.update(BYDAY=_graph_days(pattern), BYSETPOS=str(index))
-    else:
-        raise ValueError(f"unknown Graph recurrence pattern.type {kind!r}")
-    return parts
 
 
 @functools.lru_cache(maxsize=512)
 def _graph_plan(recurrence_json: str, time_of_day: time, zone_key: str) -> _Plan:
-    recurrence = json.loads(recurrence_json)
-    pattern, span = recurrence.get("pattern"), recurrence.get("range")
-    if not isinstance(pattern, Mapping) or not isinstance(span, Mapping):
-        raise ValueError("a Graph patternedRecurrence needs a 'pattern' and a 'range' object")
+    series = graph_series(json.loads(recurrence_json))
     zone = ZoneInfo(zone_key)
-    parts = _graph_parts(pattern)
-    start_date = _graph_date(span, "startDate")
+    parts = dict(series.parts)
     # Graph's interval counts from the first occurrence on or after startDate, so that occurrence,
     # found with interval 1, becomes DTSTART (whose period the engine counts intervals from).
-    probe = datetime.combine(start_date, time_of_day).replace(tzinfo=zone)
+    probe = datetime.combine(series.start_date, time_of_day).replace(tzinfo=zone)
     first = next(iter(_dateutil_rule({**parts, "INTERVAL": "1", "COUNT": "1"}, probe, str(parts))), None)
     if first is None:
-        raise ValueError(f"Graph recurrence pattern never occurs: {dict(pattern)!r}")
-    kind = span.get("type")
-    if kind == "endDate":
-        parts["UNTIL"] = _until_utc(_graph_date(span, "endDate").strftime("%Y%m%d"), zone, "range.endDate")
-    elif kind == "numbered":
-        count = _graph_field(span, "numberOfOccurrences", (int,), "range")
-        if not 1 <= count <= _MAX_COUNT:
+        raise ValueError(f"Graph recurrence pattern never occurs: {parts!r}")
+    if series.end_date is not None:
+        parts["UNTIL"] = _until_utc(series.end_date.strftime("%Y%m%d"), zone, "range.endDate")
+    if series.count is not None:
+        if not 1 <= series.count <= MAX_COUNT:
             raise ValueError(
-                f"Graph recurrence range.numberOfOccurrences must be 1..{_MAX_COUNT}, got {count}"
+                f"Graph recurrence range.numberOfOccurrences must be 1..{MAX_COUNT}, got {series.count}"
             )
-        parts["COUNT"] = str(count)
-    elif kind != "noEnd":
-        raise ValueError(f"unknown Graph recurrence range.type {kind!r}")
+        parts["COUNT"] = str(series.count)
     return _Plan(zone_key, first, (tuple(parts.items()),), ())
-
-
-def _graph_date(span: Mapping[str, Any], key: str) -> date:
-    text = _graph_field(span, key, (str,), "range")
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError as exc:
-        raise ValueError(f"Graph recurrence range.{key} is not a YYYY-MM-DD date: {text!r}") from exc
 
 
 def _rebase(plan: _Plan, lower: datetime) -> tuple[tuple[str, ...], str]:

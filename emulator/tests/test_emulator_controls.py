@@ -200,8 +200,8 @@ def test_bad_events_are_refused_with_a_message(
             },
             "pattern.type",
         ),
-        # Fine near its start, but a later clock or window would need more instants than allowed.
-        ({"recurrence": ["RRULE:FREQ=HOURLY"]}, "200000 instants"),
+        # A COUNT beyond what one expansion may walk.
+        ({"recurrence": ["RRULE:FREQ=DAILY;COUNT=10001"]}, "COUNT at most 10000"),
     ],
 )
 def test_a_recurrence_that_cannot_be_expanded_is_refused_at_load(
@@ -215,6 +215,38 @@ def test_a_recurrence_that_cannot_be_expanded_is_refused_at_load(
     assert "The recurrence of event 'evt_bad_rule' cannot be expanded" in caught.value.message
     assert reason in caught.value.message
     assert {item["id"] for item in meetstream_emulator.admin.events()} == DEMO_IDS
+
+
+def test_an_endless_hourly_series_loads_and_expands_in_a_far_window(
+    meetstream_emulator: EmulatorServer, api: requests.Session
+) -> None:
+    # The series engine starts an endless rule near the window instead of walking to it from its
+    # start, so an hourly rule begun in 2027 is as cheap to schedule in the year 9000.
+    hourly = {
+        "id": "evt_hourly",
+        "start_time": "2027-01-05T10:00:00Z",
+        "end_time": "2027-01-05T10:30:00Z",
+        "raw": {"start": {"timeZone": "Europe/Berlin"}, "recurrence": ["RRULE:FREQ=HOURLY"]},
+    }
+    meetstream_emulator.admin.load_events([hourly], replace=False)
+    meetstream_emulator.admin.set_clock("9000-03-05T07:40:00Z")
+    response = api.post(
+        url(meetstream_emulator, "/calendar/schedule/evt_hourly"),
+        json={
+            "deduplication_key": "k",
+            "bot_config": {},
+            "schedule_all_occurrences": True,
+            "occurrence_limit": 3,
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    # The 07:00 occurrence ended at 07:30, before the clock; the next three start on the hour.
+    assert [item["occurrence_date"] for item in response.json()["schedules_created"]] == [
+        "9000-03-05T08:00:00+00:00",
+        "9000-03-05T09:00:00+00:00",
+        "9000-03-05T10:00:00+00:00",
+    ]
 
 
 def test_a_calendar_argument_with_a_bad_recurrence_is_refused() -> None:
