@@ -230,18 +230,22 @@ class EmulatorAdmin:
         retry_after: int | str = 1,
         method: str | None = None,
         path_prefix: str | None = None,
+        drip_ms: float | None = None,
     ) -> dict[str, Any]:
         """
         Replace the fault plan for API requests (controls are never faulted).
 
-        :param sequence: Outcomes consumed one per matching request: a status, ``"drop"`` or ``"ok"``.
+        :param sequence: Outcomes consumed one per matching request: a status, ``"drop"``,
+            ``"act_then_drop"``, ``"drip"`` or ``"ok"``.
         :param probability: After the sequence, the chance that a matching request fails.
-        :param statuses: What a probabilistic failure answers (``"drop"`` allowed); default ``[503]``.
+        :param statuses: What a probabilistic failure answers (``"drop"``, ``"act_then_drop"`` and
+            ``"drip"`` allowed); default ``[503]``.
         :param seed: Seed for the probabilistic failures; same seed, same failures.
         :param latency_ms: Delay before answering each matching request.
         :param retry_after: ``Retry-After`` sent with 429: whole seconds >= 0, or an HTTP date.
         :param method: Only this HTTP method fails.
         :param path_prefix: Only raw paths starting with this fail, e.g. ``/api/v1/calendar/schedule/``.
+        :param drip_ms: How long a ``"drip"`` answer's body takes, a byte at a time (default 1000).
         """
         body: dict[str, Any] = {
             "sequence": sequence or [],
@@ -254,6 +258,7 @@ class EmulatorAdmin:
             ("seed", seed),
             ("method", method),
             ("path_prefix", path_prefix),
+            ("drip_ms", drip_ms),
         ):
             if value is not None:
                 body[name] = value

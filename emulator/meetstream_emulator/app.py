@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,9 @@ from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,8 @@ from meetstream_emulator.calendar import (
 from meetstream_emulator.inputs import ApiError
 from meetstream_emulator.state import EmulatorState
 from meetstream_emulator.wire import (
+    ACT_THEN_DROP,
+    DROP,
     ConnectionTracker,
     FaultPlan,
     RequestLog,
@@ -132,11 +135,12 @@ class Emulator:
         plan = self.faults
         decision = plan.decide(method, raw_path) if plan is not None else None
         if decision is not None:
+            entry["fault"] = decision.kind
             if decision.latency_ms:
                 await asyncio.sleep(decision.latency_ms / 1000)
                 entry["latency_ms"] = decision.latency_ms
             if decision.drop and self.connections.abort(peer):
-                entry["status"] = "drop"
+                entry["status"] = DROP
                 await _wait_for_disconnect(request)
                 return Response(status_code=204)
             if decision.drop or decision.status is not None:
@@ -149,16 +153,29 @@ class Emulator:
                     else "Injected fault: drop (unsupported)."
                 )
                 return JSONResponse({"message": message}, status_code=status, headers=headers)
+        response = self._answer(method, raw_path, body, request)
+        entry["status"] = response.status_code
+        if decision is not None and decision.act_then_drop:
+            # Acted on, then the answer is lost: what a client sees when a gateway or the network
+            # fails between MeetStream's commit and the response reaching it.
+            entry["status"], entry["acted_status"] = ACT_THEN_DROP, response.status_code
+            if self.connections.abort(peer):
+                await _wait_for_disconnect(request)
+                return Response(status_code=204)
+            return JSONResponse({"message": "Injected fault: act_then_drop (unsupported)."}, status_code=502)
+        if decision is not None and decision.drip_ms:
+            return _dripped(response, decision.drip_ms)
+        return response
+
+    def _answer(self, method: str, raw_path: str, body: bytes, request: Request) -> Response:
         try:
             result = self._dispatch(method, raw_path, body, dict(request.query_params), request)
-            response = JSONResponse(result)
+            return JSONResponse(result)
         except ApiError as exc:
-            response = JSONResponse(exc.body(), status_code=exc.status)
+            return JSONResponse(exc.body(), status_code=exc.status)
         except Exception as exc:  # the emulator must answer in JSON even when it has a bug
             log.exception("Emulator error on %s %s", method, raw_path)
-            response = JSONResponse({"message": f"Internal emulator error: {exc!r}"}, status_code=500)
-        entry["status"] = response.status_code
-        return response
+            return JSONResponse({"message": f"Internal emulator error: {exc!r}"}, status_code=500)
 
     def _dispatch(
         self, method: str, raw_path: str, body: bytes, query: dict[str, str], request: Request
@@ -236,6 +253,23 @@ def _peer(scope: Scope) -> tuple[str, int] | None:
     return (str(client[0]), int(client[1])) if client else None
 
 
+def _dripped(response: Response, drip_ms: float) -> Response:
+    # The whole answer, status and headers at once, then the body one byte at a time over drip_ms:
+    # a client reading with a per-read timeout never times out, only a whole-call deadline stops it.
+    body = bytes(response.body)
+    pause = drip_ms / 1000 / max(len(body) - 1, 1)
+
+    async def bytes_one_by_one() -> AsyncIterator[bytes]:
+        for index in range(len(body)):
+            if index:
+                await asyncio.sleep(pause)
+            yield body[index : index + 1]
+
+    return StreamingResponse(
+        bytes_one_by_one(), status_code=response.status_code, headers=dict(response.headers)
+    )
+
+
 async def _wait_for_disconnect(request: Request) -> None:
     # Returning before uvicorn notices the abort would make it log "returned without a response".
     async def drain() -> None:
@@ -244,6 +278,24 @@ async def _wait_for_disconnect(request: Request) -> None:
 
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(drain(), timeout=2)
+
+
+class _AnyPathConvertor(Convertor[str]):
+    # Starlette matches routes on the decoded path with "." patterns: its own "path" convertor is
+    # ".*", which stops at a newline, so an id sent as "a%0Ab" never reached the dispatcher and got
+    # the router's bare 404. The dispatcher routes on the raw path itself; this only lets it in.
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+#: Starlette's convertors are one registry per process: a name no other app would choose.
+_ANY_PATH = "meetstream_emulator_any_path"
+register_url_convertor(_ANY_PATH, _AnyPathConvertor())
 
 
 class RequestIdMiddleware:
@@ -329,7 +381,7 @@ def create_app(
         return await emulator.handle_api(request)
 
     # The bare prefix goes to the dispatcher too, which answers it 404 like any unknown API path.
-    for path in (API_PREFIX, API_PREFIX + "/{rest:path}"):
+    for path in (API_PREFIX, API_PREFIX + "/{rest:" + _ANY_PATH + "}"):
         app.add_api_route(
             path, api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
         )

@@ -196,14 +196,31 @@ class ConnectionTracker:
             }
 
 
+#: Outcomes that are not statuses: ``drop`` closes the connection unanswered and unacted on;
+#: ``act_then_drop`` acts on the request, then closes the connection without its answer (the
+#: answer is lost); ``drip`` acts and answers, the body a byte at a time over ``drip_ms``.
+DROP, ACT_THEN_DROP, DRIP = "drop", "act_then_drop", "drip"
+_FAULT_WORDS = (DROP, ACT_THEN_DROP, DRIP)
+#: How long a dripped answer takes unless the plan says otherwise.
+DEFAULT_DRIP_MS = 1000.0
+
+
 @dataclass
 class FaultDecision:
-    """What to do with one request: wait, then pass, answer an error status, or drop the connection."""
+    """
+    What to do with one request: wait, then pass, answer an error status, or break the connection.
+
+    ``kind`` names the injected fault (``"503"``, ``"drop"``, ``"act_then_drop"``, ``"drip"``), None
+    when the request passes.
+    """
 
     latency_ms: float = 0.0
     status: int | None = None
     drop: bool = False
     retry_after: str | None = None
+    act_then_drop: bool = False
+    drip_ms: float = 0.0
+    kind: str | None = None
 
 
 @dataclass
@@ -213,10 +230,13 @@ class FaultPlan:
 
     :param seed: Seed of the random generator used by ``probability``.
     :param latency_ms: Added before every matching request is answered.
-    :param sequence: Outcomes consumed one per matching request: a status, ``"drop"`` or ``"ok"``.
+    :param sequence: Outcomes consumed one per matching request: a status, ``"drop"``,
+        ``"act_then_drop"``, ``"drip"`` or ``"ok"``.
     :param probability: Once the sequence is used up, the chance that a request fails.
-    :param statuses: What a probabilistic failure answers, chosen at random (``"drop"`` allowed).
+    :param statuses: What a probabilistic failure answers, chosen at random (``"drop"``,
+        ``"act_then_drop"`` and ``"drip"`` allowed).
     :param retry_after: The ``Retry-After`` value sent with 429 answers.
+    :param drip_ms: How long a ``"drip"`` answer's body takes, one byte at a time.
     :param method: Only requests with this HTTP method match (any when None).
     :param path_prefix: Only raw paths that start with this match (any when None).
     """
@@ -229,8 +249,10 @@ class FaultPlan:
     retry_after: str = "1"
     method: str | None = None
     path_prefix: str | None = None
+    drip_ms: float = DEFAULT_DRIP_MS
     injected: int = 0
     matched: int = 0
+    injected_by_kind: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -252,6 +274,7 @@ class FaultPlan:
             "retry_after",
             "method",
             "path_prefix",
+            "drip_ms",
         }
         unknown = sorted(set(body) - known)
         if unknown:
@@ -260,6 +283,7 @@ class FaultPlan:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError("seed must be an integer.")
         latency = _number(body.get("latency_ms", 0), "latency_ms")
+        drip = _number(body.get("drip_ms", DEFAULT_DRIP_MS), "drip_ms")
         probability = _number(body.get("probability", 0), "probability")
         if not 0 <= probability <= 1:
             raise ValueError("probability must be between 0 and 1.")
@@ -288,6 +312,7 @@ class FaultPlan:
             retry_after=retry_after,
             method=method.upper() if method else None,
             path_prefix=prefix or None,
+            drip_ms=drip,
         )
 
     def matches(self, method: str, raw_path: str) -> bool:
@@ -320,14 +345,20 @@ class FaultPlan:
             else:
                 outcome = "ok"
             decision = FaultDecision(latency_ms=self.latency_ms)
-            if outcome == "drop":
+            if outcome == DROP:
                 decision.drop = True
+            elif outcome == ACT_THEN_DROP:
+                decision.act_then_drop = True
+            elif outcome == DRIP:
+                decision.drip_ms = self.drip_ms
             elif isinstance(outcome, int):
                 decision.status = outcome
                 if outcome == 429:
                     decision.retry_after = self.retry_after
-            if decision.drop or decision.status is not None:
+            if outcome != "ok":
+                decision.kind = str(outcome)
                 self.injected += 1
+                self.injected_by_kind[decision.kind] = self.injected_by_kind.get(decision.kind, 0) + 1
             return decision
 
     def to_json(self) -> dict[str, Any]:
@@ -342,8 +373,10 @@ class FaultPlan:
                 "retry_after": self.retry_after,
                 "method": self.method,
                 "path_prefix": self.path_prefix,
+                "drip_ms": self.drip_ms,
                 "matched": self.matched,
                 "injected": self.injected,
+                "injected_by_kind": dict(sorted(self.injected_by_kind.items())),
             }
 
 
@@ -360,11 +393,11 @@ def _list(value: Any, name: str) -> list[Any]:
 
 
 def _outcome(item: Any, name: str, *, allow_ok: bool) -> int | str:
-    if item == "drop" or (allow_ok and item == "ok"):
+    if item in _FAULT_WORDS or (allow_ok and item == "ok"):
         return str(item)
     if isinstance(item, int) and not isinstance(item, bool) and 400 <= item <= 599:
         return item
-    allowed = "an HTTP status 400-599, 'drop'" + (" or 'ok'" if allow_ok else "")
+    allowed = "an HTTP status 400-599, 'drop', 'act_then_drop', 'drip'" + (" or 'ok'" if allow_ok else "")
     raise ValueError(f"{name} items must be {allowed}; got {item!r}.")
 
 
