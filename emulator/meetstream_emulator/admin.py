@@ -198,20 +198,52 @@ class EmulatorAdmin:
         return result
 
     def set_config(
-        self, *, conflict_mode: str | int | None = None, join_lead_minutes: int | None = None
+        self,
+        *,
+        conflict_mode: str | int | None = None,
+        join_lead_minutes: int | None = None,
+        **bot_settings: Any,
     ) -> dict[str, Any]:
         """
         Change runtime settings until the next reset.
 
         :param conflict_mode: ``"update"`` or ``"409"``.
         :param join_lead_minutes: Minutes before the start that bots join.
+        :param bot_settings: Bots and transcripts settings, sent when given: ``adhoc_meeting_minutes``,
+            ``joining_seconds``, ``calendar_joining_seconds``, ``transcript_delay_seconds``,
+            ``transcript_shape`` (``"list"`` or ``"message"``), ``default_outcome`` (``{"status",
+            "reason"}``, or None to clear it) and ``default_transcript`` (``"ready"`` or ``"never"``).
         """
-        body: dict[str, Any] = {}
+        body: dict[str, Any] = dict(bot_settings)
         if conflict_mode is not None:
             body["conflict_mode"] = str(conflict_mode)
         if join_lead_minutes is not None:
             body["join_lead_minutes"] = join_lead_minutes
         result: dict[str, Any] = self._call("POST", "/config", body)
+        return result
+
+    def set_bot_outcome(
+        self,
+        bot_id: str,
+        *,
+        status: str | None = None,
+        reason: str | None = None,
+        transcript: str | None = None,
+    ) -> dict[str, Any]:
+        """
+        Make one bot end otherwise than ``Done``, or its transcript never be ready.
+
+        :param bot_id: The bot, of any tenant.
+        :param status: ``"Denied"``, ``"Error"``, ``"NotAllowed"`` or ``"Stopped"``, from its join time.
+        :param reason: Why, shown in its status as ``reason``.
+        :param transcript: ``"never"`` (202 for ever, as a streaming-only provider) or ``"ready"``.
+        :return: ``{bot_id, status, reason, transcript, transcript_status}``.
+        """
+        body: dict[str, Any] = {"bot_id": bot_id}
+        for name, value in (("status", status), ("reason", reason), ("transcript", transcript)):
+            if value is not None:
+                body[name] = value
+        result: dict[str, Any] = self._call("POST", "/bots/outcome", body)
         return result
 
     def faults(self) -> dict[str, Any] | None:

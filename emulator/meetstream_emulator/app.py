@@ -21,6 +21,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from meetstream_emulator.bots import BOT_SETTINGS, Reply
 from meetstream_emulator.calendar import (
     CalendarError,
     demo_calendar_template,
@@ -46,7 +47,19 @@ DEFAULT_API_KEY = "emulator-key"
 NOT_FOUND = "Not found."
 log = logging.getLogger(__name__)
 
-Action = Callable[[EmulatorState, str, str, dict[str, Any], dict[str, str]], dict[str, Any]]
+Action = Callable[[EmulatorState, str, str, dict[str, Any], "Query"], Any]
+
+
+class Query(dict[str, str]):
+    """
+    A request's query parameters, with its headers beside them (lower-case names) for the few
+    endpoints that read one, such as ``create_bot``'s ``Idempotency-Key``.
+    """
+
+    def __init__(self, params: Any, headers: Any) -> None:
+        super().__init__(params)
+        self.headers: dict[str, str] = {name.lower(): value for name, value in headers.items()}
+
 
 # Path templates after /api/v1; None is one opaque, percent-decoded segment.
 ROUTES: list[tuple[tuple[str | None, ...], dict[str, Action]]] = [
@@ -76,6 +89,17 @@ ROUTES: list[tuple[tuple[str | None, ...], dict[str, Action]]] = [
     ),
     (("calendar", "events"), {"GET": lambda s, tenant, _, body, q: s.list_events(tenant, q)}),
     (("bots", None, "status"), {"GET": lambda s, tenant, bot_id, body, q: s.bot_status(tenant, bot_id)}),
+    (("bots", "create_bot"), {"POST": lambda s, tenant, _, body, q: s.create_bot(tenant, body, q.headers)}),
+    (("bots", None, "detail"), {"GET": lambda s, tenant, bot_id, body, q: s.bot_detail(tenant, bot_id)}),
+    (
+        ("bots", None, "transcriptions"),
+        {"GET": lambda s, tenant, bot_id, body, q: s.transcriptions(tenant, bot_id)},
+    ),
+    (("bots", None, "remove_bot"), {"GET": lambda s, tenant, bot_id, body, q: s.remove_bot(tenant, bot_id)}),
+    (
+        ("transcript", None, "get_transcript"),
+        {"GET": lambda s, tenant, transcript_id, body, q: s.get_transcript(tenant, transcript_id, q)},
+    ),
 ]
 
 
@@ -187,7 +211,12 @@ class Emulator:
             raise ApiError(405, f"Method {method} is not allowed here; allowed: {sorted(actions)}.")
         tenant = self._authenticate(request.headers.get("authorization"))
         payload = _json_object(body) if method in ("POST", "PATCH", "DELETE") else {}
-        return action(self.state, tenant, param, payload, query)
+        result = action(self.state, tenant, param, payload, Query(query, request.headers))
+        if isinstance(result, Reply):
+            # A 201 or a 507 with its body: sent as an ApiError is, status and body as they are.
+            raise result
+        answer: dict[str, Any] = result
+        return answer
 
     def _authenticate(self, header: str | None) -> str:
         if not header:
@@ -553,12 +582,17 @@ def controls_router(emulator: Emulator) -> APIRouter:
 
     @handler("POST", "/config")
     def set_config(body: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(body) - {"conflict_mode", "join_lead_minutes"})
+        unknown = sorted(set(body) - {"conflict_mode", "join_lead_minutes", *BOT_SETTINGS})
         if unknown:
             raise ValueError(f"Unknown settings: {unknown}.")
-        return state.set_config(
-            conflict_mode=body.get("conflict_mode"), join_lead_minutes=body.get("join_lead_minutes")
-        )
+        return state.set_config(**body)
+
+    @handler("POST", "/bots/outcome")
+    def bot_outcome(body: dict[str, Any]) -> dict[str, Any]:
+        bot_id = body.get("bot_id")
+        if not isinstance(bot_id, str) or not bot_id:
+            raise ValueError("bot_id must be a non-empty string.")
+        return state.set_bot_outcome(bot_id, body)
 
     @handler("GET", "/faults")
     def faults(body: dict[str, Any]) -> dict[str, Any]:

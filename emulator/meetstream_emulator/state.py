@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from meetstream_emulator.bots import (
+    Bot,
+    BotsMixin,
+    checked_bot_settings,
+)
 from meetstream_emulator.calendar import (
     CalendarError,
     CalendarEvent,
@@ -42,59 +47,9 @@ from meetstream_emulator.series_exceptions import (
 
 CONFLICT_MODES = ("update", "409")
 ENDED_MESSAGE = "Cannot schedule bot as calendar event has ended."
-DEFAULT_BOT_NAME = "MeetStream Bot"
-SCHEDULE_SOURCE = "calendar_schedule_api"
 
 ScheduleKey = tuple[str, str, datetime | None]
-BotKey = tuple[str, str, datetime | None]
-
-
-@dataclass
-class Bot:
-    """A scheduled bot: one per (tenant, deduplication key, occurrence or none)."""
-
-    bot_id: str
-    tenant: str
-    deduplication_key: str
-    occurrence: datetime | None
-    config: dict[str, Any]
-    event_id: str
-    join_time: datetime
-    end_time: datetime
-    schedule_group: str
-    meeting_url: str | None
-    cancelled_at: datetime | None = None
-
-    def status(self, now: datetime) -> str:
-        """
-        The bot's status at an instant, following the emulator clock.
-
-        :param now: The emulator's now.
-        """
-        if self.cancelled_at is not None:
-            return "Cancelled"
-        if now >= self.end_time:
-            return "Done"
-        if now >= self.join_time:
-            return "InMeeting"
-        return "Scheduled"
-
-    @property
-    def username(self) -> str:
-        """The bot's display name."""
-        name = self.config.get("bot_name")
-        return name if isinstance(name, str) and name else DEFAULT_BOT_NAME
-
-    def custom_attributes(self) -> dict[str, Any]:
-        """The user's custom attributes with MeetStream's own keys on top."""
-        user = self.config.get("custom_attributes")
-        attributes: dict[str, Any] = dict(user) if isinstance(user, dict) else {}
-        attributes.update(
-            source=SCHEDULE_SOURCE, event_id=self.event_id, deduplication_key=self.deduplication_key
-        )
-        if self.occurrence is not None:
-            attributes["occurrence_date"] = format_instant(self.occurrence)
-        return attributes
+BotKey = tuple[str, str | None, datetime | None]
 
 
 @dataclass
@@ -183,7 +138,7 @@ def read_calendar(data: Any, now: datetime) -> list[CalendarEvent]:
     return events
 
 
-class EmulatorState:
+class EmulatorState(BotsMixin):
     """
     Everything the emulator remembers, behind one lock: events, schedules, bots, clock and config.
 
@@ -213,6 +168,7 @@ class EmulatorState:
         self._schedule_index: dict[ScheduleKey, str] = {}
         self._bots: dict[str, Bot] = {}
         self._bot_index: dict[BotKey, str] = {}
+        self._reset_bots()
         # Signs the events listing's cursors, so that a forged one is a 400 rather than a position.
         self._cursor_secret = secrets.token_bytes(32)
         self.reset()
@@ -237,6 +193,7 @@ class EmulatorState:
             self._schedule_index.clear()
             self._bots.clear()
             self._bot_index.clear()
+            self._reset_bots()
             self._events = {event.id: event for event in events}
 
     def load_events(self, data: Any, *, replace: bool = True) -> dict[str, Any]:
@@ -365,23 +322,29 @@ class EmulatorState:
         return {"conflict_mode": mode, "join_lead_minutes": join_lead_minutes}
 
     def config(self) -> dict[str, Any]:
-        """The runtime configuration."""
+        """The runtime configuration: scheduling, then bots and transcripts."""
         with self._lock:
-            return dict(self._config)
+            return {**self._config, **self._bot_settings}
 
-    def set_config(self, *, conflict_mode: Any = None, join_lead_minutes: Any = None) -> dict[str, Any]:
+    def set_config(
+        self, *, conflict_mode: Any = None, join_lead_minutes: Any = None, **bot_settings: Any
+    ) -> dict[str, Any]:
         """
         Change the runtime configuration; None leaves a setting as it is.
 
         :param conflict_mode: ``update`` or ``409`` (the integer 409 is accepted too).
         :param join_lead_minutes: Minutes before the start that bots join.
+        :param bot_settings: Bots and transcripts settings (``meetstream_emulator.bots.BOT_SETTINGS``).
         """
         with self._lock:
-            self._config = self._checked_config(
+            # Both checked before either changes: a bad setting changes nothing.
+            config = self._checked_config(
                 self._config["conflict_mode"] if conflict_mode is None else conflict_mode,
                 self._config["join_lead_minutes"] if join_lead_minutes is None else join_lead_minutes,
             )
-            return dict(self._config)
+            self._bot_settings = checked_bot_settings(self._bot_settings, bot_settings)
+            self._config = config
+            return {**self._config, **self._bot_settings}
 
     def dump(self) -> dict[str, Any]:
         """Every schedule and bot, for the demo's table and for tests; tenants are masked."""
@@ -404,6 +367,10 @@ class EmulatorState:
                         "scheduled_join_time": format_instant(bot.join_time),
                         "status": bot.status(now),
                         "schedule_group": bot.schedule_group,
+                        "source": bot.source,
+                        "meeting_url": bot.meeting_url,
+                        "transcript_id": bot.transcript_id,
+                        "transcript_status": self._transcript_state(bot, now),
                     }
                     for bot in bots
                 ],
@@ -524,7 +491,7 @@ class EmulatorState:
 
     def _meeting_end(self, bot: Bot) -> datetime:
         """When a bot's meeting ends as the calendar says now: it may have moved since it was scheduled."""
-        event = self._events.get(bot.event_id)
+        event = self._events.get(bot.event_id) if bot.event_id is not None else None
         if event is None:
             return bot.end_time
         if bot.occurrence is None:
@@ -570,8 +537,9 @@ class EmulatorState:
                 end_time=end,
                 schedule_group=group,
                 meeting_url=url,
+                joining=self._calendar_joining(),
             )
-            self._bots[bot.bot_id] = bot
+            self._adopt(bot)
             self._bot_index[(tenant, bot.deduplication_key, occurrence)] = bot.bot_id
         else:
             # A shared bot follows the schedule applied last.
@@ -862,30 +830,6 @@ class EmulatorState:
             self._drop_schedules(lambda s: s.bot_id == bot_id, now)
             self._release_if_orphan(bot_id, now)
             return {"message": "Scheduled bot deleted.", "bot_id": bot_id}
-
-    def bot_status(self, tenant: str, bot_id: str) -> dict[str, Any]:
-        """
-        A bot's status by the emulator clock; cancelled bots still answer.
-
-        :param tenant: The caller's API key.
-        :param bot_id: The decoded bot id.
-        """
-        with self._lock:
-            now = self.clock.now()
-            bot = self._tenant_bot(tenant, bot_id, include_cancelled=True)
-            return {
-                "bot_id": bot.bot_id,
-                "status": bot.status(now),
-                "scheduled_join_time": format_instant(bot.join_time),
-                "meeting_end_time": format_instant(bot.end_time),
-                "event_id": bot.event_id,
-                "occurrence_date": _iso_or_none(bot.occurrence),
-                "deduplication_key": bot.deduplication_key,
-                "platform": bot.schedule_group,
-                "meeting_url": bot.meeting_url,
-                "bot_username": bot.username,
-                "custom_attributes": bot.custom_attributes(),
-            }
 
     # -- GET /calendar/events ----------------------------------------------------------------------
 

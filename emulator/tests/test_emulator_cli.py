@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from meetstream_emulator.__main__ import main
+from meetstream_emulator.bots import BOT_SETTINGS
 from meetstream_emulator.calendar import demo_calendar_template
 
 #: Events in the packaged demo calendar.
@@ -120,7 +121,7 @@ def test_module_with_options_then_sigterm(module_process: Running) -> None:
         == 403
     )
     config = requests.get(f"{base}/_emulator/config", timeout=10).json()
-    assert config == {"conflict_mode": "409", "join_lead_minutes": 7}
+    assert config == {"conflict_mode": "409", "join_lead_minutes": 7, **BOT_SETTINGS}
 
     assert module_process.stop(signal.SIGTERM) == 0
     assert module_process.other_stdout_lines() == []

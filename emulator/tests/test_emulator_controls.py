@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from meetstream_emulator.admin import EmulatorAdminError
+from meetstream_emulator.bots import BOT_SETTINGS
 from meetstream_emulator.calendar import demo_calendar_template
 from meetstream_emulator.pytest_plugin import DEFAULT_FROZEN_NOW, FrozenNow
 from meetstream_emulator.server import EmulatorServer
@@ -61,7 +62,7 @@ def test_reset_restores_everything(meetstream_emulator: EmulatorServer, api: req
     assert admin.state()["bots"] == []
     assert admin.requests() == []
     assert admin.faults() is None
-    assert admin.config() == {"conflict_mode": "update", "join_lead_minutes": 3}
+    assert admin.config() == {"conflict_mode": "update", "join_lead_minutes": 3, **BOT_SETTINGS}
     assert admin.clock()["frozen"] is False
     before = datetime.now(timezone.utc)
     emulator_now = admin.now()
@@ -390,8 +391,16 @@ def test_clock_controls(meetstream_emulator: EmulatorServer) -> None:
 
 def test_config_controls(meetstream_emulator: EmulatorServer) -> None:
     admin = meetstream_emulator.admin
-    assert admin.set_config(conflict_mode=409) == {"conflict_mode": "409", "join_lead_minutes": 3}
-    assert admin.set_config(join_lead_minutes=0) == {"conflict_mode": "409", "join_lead_minutes": 0}
+    assert admin.set_config(conflict_mode=409) == {
+        "conflict_mode": "409",
+        "join_lead_minutes": 3,
+        **BOT_SETTINGS,
+    }
+    assert admin.set_config(join_lead_minutes=0) == {
+        "conflict_mode": "409",
+        "join_lead_minutes": 0,
+        **BOT_SETTINGS,
+    }
     for body in (
         {"conflict_mode": "ignore"},
         {"join_lead_minutes": -1},
@@ -401,7 +410,7 @@ def test_config_controls(meetstream_emulator: EmulatorServer) -> None:
         response = requests.post(f"{meetstream_emulator.base_url}/_emulator/config", json=body, timeout=10)
         assert response.status_code == 400
         assert response.json()["message"]
-    assert admin.config() == {"conflict_mode": "409", "join_lead_minutes": 0}
+    assert admin.config() == {"conflict_mode": "409", "join_lead_minutes": 0, **BOT_SETTINGS}
 
 
 def test_state_dump(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
@@ -623,7 +632,7 @@ def test_server_starts_and_stops_cleanly() -> None:
     try:
         assert server.base_url == f"http://127.0.0.1:{server.port}"
         assert server.api_url == f"{server.base_url}/api/v1"
-        assert server.admin.config() == {"conflict_mode": "409", "join_lead_minutes": 5}
+        assert server.admin.config() == {"conflict_mode": "409", "join_lead_minutes": 5, **BOT_SETTINGS}
         assert json.loads(server.airflow_conn_json()) == {
             "conn_type": "meetstream",
             "host": server.api_url,

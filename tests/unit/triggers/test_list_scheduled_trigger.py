@@ -1,0 +1,89 @@
+"""ListScheduledTrigger with no server: its serialized form and its run() driven to one event."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_meetstream.sensors.meetstream import ScheduledCriteria
+from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
+
+BASE = "https://api.meetstream.test/api/v1"
+
+
+def bot(bot_id: str, event_id: str = "e1", key: str = "k1") -> dict:
+    return {
+        "bot_id": bot_id,
+        "status": "Scheduled",
+        "custom_attributes": {
+            "event_id": event_id,
+            "deduplication_key": key,
+            "source": "calendar_schedule_api",
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {"conn_type": "meetstream", "host": BASE, "password": "sensor-key-12345"}
+    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
+
+
+def test_trigger_serialize_round_trip() -> None:
+    criteria = ScheduledCriteria.build(event_id="e1", bot_ids=["b1"], wait_for="gone", limit=50).serialize()
+    trigger = ListScheduledTrigger(
+        meetstream_conn_id="ms",
+        criteria=criteria,
+        poll_interval=5.0,
+        timeout=60.0,
+        started_at=1_800_000_000.0,
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_meetstream.triggers.meetstream.ListScheduledTrigger"
+    assert json.loads(json.dumps(kwargs)) == kwargs  # primitives only
+    rebuilt = ListScheduledTrigger(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert ScheduledCriteria.build(**rebuilt.criteria) == ScheduledCriteria.build(**criteria)
+
+
+def test_trigger_runs_to_one_event_without_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    from unittest.mock import AsyncMock
+
+    from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
+    from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+
+    client = AsyncMock(spec=MeetStreamAsyncClient)
+    client.__aenter__.return_value = client
+    client.list_scheduled_bots.return_value = [bot("b1")]
+    client.get_bot_status.side_effect = MeetStreamNotFoundError("unknown bot", status_code=404)
+    built: list[tuple] = []
+
+    def build(*args: object, **kwargs: object) -> AsyncMock:
+        built.append((args, kwargs))
+        return client
+
+    monkeypatch.setattr("airflow_provider_meetstream.triggers.meetstream.MeetStreamAsyncClient", build)
+    criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"]).serialize()
+    trigger = ListScheduledTrigger(
+        meetstream_conn_id="ms", criteria=criteria, poll_interval=0.01, timeout=0.05
+    )
+
+    async def events() -> list:
+        return [event async for event in trigger.run()]
+
+    (event,) = asyncio.run(events())
+    # b2 is not listed and unknown to MeetStream: not scheduled, so the trigger polls until timeout...
+    assert event.payload["status"] == "timeout"
+    assert built[0][0] == ("ms",)
+    client.list_scheduled_bots.assert_awaited_with(limit=100)
+    client.get_bot_status.assert_awaited_with("b2")
+    # ...and a bot that already joined counts, its status joining the XCom.
+    client.get_bot_status.side_effect = None
+    client.get_bot_status.return_value = {"bot_id": "b2", "status": "InMeeting"}
+    (event,) = asyncio.run(events())
+    assert event.payload == {
+        "status": "success",
+        "bots": [bot("b1"), {"bot_id": "b2", "status": "InMeeting"}],
+    }
