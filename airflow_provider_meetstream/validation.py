@@ -42,19 +42,27 @@ def _utf8(text: str) -> bool:
     return True
 
 
+#: Percent-encoded like any other character, so they cannot break the request line or a header.
+_ID_WHITE_SPACE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+
+
 def path_segment(value: Any, argument: str) -> str:
     """
     Check an opaque id and percent-encode it as exactly one path segment.
 
-    ``/``, ``?``, ``#``, spaces and non-ASCII are encoded by ``quote``; an id made only of dots is
-    encoded too, because HTTP clients resolve ``.`` and ``..`` segments and would change the path.
+    ``/``, ``?``, ``#``, spaces, line breaks and non-ASCII are encoded by ``quote``; an id made only
+    of dots is encoded too, because HTTP clients resolve ``.`` and ``..`` segments and would change
+    the path. Tabs and line breaks are allowed (ids are opaque, and one copied from a calendar may
+    carry a folded line); other control characters are refused.
 
     :param value: The id, e.g. an ``event_id`` or a ``bot_id``.
     :param argument: The argument's name, for the error.
     """
     non_empty_text(value, argument, strip=True)
-    if not value.isprintable():
-        raise MeetStreamInputError(argument, value, "must contain printable characters only")
+    if not value.translate(_ID_WHITE_SPACE).isprintable():
+        raise MeetStreamInputError(
+            argument, value, "must contain printable characters only (tabs and line breaks allowed)"
+        )
     if len(value) > MAX_ID_LENGTH:
         raise MeetStreamInputError(
             argument, value, f"is {len(value)} characters long; at most {MAX_ID_LENGTH}"

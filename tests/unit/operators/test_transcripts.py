@@ -293,7 +293,8 @@ class TestFetchTranscript:
         [
             ({"bot_id": ""}, "bot_id"),
             ({"bot_id": {"transcript_id": "t"}}, "bot_id"),
-            ({"bot_id": "b", "transcript_id": "a\nb"}, "transcript_id"),
+            # A line break is a character of an opaque id like any other; a NUL is not.
+            ({"bot_id": "b", "transcript_id": "a\x00b"}, "transcript_id"),
             ({"bot_id": "b", "transcript_timeout": 0}, "transcript_timeout"),
             ({"bot_id": "b", "poll_interval": "60"}, "poll_interval"),
             ({"bot_id": "b", "write_text": "yes"}, "write_text"),
