@@ -24,6 +24,8 @@ def test_dagbag_has_no_import_errors(dagbag) -> None:
         "meetstream_recurring_bulk",
         "meetstream_recurring_mapped",
         "meetstream_schedule_event",
+        "meetstream_transcript_words",
+        "meetstream_transcripts_to_storage",
     ]
     for dag in bag.dags.values():
         assert dag.description, dag.dag_id

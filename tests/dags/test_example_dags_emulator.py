@@ -140,3 +140,61 @@ def test_batch_sensor_defers_and_resumes(
     assert [bot["custom_attributes"]["event_id"] for bot in listed] == ["evt_soon"]
     # Only the trigger's async client asked for the list: the sync poke was replaced.
     assert any(r["path"].endswith("/calendar/scheduled") for r in admin.requests())
+
+
+def test_transcripts_to_storage_then_words(dagbag, meetstream_conn_env, tmp_path) -> None:
+    from importlib.metadata import version
+
+    admin = meetstream_conn_env.admin
+    run(dagbag, "meetstream_batch_from_calendar")
+    bot_ids = sorted({s["bot_id"] for s in schedules(meetstream_conn_env)})
+    assert bot_ids
+    # Past every meeting of the next day, and the transcripts' delay.
+    admin.advance_clock(timedelta(hours=25))
+    if version("apache-airflow").startswith("2."):
+        dagbag.get_dag("meetstream_transcripts_to_storage").sync_to_db()
+    tis = run(dagbag, "meetstream_transcripts_to_storage", bot_ids=bot_ids, base_path=f"file://{tmp_path}")
+    states = {(ti.task_id, ti.map_index): ti.state for ti in tis}
+    assert states[("create_bot", -1)] == "skipped"
+    fetched = sorted((ti for ti in tis if ti.task_id == "fetch_transcript"), key=lambda ti: ti.map_index)
+    assert [ti.state for ti in fetched] == ["success"] * len(bot_ids)
+    results = [ti.xcom_pull(task_ids="fetch_transcript", map_indexes=ti.map_index) for ti in fetched]
+    assert sorted(result["bot_id"] for result in results) == bot_ids
+    by_bot = {bot["bot_id"]: bot for bot in admin.state()["bots"]}
+    for result in results:
+        expected = tmp_path / result["bot_id"] / f"{by_bot[result['bot_id']]['transcript_id']}.jsonl"
+        assert result["uri"] == f"file://{expected}"
+        assert expected.is_file()
+    # The consumer counts the words of one of them.
+    words = run(dagbag, "meetstream_transcript_words", uri=results[0]["uri"])
+    (count,) = [ti for ti in words if ti.task_id == "count_words"]
+    counts = count.xcom_pull(task_ids="count_words")[results[0]["uri"]]
+    lines = (tmp_path / results[0]["bot_id"]).glob("*.txt")
+    text = next(lines).read_text()
+    assert counts == {
+        speaker: sum(
+            len(line.split(": ", 1)[1].split())
+            for line in text.splitlines()
+            if line.startswith(f"{speaker}: ")
+        )
+        for speaker in counts
+    }
+    assert sum(counts.values()) > 0
+
+
+def test_transcripts_to_storage_fails_on_a_denied_bot(dagbag, meetstream_conn_env, tmp_path) -> None:
+    from airflow.utils.state import DagRunState
+
+    from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+
+    admin = meetstream_conn_env.admin
+    bot_id = MeetStreamHook().schedule_event("evt_demo_data_sync", deduplication_key="denied")["bot_id"]
+    admin.set_bot_outcome(bot_id, status="Denied", reason="The host did not admit the bot.")
+    admin.advance_clock(timedelta(hours=3))
+    dag_run = dagbag.get_dag("meetstream_transcripts_to_storage").test(
+        run_conf={"bot_ids": [bot_id], "base_path": f"file://{tmp_path}"}
+    )
+    assert dag_run.state == DagRunState.FAILED
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    assert states["wait_for_meetings"] == "failed"
+    assert list(tmp_path.iterdir()) == []
