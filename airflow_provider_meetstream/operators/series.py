@@ -87,7 +87,7 @@ class RecurringSeriesMixin:
         self._check_series_arguments()
         recurrence, start, timezone = self.recurrence, self.start, self.timezone
         if recurrence is None or start is None:
-            event = hook.get_event(self.event_id, **self._lookup_window())
+            event = self._find_series(hook)
             with validation.recurrence_errors():
                 series = series_from_event(event)
             recurrence = recurrence if recurrence is not None else series.recurrence
@@ -103,13 +103,26 @@ class RecurringSeriesMixin:
                 limit=rendered_int(self.occurrence_limit),
             )
 
-    def _lookup_window(self) -> dict[str, datetime]:
+    def _find_series(self, hook: MeetStreamHook) -> dict[str, Any]:
         """
-        Where to look the series up: the expansion's window, or a year and a month from its start.
+        Look the series up in the expansion's window or, without an end, in ever longer ones.
 
         MeetStream lists a series in a window only when one of its occurrences falls there, and its
-        default window is four weeks: a monthly series can skip five, a yearly one fifty-two.
+        default window is four weeks: a monthly series can skip five, a yearly one fifty-two, and
+        one every other year a hundred and four. A year and a month finds nearly every series at
+        the cost of one listing; eleven years, the rest.
         """
+        from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
+
+        if self.window_end is not None:
+            return hook.get_event(self.event_id, **self._lookup_window(None))
+        try:
+            return hook.get_event(self.event_id, **self._lookup_window(400))
+        except MeetStreamNotFoundError:
+            return hook.get_event(self.event_id, **self._lookup_window(4000))
+
+    def _lookup_window(self, days: int | None) -> dict[str, datetime]:
+        """The window to list events in: from the expansion's start, ``days`` long or to its end."""
         from datetime import timedelta
         from datetime import timezone as dt_timezone
 
@@ -122,7 +135,7 @@ class RecurringSeriesMixin:
                 else parse_aware_datetime(self.window_start, "window_start")
             )
             end = (
-                start + timedelta(days=400)
+                start + timedelta(days=days or 0)
                 if self.window_end is None
                 else parse_aware_datetime(self.window_end, "window_end")
             )

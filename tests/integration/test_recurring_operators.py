@@ -145,6 +145,23 @@ class TestExpand:
             f"{first.year + 1}-03-13",
         ]
 
+    def test_a_series_every_other_year_is_found(self, meetstream_frozen_now) -> None:
+        # Its next occurrence is 20 months away: past the first, year-long lookup.
+        now = meetstream_frozen_now.now
+        first = now.replace(year=now.year - 1, month=9, day=1, hour=15, minute=0, second=0, microsecond=0)
+        biennial = {
+            "id": "evt_biennial",
+            "start_time": first.isoformat(),
+            "end_time": (first + timedelta(minutes=30)).isoformat(),
+            "meeting_url": "https://meet.google.com/biennial",
+            "raw": {"summary": "Biennial review", "recurrence": ["RRULE:FREQ=YEARLY;INTERVAL=2"]},
+        }
+        meetstream_frozen_now.emulator.admin.load_events([biennial], replace=False)
+        items = ExpandRecurringEventOperator(
+            task_id="x", event_id="evt_biennial", deduplication_key="b", occurrence_limit=1
+        ).execute({})
+        assert [item["occurrence_date"][:10] for item in items] == [f"{first.year + 2}-09-01"]
+
     def test_not_recurring(self, meetstream_conn_env) -> None:
         with pytest.raises(MeetStreamInputError, match="not a recurring event"):
             ExpandRecurringEventOperator(
