@@ -285,14 +285,21 @@ def _peer(scope: Scope) -> tuple[str, int] | None:
 def _dripped(response: Response, drip_ms: float) -> Response:
     # The whole answer, status and headers at once, then the body one byte at a time over drip_ms:
     # a client reading with a per-read timeout never times out, only a whole-call deadline stops it.
+    # At most one write a millisecond (a few bytes each for a long body), each at its due time, so
+    # the drip lasts drip_ms however large the body: a write per byte of 5 KB took seconds.
     body = bytes(response.body)
-    pause = drip_ms / 1000 / max(len(body) - 1, 1)
+    size = -(-len(body) // max(1, min(len(body), int(drip_ms))))
+    pieces = [body[start : start + size] for start in range(0, len(body), size)]
+    seconds = drip_ms / 1000
 
     async def bytes_one_by_one() -> AsyncIterator[bytes]:
-        for index in range(len(body)):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for index, piece in enumerate(pieces):
             if index:
-                await asyncio.sleep(pause)
-            yield body[index : index + 1]
+                due = started + seconds * index / (len(pieces) - 1)
+                await asyncio.sleep(max(0.0, due - loop.time()))
+            yield piece
 
     return StreamingResponse(
         bytes_one_by_one(), status_code=response.status_code, headers=dict(response.headers)

@@ -190,6 +190,18 @@ def test_drip_sends_the_real_answer_a_byte_at_a_time(
     assert (plan["drip_ms"], plan["injected_by_kind"]) == (600.0, {"drip": 1})
 
 
+def test_a_long_body_drips_in_drip_ms_too(meetstream_emulator: EmulatorServer, api: requests.Session) -> None:
+    target = url(meetstream_emulator, "/calendar/events?limit=100")
+    size = len(api.get(target, timeout=10).content)
+    meetstream_emulator.admin.set_faults(sequence=["drip"], drip_ms=300)
+    started = time.monotonic()
+    assert len(api.get(target, timeout=10).content) == size
+    took = time.monotonic() - started
+    print(f"\ndrip of {size} bytes over 300 ms: {took:.2f} s")
+    assert size > 3000
+    assert 0.25 < took < 2
+
+
 def test_drip_acts_even_when_the_client_gives_up(
     meetstream_emulator: EmulatorServer, api: requests.Session
 ) -> None:
