@@ -1,39 +1,61 @@
-"""`make demo`: run every example DAG against a local MeetStream emulator and print what it holds."""
+"""
+`make demo`: run every example DAG against a local MeetStream emulator and print what it holds.
+
+After the first batch sync the demo changes the calendar (a meeting moved, an occurrence cancelled,
+an event deleted, one added), syncs again and prints the plan it carried out; then it moves the
+emulator's clock past the meetings and stores the transcripts of the batch DAG's bots.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
 API_KEY = "demo-emulator-key"
+BATCH_DAG = "meetstream_batch_from_calendar"
+TRANSCRIPTS_DAG = "meetstream_transcripts_to_storage"
+WORDS_DAG = "meetstream_transcript_words"
 # Run order: the single event first, the batch pipeline last, so the table reads top-down.
 DAG_ORDER = (
     "meetstream_schedule_event",
     "meetstream_recurring_mapped",
     "meetstream_recurring_bulk",
-    "meetstream_batch_from_calendar",
+    BATCH_DAG,
 )
+# Run after the clock has moved past the meetings, on the batch DAG's bots.
+AFTER_THE_MEETINGS = (TRANSCRIPTS_DAG, WORDS_DAG)
 
 
 def dag_ids() -> list[str]:
-    """Every example DAG, in run order; a DAG file not listed in DAG_ORDER runs last."""
+    """The example DAGs of the first pass, in run order; a DAG file not listed anywhere runs last."""
     found = [path.stem for path in sorted(EXAMPLE_DAGS.glob("*.py"))]
-    return [dag for dag in DAG_ORDER if dag in found] + [dag for dag in found if dag not in DAG_ORDER]
+    listed = (*DAG_ORDER, *AFTER_THE_MEETINGS)
+    return [dag for dag in DAG_ORDER if dag in found] + [dag for dag in found if dag not in listed]
 
 
-def run_dag(dag_id: str, env: dict[str, str], log_dir: Path) -> tuple[bool, float]:
+def run_dag(
+    dag_id: str, env: dict[str, str], log_dir: Path, conf: dict[str, Any] | None = None, label: str = ""
+) -> tuple[bool, float]:
     """`airflow dags test` one DAG; its output goes to a log file. Return success and seconds."""
     started = time.monotonic()
-    log = log_dir / f"{dag_id}.log"
+    name = f"{dag_id}{label}"
+    log = log_dir / f"{name}.log"
+    command = [str(Path(sys.executable).with_name("airflow")), "dags", "test", dag_id]
+    if conf is not None:
+        command += ["--conf", json.dumps(conf)]
     with log.open("w") as out:
         result = subprocess.run(
-            [str(Path(sys.executable).with_name("airflow")), "dags", "test", dag_id],
+            command,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -42,10 +64,53 @@ def run_dag(dag_id: str, env: dict[str, str], log_dir: Path) -> tuple[bool, floa
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         tail = log.read_text().splitlines()[-25:]
-        print(f"  FAILED  {dag_id} ({elapsed:.1f} s); the last lines of its output:", *tail, sep="\n    ")
+        print(f"  FAILED  {name} ({elapsed:.1f} s); the last lines of its output:", *tail, sep="\n    ")
     else:
-        print(f"  ok      {dag_id} ({elapsed:.1f} s)")
+        print(f"  ok      {name} ({elapsed:.1f} s)")
     return result.returncode == 0, elapsed
+
+
+def sync_plan(log: Path) -> list[str]:
+    """The plan the sync operator logged: from its line starting "Sync " to "… kept as they are."."""
+    lines = log.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if re.search(r"(^|\s)Sync \S+, \S+ to ", line)), None)
+    if start is None:
+        return ["(no plan found in the log)"]
+    marker = "kept as they are."
+    # The logger may append its own fields (logger name, source line) after the message's last line.
+    end = next((i for i in range(start, len(lines)) if marker in lines[i]), start)
+    table = [lines[start][lines[start].index("Sync ") :], *lines[start + 1 : end + 1]]
+    table[-1] = table[-1][: table[-1].index(marker) + len(marker)] if marker in table[-1] else table[-1]
+    return table
+
+
+def change_calendar(admin: Any) -> list[str]:
+    """Move, cancel, delete and add one "data team" meeting each, as a calendar's owner would."""
+    now = admin.now()
+    schedules = admin.state()["schedules"]
+    daily = next(s for s in schedules if s["event_id"] == "evt_demo_data_daily")
+    review = next(e for e in admin.events() if e["id"] == "evt_demo_data_review")
+    moved_to = datetime.fromisoformat(review["start_time"]) + timedelta(hours=1)
+    admin.move_event("evt_demo_data_review", moved_to)
+    admin.cancel_occurrence("evt_demo_data_daily", daily["occurrence_date"], drop_schedules=False)
+    admin.delete_event("evt_demo_data_sync", drop_schedules=False)
+    start = now + timedelta(hours=6)
+    added = {
+        "id": "evt_demo_data_planning",
+        "start_time": start.isoformat(),
+        "end_time": (start + timedelta(minutes=30)).isoformat(),
+        "calendar_id": "cal_demo_google",
+        "platform": "google_calendar",
+        "meeting_url": "https://meet.google.com/dat-apla-nng",
+        "raw": {"summary": "Data team planning", "start": {"dateTime": start.isoformat(), "timeZone": "UTC"}},
+    }
+    admin.load_events([added], replace=False)
+    return [
+        f"moved    evt_demo_data_review to {moved_to.isoformat()}",
+        f"cancelled evt_demo_data_daily on {daily['occurrence_date']}",
+        "deleted  evt_demo_data_sync",
+        f"added    evt_demo_data_planning at {start.isoformat()}",
+    ]
 
 
 def print_table(state: dict, head: int = 4, tail: int = 3) -> None:
@@ -78,6 +143,39 @@ def print_table(state: dict, head: int = 4, tail: int = 3) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
+def store_transcripts(
+    admin: Any, env: dict[str, str], log_dir: Path, base: Path
+) -> dict[str, tuple[bool, float]]:
+    """Past the meetings: store the batch DAG's bots' transcripts, count one's words, print where they are."""
+    bots = [
+        bot
+        for bot in admin.state()["bots"]
+        if str(bot["deduplication_key"]).startswith(f"{BATCH_DAG}.") and bot["status"] != "Cancelled"
+    ]
+    admin.advance_clock(timedelta(hours=25))
+    print(f"\nThe emulator clock moved past the meetings, to {admin.now().isoformat()[:19]}Z.")
+    print(f"Storing the transcripts of the batch DAG's {len(bots)} bot(s):")
+    conf = {"bot_ids": [bot["bot_id"] for bot in bots], "base_path": f"file://{base}"}
+    results = {TRANSCRIPTS_DAG: run_dag(TRANSCRIPTS_DAG, env, log_dir, conf)}
+    stored = sorted(base.rglob("*.jsonl"))
+    by_bot = {bot["bot_id"]: bot for bot in bots}
+    print("\nWhere each transcript landed:")
+    for path in stored:
+        bot = by_bot.get(path.parent.name, {})
+        print(f"  {bot.get('event_id', '?'):<24} file://{path}")
+    if stored:
+        results[WORDS_DAG] = run_dag(WORDS_DAG, env, log_dir, {"uri": f"file://{stored[0]}"})
+        text = stored[0].with_suffix(".txt")
+        print(f"\nThe first lines of {text}:", *text.read_text().splitlines()[:5], sep="\n  ")
+        counted = [
+            line.split("print ")[-1] if "print " in line else line
+            for line in (log_dir / f"{WORDS_DAG}.log").read_text().splitlines()
+            if re.search(r"Words per speaker|^\s*\S+\s+\d+$", line)
+        ]
+        print(f"\n{WORDS_DAG} says:", *counted, sep="\n  ")
+    return results
+
+
 def main() -> int:
     """Run the demo; exit non-zero when any DAG failed."""
     # In this process: it only waits while `airflow dags test` runs, so the server has it to itself.
@@ -107,9 +205,17 @@ def main() -> int:
         )
         if migrate.returncode != 0:
             raise SystemExit(f"`airflow db migrate` failed:\n{migrate.stdout}{migrate.stderr}")
+        admin = emulator.admin
         print(f"Running the example DAGs with `airflow dags test` (AIRFLOW_HOME={home}):")
         results = {dag_id: run_dag(dag_id, env, log_dir) for dag_id in dag_ids()}
-        print_table(emulator.admin.state())
+        print_table(admin.state())
+        if BATCH_DAG in results:
+            print("\nThe first batch sync's plan:", *sync_plan(log_dir / f"{BATCH_DAG}.log"), sep="\n  ")
+            print("\nThe calendar changes:", *change_calendar(admin), sep="\n  ")
+            print("Syncing again:")
+            results[f"{BATCH_DAG} (again)"] = run_dag(BATCH_DAG, env, log_dir, label=" (again)")
+            print("\nThe plan it carried out:", *sync_plan(log_dir / f"{BATCH_DAG} (again).log"), sep="\n  ")
+            results.update(store_transcripts(admin, env, log_dir, Path(home) / "transcripts"))
     failed = [dag_id for dag_id, (ok, _) in results.items() if not ok]
     total = sum(seconds for _, seconds in results.values())
     print(f"\n{len(results) - len(failed)} of {len(results)} DAGs succeeded in {total:.0f} s.")

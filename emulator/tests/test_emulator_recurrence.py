@@ -377,6 +377,8 @@ def test_demo_calendar_events(demo: httpx.Client) -> None:
         "evt_demo_standup_weekly",
         "evt_demo_teams_monthly_review",
         "evt_demo_data_sync",
+        "evt_demo_data_daily",
+        "evt_demo_data_review",
         "evt_demo_focus_time",
         "evt_demo_sync_cancelled",
         "evt_demo_retro_ended",

@@ -24,9 +24,14 @@ EXPECTED_SCHEDULES: dict[str, dict[str, int]] = {
     # occurrence_limit defaults to 20; the weekly series has about 40 upcoming occurrences.
     "meetstream_recurring_mapped": {"evt_demo_standup_weekly": 20},
     "meetstream_recurring_bulk": {"evt_demo_teams_monthly_review": 52},
-    # Its default pattern "data team": the demo's "Data team sync", two hours after the calendar's
-    # (re)load; it leaves the other examples' meetings alone.
-    "meetstream_batch_from_calendar": {"evt_demo_data_sync": 1},
+    # Its default pattern "data team": the demo's "Data team sync" and "Data team review", two and
+    # four hours after the calendar's (re)load, and the next "Data team daily check-in"; it leaves
+    # the other examples' meetings alone.
+    "meetstream_batch_from_calendar": {
+        "evt_demo_data_sync": 1,
+        "evt_demo_data_review": 1,
+        "evt_demo_data_daily": 1,
+    },
 }
 RUN_TIMEOUT = 420  # seconds for one round of every DAG
 MAPPED_DAG, MAPPED_TASK = "meetstream_recurring_mapped", "schedule_occurrence"
