@@ -1,4 +1,4 @@
-"""Test setup: a throwaway AIRFLOW_HOME, set before anything imports Airflow, migrated once per session."""
+"""Test setup: a throwaway AIRFLOW_HOME, set before Airflow is imported, and its database where needed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -32,9 +33,32 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _airflow_db() -> object:
-    """Migrate the throwaway metadata database once, with the real CLI, then remove the home."""
+def _airflow_home() -> Iterator[Path]:
+    """The throwaway AIRFLOW_HOME, removed when the session ends."""
+    yield Path(_AIRFLOW_HOME)
+    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def airflow_db(_airflow_home: Path) -> Path:
+    """
+    The throwaway metadata database, migrated once with the real CLI, for the tests that need one.
+
+    Only ``dag.test()`` runs and what reads task instances or XComs back need it: hooks, operators
+    called directly, sensors and triggers run without.
+    """
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
-    yield
-    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
+    return _airflow_home / "airflow.db"
+
+
+@pytest.fixture(scope="session")
+def dagbag() -> object:
+    """The example DAGs, parsed once."""
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 2
+        from airflow.models.dagbag import DagBag
+
+    # Airflow's own examples stay out through AIRFLOW__CORE__LOAD_EXAMPLES above.
+    return DagBag(dag_folder=str(REPO_ROOT / "example_dags"))

@@ -204,7 +204,7 @@ class TestPoke:
             assert sensor.poke({}).is_done
 
     def test_poke_mode_waits_then_returns_matches(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        # Reschedule mode needs a task instance: tests/dags runs it under dag.test().
+        # Reschedule mode needs a task instance: tests/system runs it under dag.test().
         monkeypatch.setattr("time.sleep", lambda seconds: None)
         sensor = ListScheduledSensor(task_id="s", bot_ids="b1", mode="poke", poke_interval=1, timeout=30)
         with rm.Mocker() as mock:
