@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.providers.common.compat.sdk import PokeReturnValue, conf
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID
 from airflow_provider_meetstream.exceptions import MeetStreamBotFailedError, MeetStreamError
 from airflow_provider_meetstream.operators.base import meetstream_hook
+from airflow_provider_meetstream.sensors.base import CheckThenDeferSensor
 from airflow_provider_meetstream.utils.bot_status import BotWait
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
 
-class BotStatusSensor(BaseSensorOperator):
+
+class BotStatusSensor(CheckThenDeferSensor):
     """
     Wait until every bot reaches a terminal status: ``Done`` succeeds, a failed one fails at once.
 
@@ -79,28 +81,16 @@ class BotStatusSensor(BaseSensorOperator):
             is_done=verdict.done, xcom_value=wait.results(answers) if verdict.done else None
         )
 
-    def execute(self, context: Context) -> Any:
-        """Check once; then poke, reschedule, or defer to :class:`BotStatusTrigger`."""
-        if not self.deferrable:
-            return super().execute(context)
-        first = self.poke(context)
-        if first.is_done:
-            return first.xcom_value
+    def build_trigger(self) -> BotStatusTrigger:
+        """The trigger that polls with the async client, on the same condition as :meth:`poke`."""
         from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
 
-        self.defer(
-            trigger=BotStatusTrigger(
-                meetstream_conn_id=self.meetstream_conn_id,
-                wait=self._wait().serialize(),
-                poll_interval=float(self.poke_interval),
-                timeout=float(self.timeout),
-            ),
-            method_name="execute_complete",
-            # The trigger reports its own timeout at a poll boundary; the deferral's hard limit
-            # comes later so that the sensor's clear timeout message wins.
-            timeout=timedelta(seconds=float(self.timeout) + float(self.poke_interval) + 60),
+        return BotStatusTrigger(
+            meetstream_conn_id=self.meetstream_conn_id,
+            wait=self._wait().serialize(),
+            poll_interval=float(self.poke_interval),
+            timeout=float(self.timeout),
         )
-        return None
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Resume after the trigger: the final statuses, or raise on a failed bot, an error or a timeout."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.providers.common.compat.sdk import PokeReturnValue, conf
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError, MeetStreamError
+from airflow_provider_meetstream.sensors.base import CheckThenDeferSensor
 from airflow_provider_meetstream.utils.event_bots import consult_event, event_or_none, event_to_consult
 
 # ScheduledCriteria is re-exported: DAGs and tests import it from here, beside the sensor.
@@ -25,8 +25,10 @@ from airflow_provider_meetstream.utils.scheduled_bots import (
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
 
-class ListScheduledSensor(BaseSensorOperator):
+
+class ListScheduledSensor(CheckThenDeferSensor):
     """
     Wait until MeetStream's list of scheduled bots shows the bots a DAG expects, or none of them.
 
@@ -131,28 +133,16 @@ class ListScheduledSensor(BaseSensorOperator):
         done = criteria.settle(verdict, statuses)
         return PokeReturnValue(is_done=done, xcom_value=result_bots(verdict, statuses) if done else None)
 
-    def execute(self, context: Context) -> Any:
-        """Check once; then poke, reschedule, or defer to :class:`ListScheduledTrigger`."""
-        if not self.deferrable:
-            return super().execute(context)
-        first = self.poke(context)
-        if first.is_done:
-            return first.xcom_value
+    def build_trigger(self) -> ListScheduledTrigger:
+        """The trigger that polls with the async client, on the same condition as :meth:`poke`."""
         from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
 
-        self.defer(
-            trigger=ListScheduledTrigger(
-                meetstream_conn_id=self.meetstream_conn_id,
-                criteria=self._criteria().serialize(),
-                poll_interval=float(self.poke_interval),
-                timeout=float(self.timeout),
-            ),
-            method_name="execute_complete",
-            # The trigger reports its own timeout at a poll boundary; the deferral's hard limit
-            # comes later so that the sensor's clear timeout message wins.
-            timeout=timedelta(seconds=float(self.timeout) + float(self.poke_interval) + 60),
+        return ListScheduledTrigger(
+            meetstream_conn_id=self.meetstream_conn_id,
+            criteria=self._criteria().serialize(),
+            poll_interval=float(self.poke_interval),
+            timeout=float(self.timeout),
         )
-        return None
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Resume after the trigger: return the matching bots, or raise on an error or timeout event."""
