@@ -29,10 +29,12 @@ def test_registered_once(request, meetstream_emulator_session):
 '''
 
 
-@pytest.mark.parametrize("with_conftest", [True, False], ids=["conftest-and-entry-point", "entry-point"])
+# Without the entry point (not installed) there is only the conftest case to check.
+CASES = {"conftest-and-entry-point": True, **({"entry-point": False} if INSTALLED else {})}
+
+
+@pytest.mark.parametrize("with_conftest", list(CASES.values()), ids=list(CASES))
 def test_the_plugin_registers_once(tmp_path: Path, with_conftest: bool) -> None:
-    if not (with_conftest or INSTALLED):
-        pytest.skip("meetstream-emulator is not installed: no entry point")
     (tmp_path / "test_probe.py").write_text(PROBE)
     if with_conftest:
         (tmp_path / "conftest.py").write_text(CONFTEST)
