@@ -33,6 +33,9 @@ EXPECTED_SCHEDULES: dict[str, dict[str, int]] = {
         "evt_demo_data_daily": 1,
     },
 }
+# Run after the others, on the bots the batch DAG left, once the emulator's clock has passed them.
+TRANSCRIPTS_DAG, WORDS_DAG = "meetstream_transcripts_to_storage", "meetstream_transcript_words"
+BATCH_KEYS = "meetstream_batch_from_calendar.sync_bots|"
 RUN_TIMEOUT = 420  # seconds for one round of every DAG
 MAPPED_DAG, MAPPED_TASK = "meetstream_recurring_mapped", "schedule_occurrence"
 DEFERRING_DAG, DEFERRING_TASK = "meetstream_schedule_event", "wait_until_listed"
@@ -115,7 +118,8 @@ def test_every_example_dag_succeeds_and_leaves_the_expected_state(deployment: De
             deployment.emulator("DELETE", "faults")
     deployment.runs, deployment.notes["sensor_states_seen"] = runs, watcher.seen
     assert_all_succeeded(deployment, runs, states)
-    assert {dag_id for dag_id in runs} == {d["dag_id"] for d in deployment.api("GET", "/dags")["dags"]}
+    every_dag = {d["dag_id"] for d in deployment.api("GET", "/dags")["dags"]}
+    assert set(runs) | {TRANSCRIPTS_DAG, WORDS_DAG} == every_dag
     assert_expected_state(deployment.emulator("GET", "state"))
 
 
@@ -258,6 +262,36 @@ def test_every_dag_succeeds_under_injected_faults(deployment: Deployment) -> Non
     assert plan["injected"] > 0
     assert_all_succeeded(deployment, runs, states)
     assert_expected_state(deployment.emulator("GET", "state"))
+
+
+def test_transcripts_reach_storage_with_one_asset_event_each(deployment: Deployment) -> None:
+    state = deployment.emulator("GET", "state")
+    bot_ids = sorted(
+        {b["bot_id"] for b in state["bots"] if b["deduplication_key"].startswith(BATCH_KEYS)}
+        - {b["bot_id"] for b in state["bots"] if b["status"] == "Cancelled"}
+    )
+    assert bot_ids
+    storage = deployment.root / "transcripts"
+    with Phase(deployment, "transcripts"):
+        # Past every meeting of the next day, and past the delay after which a transcript is ready.
+        deployment.emulator("POST", "clock/advance", json={"seconds": 26 * 3600})
+        run_id = deployment.trigger(TRANSCRIPTS_DAG, {"bot_ids": bot_ids, "base_path": f"file://{storage}"})
+        states = deployment.wait_for_runs({TRANSCRIPTS_DAG: run_id}, RUN_TIMEOUT)
+        assert_all_succeeded(deployment, {TRANSCRIPTS_DAG: run_id}, states)
+        written = sorted(storage.glob("*/*.jsonl"))
+        events = deployment.api("GET", "/assets/events", params={"source_dag_id": TRANSCRIPTS_DAG})
+        uris = sorted(event["extra"]["uri"] for event in events["asset_events"])
+        # The consumer reads a transcript like an asset-triggered run does, from the event's uri.
+        words = deployment.trigger(WORDS_DAG, {"uri": uris[0]})
+        assert_all_succeeded(
+            deployment, {WORDS_DAG: words}, deployment.wait_for_runs({WORDS_DAG: words}, 180)
+        )
+    assert [path.parent.name for path in written] == bot_ids
+    assert uris == [f"file://{path}" for path in written]
+    first = json.loads(written[0].read_text().splitlines()[0])
+    assert first["bot_id"] == written[0].parent.name
+    assert first["speaker"]
+    print(f"[e2e] {deployment.executor}: {len(written)} transcript(s) stored, {len(uris)} asset event(s)")
 
 
 def test_the_api_key_appears_in_no_log_and_not_in_the_database(deployment: Deployment) -> None:
