@@ -128,7 +128,10 @@ def test_poke_mode_waits_until_done(hook: MeetStreamHook, meetstream_frozen_now)
     assert [item["status"] for item in result.xcom_value] == ["Done"]
 
 
-def test_reschedule_mode_reschedules_then_succeeds(hook: MeetStreamHook, meetstream_frozen_now) -> None:
+# Reschedule mode reads the task's earlier reschedules from the metadata database (Airflow 2).
+def test_reschedule_mode_reschedules_then_succeeds(
+    hook: MeetStreamHook, meetstream_frozen_now, airflow_db
+) -> None:
     bot = hook.create_bot(LINK)
     ti = mock.Mock(dag_id="d", task_id="wait", run_id="r", map_index=-1, max_tries=0)
     ti.get_first_reschedule_date.return_value = None
@@ -143,7 +146,7 @@ def test_reschedule_mode_reschedules_then_succeeds(hook: MeetStreamHook, meetstr
 @pytest.mark.parametrize("status", FAILED)
 @pytest.mark.parametrize("mode", ["poke", "reschedule"])
 def test_a_failed_bot_fails_the_sensor_at_once(
-    hook: MeetStreamHook, meetstream_frozen_now, status: str, mode: str
+    hook: MeetStreamHook, meetstream_frozen_now, airflow_db, status: str, mode: str
 ) -> None:
     bot = hook.create_bot(LINK)
     meetstream_frozen_now.emulator.admin.set_bot_outcome(bot["bot_id"], status=status, reason="Host said no.")

@@ -44,7 +44,8 @@ def test_poke_mode_fails_at_once(cancelled_bot: str, meetstream_conn_env) -> Non
     ]
 
 
-def test_reschedule_mode_fails_instead_of_rescheduling(cancelled_bot: str) -> None:
+# Reschedule mode reads the task's earlier reschedules from the metadata database (Airflow 2).
+def test_reschedule_mode_fails_instead_of_rescheduling(cancelled_bot: str, airflow_db) -> None:
     # Airflow 3 asks the task instance for its first reschedule; Airflow 2 looks it up by its keys.
     ti = mock.Mock(dag_id="d", task_id="wait", run_id="r", map_index=-1, max_tries=0)
     ti.get_first_reschedule_date.return_value = None

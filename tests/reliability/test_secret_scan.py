@@ -112,7 +112,10 @@ def deferrals(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]
     is made, from ``trigger.serialize()``; and each deferrable sensor's first check is made to
     miss, so that it does defer (a meeting already listed would let it succeed at once).
     """
-    from airflow.sdk.definitions import dag as dag_module
+    try:
+        from airflow.sdk.definitions import dag as dag_module
+    except ImportError:  # Airflow 2 runs the trigger inline from its own DAG module
+        from airflow.models import dag as dag_module  # type: ignore[no-redef]
 
     from airflow_provider_meetstream.sensors.bot_status import BotStatusSensor
     from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
@@ -120,9 +123,9 @@ def deferrals(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]
     seen: list[tuple[str, dict[str, Any]]] = []
     run_inline = dag_module._run_inline_trigger
 
-    def recording(trigger: Any, ti: Any) -> Any:
+    def recording(trigger: Any, *args: Any) -> Any:
         seen.append(trigger.serialize())
-        return run_inline(trigger, ti)
+        return run_inline(trigger, *args)
 
     monkeypatch.setattr(dag_module, "_run_inline_trigger", recording)
     for sensor in (ListScheduledSensor, BotStatusSensor):
