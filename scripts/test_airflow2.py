@@ -22,6 +22,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
+TRANSCRIPTS_DAG = "meetstream_transcripts_to_storage"
 # The interpreter of .venv-airflow2: its airflow, pytest and emulator scripts sit beside it.
 BIN = Path(sys.executable).parent
 API_KEY = "airflow2-emulator-key"
@@ -172,12 +173,21 @@ class Standalone:
 
         return list(wait_until(parsed, timeout, "the scheduler to parse every example DAG"))
 
-    def trigger(self, dag_id: str, env: dict[str, str]) -> str:
+    def trigger(self, dag_id: str, env: dict[str, str], conf: dict[str, Any] | None = None) -> str:
         """Unpause the DAG and trigger one run with `airflow dags trigger`; return its run id."""
         self.api("PATCH", f"/dags/{dag_id}", params={"update_mask": "is_paused"}, json={"is_paused": False})
         run_id = f"airflow2-{dag_id}"
         subprocess.run(
-            [str(BIN / "airflow"), "dags", "trigger", dag_id, "--run-id", run_id],
+            [
+                str(BIN / "airflow"),
+                "dags",
+                "trigger",
+                dag_id,
+                "--run-id",
+                run_id,
+                "--conf",
+                json.dumps(conf or {}),
+            ],
             env=env,
             check=True,
             capture_output=True,
@@ -295,13 +305,32 @@ def phase(name: str, times: dict[str, float]) -> Iterator[None]:
         print(f"[{name}: {times[name]:.1f} s]", flush=True)
 
 
-def run_one(airflow: Standalone, dag_id: str, env: dict[str, str], timeout: float) -> tuple[bool, str]:
+def transcripts_conf(emulator_api: str, home: Path) -> dict[str, Any]:
+    """The transcripts DAG's conf: the batch DAG's live bots, once the emulator's clock has passed them."""
+    import requests
+
+    controls = emulator_api.removesuffix("/api/v1") + "/_emulator"
+    state = requests.get(f"{controls}/state", timeout=30).json()
+    bot_ids = sorted(
+        bot["bot_id"]
+        for bot in state["bots"]
+        if bot["deduplication_key"].startswith("meetstream_batch_from_calendar.")
+        and bot["status"] != "Cancelled"
+    )
+    # Past the meetings of the next day and the delay after which a transcript is ready.
+    requests.post(f"{controls}/clock/advance", json={"seconds": 26 * 3600}, timeout=30).raise_for_status()
+    return {"bot_ids": bot_ids, "base_path": f"file://{home}/transcripts"}
+
+
+def run_one(
+    airflow: Standalone, dag_id: str, env: dict[str, str], timeout: float, conf: dict[str, Any] | None = None
+) -> tuple[bool, str]:
     """Trigger one run of a DAG and wait for it; return its success and a line on it."""
     import requests
 
     started = time.monotonic()
     try:
-        run_id = airflow.trigger(dag_id, env)
+        run_id = airflow.trigger(dag_id, env, conf)
         state = airflow.wait_run(dag_id, run_id, timeout)["state"]
     except subprocess.CalledProcessError as exc:
         return False, f"`airflow dags trigger` failed:\n{exc.stdout.decode()}{exc.stderr.decode()}"
@@ -337,9 +366,13 @@ def run_standalone(
             print(f"  emulator {emulator_api}; airflow standalone {airflow.url} (AIRFLOW_HOME={home})")
             airflow.wait_ready(timeout=300)
             dag_ids = airflow.wait_dags(timeout=180)
-        for dag_id in only or dag_ids:
+        # The transcripts DAG last, on the bots the batch DAG left (its own default sends a bot into
+        # a 30-minute meeting).
+        order = sorted(only or dag_ids, key=lambda dag_id: dag_id == TRANSCRIPTS_DAG)
+        for dag_id in order:
             with phase(dag_id, times):
-                results[dag_id] = run_one(airflow, dag_id, env, dag_timeout)
+                conf = transcripts_conf(emulator_api, home) if dag_id == TRANSCRIPTS_DAG else None
+                results[dag_id] = run_one(airflow, dag_id, env, dag_timeout, conf)
                 print(f"  {'ok    ' if results[dag_id][0] else 'FAILED'}  {dag_id}: {results[dag_id][1]}")
                 keep = keep or not results[dag_id][0]
     except Exception:
