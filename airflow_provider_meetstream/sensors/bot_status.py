@@ -9,7 +9,7 @@ from airflow.providers.common.compat.sdk import PokeReturnValue, conf
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID
-from airflow_provider_meetstream.exceptions import MeetStreamBotFailedError, MeetStreamError
+from airflow_provider_meetstream.exceptions import MeetStreamBotFailedError
 from airflow_provider_meetstream.operators.base import meetstream_hook
 from airflow_provider_meetstream.sensors.base import CheckThenDeferSensor
 from airflow_provider_meetstream.utils.bot_status import BotWait
@@ -43,6 +43,8 @@ class BotStatusSensor(CheckThenDeferSensor):
     """
 
     template_fields: Sequence[str] = ("bot_ids", "meetstream_conn_id")
+    done_message = "%d bot(s) done."
+    timeout_message = "The bots did not finish in time."
     ui_color = "#f4f0e0"
 
     def __init__(
@@ -92,19 +94,9 @@ class BotStatusSensor(CheckThenDeferSensor):
             timeout=float(self.timeout),
         )
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
-        """Resume after the trigger: the final statuses, or raise on a failed bot, an error or a timeout."""
-        from airflow.providers.common.compat.sdk import AirflowSensorTimeout
-
-        status = event.get("status")
-        if status == "success":
-            bots: list[dict[str, Any]] = event.get("bots") or []
-            self.log.info("%d bot(s) done.", len(bots))
-            return bots
-        if status == "failed":
+    def raise_for_event(self, event: dict[str, Any]) -> None:
+        """A bot the trigger saw fail fails the task at once, with its status and reason."""
+        if event.get("status") == "failed":
             raise MeetStreamBotFailedError(
                 str(event.get("bot_id")), str(event.get("bot_status")), event.get("reason")
             )
-        if status == "timeout":
-            raise AirflowSensorTimeout(event.get("message") or "The bots did not finish in time.")
-        raise MeetStreamError(f"Waiting on MeetStream failed: {event.get('message', event)}")

@@ -9,7 +9,7 @@ from airflow.providers.common.compat.sdk import PokeReturnValue, conf
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
-from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError, MeetStreamError
+from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
 from airflow_provider_meetstream.sensors.base import CheckThenDeferSensor
 from airflow_provider_meetstream.utils.event_bots import consult_event, event_or_none, event_to_consult
 
@@ -144,19 +144,7 @@ class ListScheduledSensor(CheckThenDeferSensor):
             timeout=float(self.timeout),
         )
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
-        """Resume after the trigger: return the matching bots, or raise on an error or timeout event."""
-        from airflow.providers.common.compat.sdk import AirflowSensorTimeout
-
-        status = event.get("status")
-        if status == "success":
-            bots: list[dict[str, Any]] = event.get("bots") or []
-            self.log.info("Condition met with %d bot(s).", len(bots))
-            return bots
-        if status == "timeout":
-            raise AirflowSensorTimeout(
-                event.get("message") or "The MeetStream condition was not met in time."
-            )
+    def raise_for_event(self, event: dict[str, Any]) -> None:
+        """A cancelled bot the trigger reports is the sensor's own error: it never comes back."""
         if event.get("bot_status") == BotStatus.CANCELLED and isinstance(event.get("bot_id"), str):
             raise MeetStreamBotCancelledError(event["bot_id"], event["bot_status"])
-        raise MeetStreamError(f"Waiting on MeetStream failed: {event.get('message', event)}")
