@@ -183,6 +183,40 @@ class MeetStreamInputError(MeetStreamError, AirflowFailException, ValueError):
         return f"{cls.__module__}.{cls.__qualname__}", (self.argument, self.value, self.reason), {}
 
 
+class MeetStreamOtherBotError(MeetStreamError, AirflowFailException):
+    """
+    The meeting already has another owner's bot, and scheduling ours would displace it.
+
+    MeetStream overrides an event's bot when another key schedules one (or answers 409): in a
+    workspace shared with other teams, that would cancel their recording. An
+    ``AirflowFailException``: a retry would find the same bot.
+
+    :param event_id: The event asked for.
+    :param bot_id: The other owner's bot.
+    :param deduplication_key: Its key, or None when MeetStream does not say.
+    :param occurrence_date: The occurrence asked for, when one was.
+    """
+
+    def __init__(
+        self, event_id: str, bot_id: str, deduplication_key: str | None, occurrence_date: str | None = None
+    ) -> None:
+        self.event_id = event_id
+        self.bot_id = bot_id
+        self.deduplication_key = deduplication_key
+        self.occurrence_date = occurrence_date
+        where = f"Event {event_id}" + (f", occurrence {occurrence_date}," if occurrence_date else "")
+        shown = _shown(deduplication_key)
+        key = "an unreadable key" if deduplication_key is None else f"key {shown[:80]}"
+        super().__init__(
+            f"{where} already has bot {bot_id} of another owner ({key}); scheduling this task's bot "
+            'would displace it. Pass if_other_bot="skip" to leave the meeting to it, or "replace" '
+            "to replace it"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.event_id, self.bot_id, self.deduplication_key, self.occurrence_date))
+
+
 class MeetStreamBotFailedError(MeetStreamError, AirflowFailException):
     """
     A bot ended in a failed terminal status (``Denied``, ``NotAllowed``, ``Error``, ``Stopped``...).

@@ -12,14 +12,15 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
-from airflow_provider_meetstream.operators.base import meetstream_hook, schedule_or_existing
+from airflow_provider_meetstream.operators.base import meetstream_hook
+from airflow_provider_meetstream.operators.scheduling import cancel_scheduled_bot, schedule_on_meeting
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
     from airflow_provider_meetstream.utils.calendar_meetings import Meeting
-    from airflow_provider_meetstream.utils.calendar_sync import Action
+    from airflow_provider_meetstream.utils.calendar_sync import Action, Outcome
 
 #: The lead MeetStream documents: a bot joins three minutes before its meeting.
 DEFAULT_JOIN_LEAD = timedelta(minutes=3)
@@ -83,14 +84,16 @@ class SyncCalendarBotsOperator(BaseOperator):
     Each run lists the calendar's events in the window (``GET /calendar/events``), applies each
     series' exceptions (a moved occurrence replaces its slot, a cancelled one removes it), keeps the
     meetings to record (a meeting URL, plus the filters given), and compares them with the bots
-    this sync owns: those whose deduplication key it made, ``f"{sync_id}|<meeting identity>"``. It
-    then **adds** a bot for each selected meeting without one, **moves** a waiting bot whose meeting
-    moved (same bot, event and key; new join time), **cancels** a waiting bot whose meeting was
-    deleted, cancelled, moved out of the window or is no longer selected, and **keeps** the rest.
-    It never touches a bot it did not make, nor one that has joined or finished; and it cancels
-    nothing when ``GET /calendar/scheduled`` comes back full (the list may be truncated). The same
-    meeting in two attendees' calendars gets one bot. A second run with nothing changed sends no
-    write request.
+    the listing shows on them (each event's ``bots``, deleted events included, and
+    ``GET /calendar/scheduled``). The sync owns the bots whose deduplication key it made,
+    ``f"{sync_id}|<meeting identity>"``. It then **adds** a bot for each selected meeting that has
+    none, **keeps** a meeting another owner's bot records (MeetStream would displace that bot; with
+    ``take_over`` the sync replaces it instead), **moves** a waiting bot of its own whose meeting
+    moved (same bot, event and key; new join time), **cancels** a waiting bot of its own whose
+    meeting was deleted, cancelled, moved out of the window or is no longer selected, and
+    **keeps** the rest. It never cancels, moves or displaces a bot it did not make, nor touches one
+    that has joined or finished. The same meeting in two attendees' calendars gets one bot. A
+    second run with nothing changed sends only reads: the events' pages and one scheduled list.
 
     .. code-block:: python
 
@@ -108,7 +111,8 @@ class SyncCalendarBotsOperator(BaseOperator):
     moved, ready for a :class:`~airflow_provider_meetstream.sensors.meetstream.ListScheduledSensor`.
 
     :param sync_id: The prefix of every key this sync owns; default ``"<dag_id>.<task_id>"``. Two
-        syncs with different ids never touch each other's bots. Templated.
+        syncs with different ids never touch each other's bots: the first to record a meeting keeps
+        it. Templated.
     :param window_start: The window's start, aware or ISO 8601 with an offset; default now. Templated.
     :param window_end: The window's end; default ``window_start + lookahead``. Templated.
     :param lookahead: The window's length when ``window_end`` is not given: a timedelta or seconds
@@ -123,6 +127,9 @@ class SyncCalendarBotsOperator(BaseOperator):
         :class:`~airflow_provider_meetstream.utils.calendar_meetings.Meeting`.
     :param bot_config: The bots' configuration; ``join_at`` is the sync's own. Templated.
     :param join_lead: How long before its meeting a bot joins (default 3 minutes, as MeetStream).
+    :param take_over: Schedule the sync's own bot on a selected meeting that another owner's bot
+        records, replacing that bot (default False: the meeting is kept, and the plan says whose
+        bot records it).
     :param dry_run: Compute and log the plan, write nothing.
     :param max_concurrency: Write requests in flight at once, 1 to 64.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
@@ -155,6 +162,7 @@ class SyncCalendarBotsOperator(BaseOperator):
         select: Callable[[Meeting], bool] | None = None,
         bot_config: dict[str, Any] | None = None,
         join_lead: timedelta | float = DEFAULT_JOIN_LEAD,
+        take_over: bool = False,
         dry_run: bool = False,
         max_concurrency: int = 8,
         meetstream_conn_id: str = DEFAULT_CONN_ID,
@@ -174,6 +182,7 @@ class SyncCalendarBotsOperator(BaseOperator):
         self.select = select
         self.bot_config = bot_config
         self.join_lead = _duration(join_lead, "join_lead")
+        self.take_over = bool(validation.optional_bool(take_over, "take_over"))
         # BaseOperator.dry_run() is a method of Airflow's own; the flag keeps another name.
         self.plan_only = bool(validation.optional_bool(dry_run, "dry_run"))
         self.max_concurrency = validation.bounded_int(max_concurrency, "max_concurrency", 1, 64)
@@ -211,7 +220,8 @@ class SyncCalendarBotsOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Read the calendar and the bots, plan, carry the plan out, and return the report."""
         from airflow_provider_meetstream.utils.calendar_meetings import Selection, read_calendar
-        from airflow_provider_meetstream.utils.calendar_sync import counts, format_plan, our_bots, plan
+        from airflow_provider_meetstream.utils.calendar_sync import format_plan, plan, sync_report
+        from airflow_provider_meetstream.utils.workspace_bots import list_reach, listed_bots
 
         self._check_arguments()
         sync_id = self.sync_id or f"{self.dag_id}.{self.task_id}"
@@ -233,16 +243,16 @@ class SyncCalendarBotsOperator(BaseOperator):
                 )
             )
             scheduled = hook.list_scheduled_bots(limit=MAX_LIST_LIMIT)
-            truncated = len(scheduled) >= MAX_LIST_LIMIT
+            reach = list_reach(scheduled, MAX_LIST_LIMIT)
+            truncated = reach is None or reach < window_end
             if truncated:
                 self.log.warning(
-                    "MeetStream listed a full page of %d scheduled bots; the list may be truncated, so "
-                    "this run cancels nothing and confirms unlisted bots one by one.",
+                    "MeetStream listed a full page of %d scheduled bots that does not reach the "
+                    "window's end. The sync finds its bots on the listed events (deleted ones "
+                    "included); a bot of its own on an event the listing no longer shows at all may "
+                    "sit beyond that page, and is cancelled by a later run that sees it.",
                     MAX_LIST_LIMIT,
                 )
-            bots = our_bots(
-                sync_id, events, scheduled, self._statuses(hook, sync_id, events, scheduled, truncated)
-            )
             calendar = read_calendar(events, window_start, window_end)
             for event_id, problem in calendar.problems:
                 self.log.warning(
@@ -250,13 +260,15 @@ class SyncCalendarBotsOperator(BaseOperator):
                 )
             actions = plan(
                 calendar,
-                bots,
+                listed_bots(events, scheduled),
                 sync_id=sync_id,
                 selection=selection,
                 window_start=window_start,
                 window_end=window_end,
                 join_lead=self.join_lead,
-                truncated=truncated,
+                now=datetime.now(timezone.utc),
+                list_reach=reach,
+                take_over=self.take_over,
             )
             self.log.info(
                 "Sync %s, %s to %s%s:\n%s",
@@ -266,68 +278,51 @@ class SyncCalendarBotsOperator(BaseOperator):
                 " (dry run: nothing is written)" if self.plan_only else "",
                 format_plan(actions),
             )
-            done: list[tuple[Action, dict[str, Any]]] = []
-            failed: list[tuple[Action, str]] = []
+            outcomes: list[Outcome] = []
             if not self.plan_only:
-                done, failed = self._carry_out(hook, actions, bot_config)
-        report = self._report(sync_id, window_start, window_end, truncated, actions, done, failed)
-        report["counts"] = {**counts(actions), "failed": len(failed)}
+                outcomes = self._carry_out(hook, actions, bot_config)
+        report = sync_report(sync_id, window_start, window_end, truncated, actions, outcomes)
         report["dry_run"] = self.plan_only
-        if failed:
+        if report["failed"]:
             names = "; ".join(f"{item['reason']}" for item in report["failed"][:10])
             raise MeetStreamError(
-                f"Sync {sync_id}: {len(failed)} of {len(done) + len(failed)} change(s) failed ({names}); "
+                f"Sync {sync_id}: {len(report['failed'])} of {len(outcomes)} change(s) failed ({names}); "
                 "the others were made, and the next run retries what is missing."
             )
         return report
 
-    def _statuses(
-        self,
-        hook: MeetStreamHook,
-        sync_id: str,
-        events: list[dict[str, Any]],
-        scheduled: list[dict[str, Any]],
-        truncated: bool,
-    ) -> dict[str, str]:
-        # Only a truncated list leaves a bot's state open: otherwise an unlisted bot is not waiting.
-        if not truncated:
-            return {}
-        from airflow_provider_meetstream.utils.calendar_sync import our_bots
-        from airflow_provider_meetstream.utils.scheduled_bots import status_or_none
-
-        statuses: dict[str, str] = {}
-        for bot in our_bots(sync_id, events, scheduled).values():
-            if not bot.scheduled:
-                answer = status_or_none(hook.get_bot_status, bot.bot_id)
-                statuses[bot.bot_id] = str((answer or {}).get("status"))
-        return statuses
-
     def _carry_out(
         self, hook: MeetStreamHook, actions: list[Action], bot_config: dict[str, Any]
-    ) -> tuple[list[tuple[Action, dict[str, Any]]], list[tuple[Action, str]]]:
+    ) -> list[Outcome]:
         from concurrent.futures import ThreadPoolExecutor
 
         from airflow_provider_meetstream.utils.calendar_sync import KEEP
 
         writes = [action for action in actions if action.kind != KEEP]
-        done: list[tuple[Action, dict[str, Any]]] = []
-        failed: list[tuple[Action, str]] = []
+        outcomes: list[Outcome] = []
         with ThreadPoolExecutor(
             max_workers=self.max_concurrency, thread_name_prefix="meetstream-sync"
         ) as pool:
             futures = [(action, pool.submit(self._write, hook, action, bot_config)) for action in writes]
             for action, future in futures:
                 try:
-                    done.append((action, future.result()))
+                    outcomes.append((action, future.result(), None))
                 except MeetStreamError as err:
                     self.log.warning(
                         "Could not %s the bot for %s: %s", action.kind, action.deduplication_key, err
                     )
-                    failed.append((action, str(err)))
-        return done, failed
+                    outcomes.append((action, {}, str(err)))
+        left = [(action, answer) for action, answer, _ in outcomes if answer.get("skipped")]
+        for action, answer in left:
+            self.log.info(
+                "Kept %s at %s as it is: MeetStream answered 409, %s.",
+                action.meeting.title if action.meeting else action.deduplication_key,
+                action.meeting.start.isoformat() if action.meeting else "-",
+                answer["reason"],
+            )
+        return outcomes
 
-    @staticmethod
-    def _write(hook: MeetStreamHook, action: Action, bot_config: dict[str, Any]) -> dict[str, Any]:
+    def _write(self, hook: MeetStreamHook, action: Action, bot_config: dict[str, Any]) -> dict[str, Any]:
         from airflow_provider_meetstream.recurrence import format_occurrence
         from airflow_provider_meetstream.utils.calendar_sync import ADD, MOVE
 
@@ -335,10 +330,13 @@ class SyncCalendarBotsOperator(BaseOperator):
             meeting = action.meeting
             assert meeting is not None
             assert action.new_join is not None
-            return schedule_or_existing(
+            return schedule_on_meeting(
                 hook,
                 meeting.event_id,
                 if_already_scheduled="succeed",
+                # The plan read the meeting's bots already; a 409 naming another owner's is the same fact.
+                if_other_bot="replace" if self.take_over else "skip",
+                others=(),
                 deduplication_key=action.deduplication_key,
                 bot_config={**bot_config, "join_at": format_occurrence(action.new_join)},
                 occurrence_date=meeting.occurrence_date,
@@ -348,41 +346,4 @@ class SyncCalendarBotsOperator(BaseOperator):
             assert action.new_join is not None
             join = max(action.new_join, datetime.now(timezone.utc) + _PAST_JOIN_GRACE)
             return hook.update_scheduled_bot(action.bot_id, scheduled_join_time=join)
-        return hook.delete_scheduled_bot(action.bot_id)
-
-    @staticmethod
-    def _report(
-        sync_id: str,
-        window_start: datetime,
-        window_end: datetime,
-        truncated: bool,
-        actions: list[Action],
-        done: list[tuple[Action, dict[str, Any]]],
-        failed: list[tuple[Action, str]],
-    ) -> dict[str, Any]:
-        from airflow_provider_meetstream.utils.calendar_sync import ADD, CANCEL, KEEP, MOVE
-
-        made = {id(action): answer for action, answer in done}
-        lists: dict[str, list[dict[str, Any]]] = {"added": [], "moved": [], "cancelled": [], "kept": []}
-        names = {ADD: "added", MOVE: "moved", CANCEL: "cancelled", KEEP: "kept"}
-        failed_ids = {id(action) for action, _ in failed}
-        for action in actions:
-            if id(action) in failed_ids:
-                continue
-            item = action.summary()
-            if action.kind == ADD and id(action) in made:
-                item["bot_id"] = made[id(action)].get("bot_id")
-            lists[names[action.kind]].append(item)
-        return {
-            "sync_id": sync_id,
-            "window_start": window_start.isoformat(),
-            "window_end": window_end.isoformat(),
-            "truncated": truncated,
-            **lists,
-            "failed": [
-                {**action.summary(), "action": action.kind, "reason": error} for action, error in failed
-            ],
-            "bot_ids": sorted(
-                str(item["bot_id"]) for item in lists["added"] + lists["moved"] if item.get("bot_id")
-            ),
-        }
+        return cancel_scheduled_bot(hook, action.bot_id)

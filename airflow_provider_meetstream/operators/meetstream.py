@@ -14,12 +14,11 @@ from airflow_provider_meetstream.constants import (
 from airflow_provider_meetstream.exceptions import (
     MeetStreamNotFoundError,
 )
-from airflow_provider_meetstream.operators.base import (
+from airflow_provider_meetstream.operators.base import check_occurrence_limit, meetstream_hook, rendered_int
+from airflow_provider_meetstream.operators.scheduling import (
     IF_ALREADY_SCHEDULED,
-    check_occurrence_limit,
-    meetstream_hook,
-    rendered_int,
-    schedule_or_existing,
+    IF_OTHER_BOT,
+    schedule_on_meeting,
 )
 
 if TYPE_CHECKING:
@@ -35,6 +34,11 @@ class ScheduleEventOperator(BaseOperator):
     The same ``deduplication_key`` on the same event (and occurrence) updates the existing schedule,
     so Airflow retries and re-runs never add bots. The returned XCom is MeetStream's answer
     (``bot_id``, ``schedule_id``, ``scheduled_time``...).
+
+    One bot per meeting, whoever made it: MeetStream replaces an event's bot when another key
+    schedules one, which in a workspace shared with other teams cancels their recording. So the
+    operator first reads the bots already scheduled on the event (``GET /calendar/scheduled``, one
+    request) and, when another key's bot waits there, does what ``if_other_bot`` says.
 
     .. code-block:: python
 
@@ -58,7 +62,14 @@ class ScheduleEventOperator(BaseOperator):
         "bot_id", "schedule_id", "scheduled_time", ...}`` when MeetStream answers 409 naming a bot
         confirmed as this task's by its deduplication key (another key's bot, or one whose key
         cannot be read, still raises); ``"fail"`` raises
-        :class:`~airflow_provider_meetstream.exceptions.MeetStreamConflictError`.
+        :class:`~airflow_provider_meetstream.exceptions.MeetStreamConflictError`. A bot of this key
+        on another event or occurrence is a conflict either way.
+    :param if_other_bot: When the meeting already has another owner's bot (another deduplication
+        key): ``"fail"`` (default) raises
+        :class:`~airflow_provider_meetstream.exceptions.MeetStreamOtherBotError` naming that bot and
+        its key, and sends nothing; ``"skip"`` leaves the meeting to it and returns
+        ``{"scheduled": False, "skipped": True, "bot_id": <their bot>, "deduplication_key": <theirs>,
+        "reason"...}``; ``"replace"`` schedules this task's bot in its place.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
     """
 
@@ -84,10 +95,12 @@ class ScheduleEventOperator(BaseOperator):
         occurrence_limit: int | None = None,
         recurring_event: bool = False,
         if_already_scheduled: str = "succeed",
+        if_other_bot: str = "fail",
         meetstream_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.if_other_bot = validation.one_of(if_other_bot, "if_other_bot", IF_OTHER_BOT)
         self.event_id = event_id
         self.deduplication_key = deduplication_key
         self.bot_config = bot_config
@@ -109,10 +122,11 @@ class ScheduleEventOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Schedule the bot and return MeetStream's answer."""
         with meetstream_hook(self.meetstream_conn_id) as hook:
-            result = schedule_or_existing(
+            result = schedule_on_meeting(
                 hook,
                 self.event_id,
                 if_already_scheduled=self.if_already_scheduled,
+                if_other_bot=self.if_other_bot,
                 deduplication_key=self.deduplication_key,
                 bot_config=self.bot_config,
                 occurrence_date=self.occurrence_date,
@@ -120,6 +134,9 @@ class ScheduleEventOperator(BaseOperator):
                 occurrence_limit=rendered_int(self.occurrence_limit),
                 recurring_event=self.recurring_event or None,
             )
+        if result.get("skipped"):
+            self.log.info("Nothing scheduled for event %s: %s.", self.event_id, result["reason"])
+            return result
         self.log.info(
             "Bot %s scheduled for event %s at %s.",
             result.get("bot_id"),

@@ -18,7 +18,8 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamError,
     MeetStreamInputError,
 )
-from airflow_provider_meetstream.operators.base import meetstream_hook, rendered_int, schedule_or_existing
+from airflow_provider_meetstream.operators.base import meetstream_hook, rendered_int
+from airflow_provider_meetstream.operators.scheduling import IF_OTHER_BOT, other_bots, schedule_on_meeting
 from airflow_provider_meetstream.operators.series import RecurringSeriesMixin
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class ExpandRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
         from airflow_provider_meetstream.recurrence import format_occurrence
 
         with meetstream_hook(self.meetstream_conn_id) as hook:
-            occurrences = [format_occurrence(moment) for moment in self._occurrences(hook)]
+            occurrences = [format_occurrence(moment) for moment in self._occurrences(hook)[0]]
         self.log.info("Event %s has %d occurrence(s) to schedule.", self.event_id, len(occurrences))
         return [
             {
@@ -129,9 +130,16 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
     failure schedules what is missing and duplicates nothing. In ``server`` mode one request with
     ``schedule_all_occurrences=True`` lets MeetStream expand the series from now.
 
+    An occurrence that already has another owner's bot (another deduplication key) is left to it
+    by default (``if_other_bot="skip"``): MeetStream would replace that bot with ours. The bots
+    already there are read once for the whole series (``GET /calendar/scheduled``, and the series'
+    own ``bots`` from the events listing).
+
     Either way the XCom is ``{"event_id", "total_occurrences", "occurrences_scheduled",
-    "occurrences_failed", "schedules_created": [{"occurrence_date", "bot_id", "schedule_id",
-    "scheduled_time"}], "failed_occurrences": [{"occurrence_date", "error"}]}``.
+    "occurrences_failed", "occurrences_skipped", "schedules_created": [{"occurrence_date", "bot_id",
+    "schedule_id", "scheduled_time"}], "failed_occurrences": [{"occurrence_date", "error"}],
+    "skipped_occurrences": [{"occurrence_date", "bot_id", "deduplication_key", "reason"}]}``, where
+    a skipped occurrence's ``bot_id`` is the other owner's bot that records it.
 
     .. code-block:: python
 
@@ -153,6 +161,10 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
     :param max_concurrency: Requests in flight at once (client mode), 1 to 64.
     :param allow_partial_failure: Succeed even when some occurrences failed; the XCom lists them.
     :param mode: ``"client"`` or ``"server"``.
+    :param if_other_bot: An occurrence with another owner's bot: ``"skip"`` it (default),
+        ``"fail"`` it (the occurrence is reported failed, naming the bot), or ``"replace"`` that
+        bot. In server mode MeetStream schedules the whole series at once, so any other owner's bot
+        on it fails the task unless ``"replace"``.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
     """
 
@@ -175,10 +187,12 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
         max_concurrency: int = 8,
         allow_partial_failure: bool = False,
         mode: str = "client",
+        if_other_bot: str = "skip",
         meetstream_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.if_other_bot = validation.one_of(if_other_bot, "if_other_bot", IF_OTHER_BOT)
         self.bot_config = bot_config
         self.max_concurrency = validation.bounded_int(max_concurrency, "max_concurrency", 1, 64)
         self.allow_partial_failure = allow_partial_failure
@@ -221,11 +235,12 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
                 report = self._schedule_each(hook, bot_config)
             attempts = hook.policy.max_attempts
         self.log.info(
-            "Event %s: %d of %d occurrence(s) scheduled, %d failed.",
+            "Event %s: %d of %d occurrence(s) scheduled, %d failed, %d left to another owner's bot.",
             self.event_id,
             report["occurrences_scheduled"],
             report["total_occurrences"],
             report["occurrences_failed"],
+            report["occurrences_skipped"],
         )
         if report["occurrences_failed"] and not self.allow_partial_failure:
             failed = ", ".join(item["occurrence_date"] for item in report["failed_occurrences"][:10])
@@ -244,16 +259,21 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
 
         from airflow_provider_meetstream.recurrence import format_occurrence
 
-        occurrences = [format_occurrence(moment) for moment in self._occurrences(hook)]
+        moments, event = self._occurrences(hook)
+        occurrences = [format_occurrence(moment) for moment in moments]
         total = len(occurrences)
+        others = self._other_bots(hook, event, moments, self.if_other_bot)
         created: list[dict[str, Any]] = []
         failed: list[dict[str, str]] = []
+        skipped: list[dict[str, Any]] = []
 
         def schedule(occurrence: str) -> dict[str, Any]:
-            return schedule_or_existing(
+            return schedule_on_meeting(
                 hook,
                 self.event_id,
                 if_already_scheduled="succeed",
+                if_other_bot=self.if_other_bot,
+                others=others.get(occurrence, []),
                 deduplication_key=self._occurrence_key(occurrence),
                 bot_config=bot_config,
                 occurrence_date=occurrence,
@@ -269,16 +289,33 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
                     self.log.warning("Occurrence %s of event %s failed: %s", occurrence, self.event_id, err)
                     failed.append({"occurrence_date": occurrence, "error": str(err)})
                 else:
-                    created.append(_schedule_summary(answer, occurrence))
-                done = len(created) + len(failed)
+                    if answer.get("skipped"):
+                        skipped.append(_skip_summary(answer, occurrence))
+                    else:
+                        created.append(_schedule_summary(answer, occurrence))
+                done = len(created) + len(failed) + len(skipped)
                 if done == total or done * 10 // total != (done - 1) * 10 // total:
                     # About every tenth: 52 lines for 52 occurrences drown the retry lines.
-                    self.log.info("scheduled %d/%d (%d failed)", len(created), total, len(failed))
-        created.sort(key=lambda item: item["occurrence_date"])
-        failed.sort(key=lambda item: item["occurrence_date"])
-        return _report(self.event_id, total, created, failed)
+                    self.log.info(
+                        "scheduled %d/%d (%d failed, %d skipped)",
+                        len(created),
+                        total,
+                        len(failed),
+                        len(skipped),
+                    )
+        for items in (created, failed, skipped):
+            items.sort(key=lambda item: item["occurrence_date"])
+        return _report(self.event_id, total, created, failed, skipped)
 
     def _schedule_on_server(self, hook: MeetStreamHook, bot_config: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_meetstream.exceptions import MeetStreamOtherBotError
+
+        key = self.deduplication_key
+        theirs = [] if self.if_other_bot == "replace" else other_bots(hook, self.event_id, key, None)
+        if theirs:
+            # One request schedules the whole series: no occurrence can be left out of it.
+            bot = theirs[0]
+            raise MeetStreamOtherBotError(self.event_id, bot.bot_id, bot.deduplication_key)
         answer = hook.schedule_event(
             self.event_id,
             deduplication_key=self.deduplication_key,
@@ -322,14 +359,29 @@ def _schedule_summary(answer: dict[str, Any], occurrence: Any) -> dict[str, Any]
     }
 
 
+def _skip_summary(answer: dict[str, Any], occurrence: str) -> dict[str, Any]:
+    return {
+        "occurrence_date": occurrence,
+        "bot_id": answer.get("bot_id"),
+        "deduplication_key": answer.get("deduplication_key"),
+        "reason": answer.get("reason"),
+    }
+
+
 def _report(
-    event_id: str, total: int, created: list[dict[str, Any]], failed: list[dict[str, str]]
+    event_id: str,
+    total: int,
+    created: list[dict[str, Any]],
+    failed: list[dict[str, str]],
+    skipped: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "event_id": event_id,
         "total_occurrences": total,
         "occurrences_scheduled": len(created),
         "occurrences_failed": len(failed),
+        "occurrences_skipped": len(skipped or []),
         "schedules_created": created,
         "failed_occurrences": failed,
+        "skipped_occurrences": skipped or [],
     }

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH
+from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH, MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.operators.base import check_occurrence_limit, rendered_int
 
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.utils.workspace_bots import ListedBot
 
 
 #: What a per-occurrence key adds to the series key: ":" and a UTC instant like 2027-01-04T14:00:00Z.
@@ -81,11 +82,13 @@ class RecurringSeriesMixin:
             if end <= start:
                 raise MeetStreamInputError("window_end", self.window_end, "must be later than window_start")
 
-    def _occurrences(self, hook: MeetStreamHook) -> list[datetime]:
+    def _occurrences(self, hook: MeetStreamHook) -> tuple[list[datetime], dict[str, Any] | None]:
+        """The occurrences to schedule, and the series' event when it was listed to find them."""
         from airflow_provider_meetstream.recurrence import expand_occurrences, series_from_event
 
         self._check_series_arguments()
         recurrence, start, timezone = self.recurrence, self.start, self.timezone
+        event = None
         if recurrence is None or start is None:
             event = self._find_series(hook)
             with validation.recurrence_errors():
@@ -94,7 +97,7 @@ class RecurringSeriesMixin:
             start = start if start is not None else series.start
             timezone = timezone or series.timezone
         with validation.recurrence_errors():
-            return expand_occurrences(
+            occurrences = expand_occurrences(
                 recurrence,
                 start,
                 timezone=timezone,
@@ -102,6 +105,7 @@ class RecurringSeriesMixin:
                 window_end=self.window_end,
                 limit=rendered_int(self.occurrence_limit),
             )
+        return occurrences, event
 
     def _find_series(self, hook: MeetStreamHook) -> dict[str, Any]:
         """
@@ -140,6 +144,40 @@ class RecurringSeriesMixin:
                 else parse_aware_datetime(self.window_end, "window_end")
             )
         return {"time_min": start, "time_max": end}
+
+    def _other_bots(
+        self,
+        hook: MeetStreamHook,
+        event: dict[str, Any] | None,
+        moments: list[datetime],
+        if_other_bot: str,
+    ) -> dict[str, list[ListedBot]]:
+        """
+        Other owners' bots per occurrence, read once for the series; none are read for "replace".
+
+        From ``GET /calendar/scheduled`` and the series' own ``bots`` when it was listed; when it
+        was not and the scheduled page came back full, the series is listed over the occurrences.
+        """
+        from datetime import timedelta, timezone
+
+        from airflow_provider_meetstream.recurrence import format_occurrence
+        from airflow_provider_meetstream.utils.event_bots import event_or_none
+        from airflow_provider_meetstream.utils.workspace_bots import listed_bots, other_owners
+
+        if if_other_bot == "replace" or not moments:
+            return {}
+        scheduled = hook.list_scheduled_bots()
+        if event is None and len(scheduled) >= MAX_LIST_LIMIT:
+            window = {"time_min": moments[0], "time_max": moments[-1] + timedelta(seconds=1)}
+            event = event_or_none(lambda name: hook.get_event(name, **window), self.event_id)
+        bots = listed_bots([event] if event else [], scheduled)
+        now = datetime.now(timezone.utc)
+        found: dict[str, list[ListedBot]] = {}
+        for moment in moments:
+            occurrence = format_occurrence(moment)
+            key = self._occurrence_key(occurrence)
+            found[occurrence] = other_owners(bots, [(self.event_id, moment)], key, now)
+        return found
 
     def _occurrence_key(self, occurrence: str) -> str:
         # Deterministic per occurrence, so a re-run updates the same schedules instead of adding new ones.

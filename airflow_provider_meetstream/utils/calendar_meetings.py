@@ -18,6 +18,8 @@ from airflow_provider_meetstream.recurrence import (
 )
 
 _UTC = timezone.utc
+#: Where a meeting is listed: MeetStream's event id, and the occurrence of a series (None otherwise).
+Seat = tuple[str, datetime | None]
 #: Occurrences of one series in one window, at most (recurrence's own cap).
 _MAX_OCCURRENCES = 1000
 
@@ -61,11 +63,14 @@ class Calendar:
     :param meetings: Live meetings, by identity (the same meeting in two calendars counts once).
     :param cancelled: Identities of meetings the calendar cancelled or deleted.
     :param problems: Series that could not be expanded: ``(event id, reason)``.
+    :param seats: By identity, every ``(event id, occurrence)`` the meeting is listed under: its
+        own, and those of its copies in other attendees' calendars, where another bot may sit.
     """
 
     meetings: dict[str, Meeting]
     cancelled: frozenset[str]
     problems: tuple[tuple[str, str], ...] = ()
+    seats: Mapping[str, tuple[Seat, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -257,12 +262,22 @@ def read_calendar(
         candidates.append(_meeting(event, identity, start, _instant(event["end_time"], "end_time") - start))
 
     meetings: dict[str, Meeting] = {}
+    seats: dict[str, list[Seat]] = {}
     by_slot: dict[tuple[datetime, str], str] = {}
     for meeting in sorted(candidates, key=lambda m: (m.identity, m.event_id)):
         slot = (meeting.start, meeting.meeting_url or "")
-        if meeting.identity in meetings or (meeting.meeting_url and slot in by_slot):
+        seat = (meeting.event_id, meeting.start if meeting.occurrence_date else None)
+        copy_of = meeting.identity if meeting.identity in meetings else by_slot.get(slot)
+        if copy_of is not None and (meeting.identity in meetings or meeting.meeting_url):
+            seats[copy_of].append(seat)
             continue
         meetings[meeting.identity] = meeting
+        seats[meeting.identity] = [seat]
         if meeting.meeting_url:
             by_slot[slot] = meeting.identity
-    return Calendar(meetings, frozenset(cancelled - set(meetings)), tuple(problems))
+    return Calendar(
+        meetings,
+        frozenset(cancelled - set(meetings)),
+        tuple(problems),
+        {identity: tuple(found) for identity, found in seats.items()},
+    )

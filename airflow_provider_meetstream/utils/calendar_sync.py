@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow_provider_meetstream.recurrence import RecurrenceError, format_occurrence, parse_aware_datetime
+from airflow_provider_meetstream.recurrence import format_occurrence
 from airflow_provider_meetstream.utils.calendar_meetings import Calendar, Meeting, Selection
+from airflow_provider_meetstream.utils.workspace_bots import ListedBot
 
 _UTC = timezone.utc
 #: Longest deduplication key MeetStream takes; a longer identity is hashed to fit.
 _MAX_KEY = 2000
 
 ADD, MOVE, CANCEL, KEEP, FAILED = "add", "move", "cancel", "keep", "failed"
-
-
-@dataclass(frozen=True)
-class OurBot:
-    """
-    A bot this sync made, as MeetStream shows it.
-
-    :param bot_id: The bot.
-    :param deduplication_key: Its key, ``f"{sync_id}|..."``.
-    :param join_time: When it joins, UTC, when known.
-    :param scheduled: True while it waits to join (the only state a sync may change).
-    """
-
-    bot_id: str
-    deduplication_key: str
-    join_time: datetime | None
-    scheduled: bool
+#: The reason a selected meeting is left to a bot the sync did not make; the plan's log shows these.
+OTHER_OWNER = "recorded by another owner's bot"
 
 
 @dataclass(frozen=True)
@@ -88,87 +74,75 @@ def deduplication_key(sync_id: str, identity: str) -> str:
 
 
 def our_bots(
-    sync_id: str,
-    events: Iterable[Mapping[str, Any]],
-    scheduled: Iterable[Mapping[str, Any]],
-    statuses: Mapping[str, str] | None = None,
-) -> dict[str, OurBot]:
+    sync_id: str, bots: Iterable[ListedBot], now: datetime, list_reach: datetime | None = None
+) -> dict[str, ListedBot]:
     """
-    The bots this sync owns, by key, from the events' ``bots`` and the scheduled list.
+    The bots this sync owns, by key: those whose deduplication key starts with ``f"{sync_id}|"``.
 
-    A bot is ours only when its deduplication key starts with ``f"{sync_id}|"``. It counts as
-    scheduled (so a sync may move or cancel it) when ``GET /calendar/scheduled`` lists it, or when
-    ``statuses`` (``GET /bots/{id}/status``, for bots the list could not show) says ``Scheduled``.
-    A missing field is unknown, never a match.
+    When one key shows more than one bot, the one still waiting wins, then the one joining last.
 
     :param sync_id: The sync's id.
-    :param events: The listed events, with their ``bots``.
-    :param scheduled: ``GET /calendar/scheduled``'s ``scheduled_bots``.
-    :param statuses: Status by bot id, for the bots the caller confirmed one by one.
+    :param bots: :func:`~airflow_provider_meetstream.utils.workspace_bots.listed_bots`.
+    :param now: The instant that tells a waiting bot from one that joined.
+    :param list_reach: Up to when the scheduled list shows every waiting bot (:meth:`ListedBot.waiting`).
     """
     prefix = f"{sync_id}|"
-    statuses = statuses or {}
-    found: dict[str, OurBot] = {}
-    listed: set[str] = set()
-    for bot in scheduled:
-        attributes = bot.get("custom_attributes")
-        key = attributes.get("deduplication_key") if isinstance(attributes, Mapping) else None
-        bot_id = bot.get("bot_id")
-        if isinstance(key, str) and key.startswith(prefix) and isinstance(bot_id, str) and bot_id:
-            listed.add(bot_id)
-            found[key] = OurBot(bot_id, key, _maybe_instant(bot.get("scheduled_join_time")), True)
-    for event in events:
-        for bot in event.get("bots") or ():
-            if not isinstance(bot, Mapping):
-                continue
-            key, bot_id = bot.get("deduplication_key"), bot.get("bot_id")
-            if not (isinstance(key, str) and key.startswith(prefix) and isinstance(bot_id, str) and bot_id):
-                continue
-            if key in found and found[key].scheduled:
-                continue
-            scheduled_now = bot_id in listed or statuses.get(bot_id) == "Scheduled"
-            found[key] = OurBot(bot_id, key, _maybe_instant(bot.get("start_time")), scheduled_now)
+    found: dict[str, ListedBot] = {}
+    for bot in bots:
+        key = bot.deduplication_key
+        if key is None or not key.startswith(prefix):
+            continue
+        held = found.get(key)
+        if held is None or _rank(bot, now, list_reach) > _rank(held, now, list_reach):
+            found[key] = bot
     return found
 
 
-def _maybe_instant(value: Any) -> datetime | None:
-    try:
-        return parse_aware_datetime(value, "join time").astimezone(_UTC)
-    except RecurrenceError:
-        return None
+def _rank(bot: ListedBot, now: datetime, list_reach: datetime | None) -> tuple[bool, datetime]:
+    return bot.waiting(now, list_reach), bot.join_time or datetime.min.replace(tzinfo=_UTC)
 
 
 def plan(
     calendar: Calendar,
-    bots: Mapping[str, OurBot],
+    bots: Sequence[ListedBot],
     *,
     sync_id: str,
     selection: Selection,
     window_start: datetime,
     window_end: datetime,
     join_lead: timedelta,
-    truncated: bool = False,
+    now: datetime,
+    list_reach: datetime | None = None,
+    take_over: bool = False,
 ) -> list[Action]:
     """
-    What makes MeetStream's bots match the calendar in a window.
+    What makes MeetStream's bots match the calendar in a window, one bot per meeting.
 
-    - **add** a selected meeting that has no bot of ours;
+    - **add** a selected meeting that has no bot at all;
+    - **keep** a selected meeting that has another owner's bot (a key that is not this sync's):
+      the meeting is recorded, and scheduling on it would displace that bot; with ``take_over``
+      it is an **add** that replaces it;
     - **move** our waiting bot whose meeting's start changed: its join time becomes the start less
       ``join_lead``, on the same event and key;
     - **cancel** our waiting bot whose meeting was deleted, cancelled, moved out of the window or
-      is no longer selected, when its join time falls in the window's reach; never when the
-      scheduled list was truncated, because a bot it did not show might be the one that is right;
+      is no longer selected, when its join time falls in the window's reach;
     - **keep** the rest, including every bot that has joined or finished: a sync never touches those.
 
     :param calendar: :func:`read_calendar`'s result for the window.
-    :param bots: :func:`our_bots`.
+    :param bots: Every listed bot, ours and others'
+        (:func:`~airflow_provider_meetstream.utils.workspace_bots.listed_bots`).
     :param sync_id: The sync's id, the prefix of every key it owns.
     :param selection: Which meetings to record.
     :param window_start: The window's start.
     :param window_end: The window's end.
     :param join_lead: How long before its meeting a bot joins.
-    :param truncated: ``GET /calendar/scheduled`` came back full.
+    :param now: The instant that tells a waiting bot from one that joined.
+    :param list_reach: Up to when the scheduled list shows every waiting bot; there it alone tells
+        which bots wait (:meth:`ListedBot.waiting`).
+    :param take_over: Replace another owner's bot on a selected meeting instead of keeping it.
     """
+    ours = our_bots(sync_id, bots, now, list_reach)
+    others = [bot for bot in bots if bot.deduplication_key not in ours]
     actions: list[Action] = []
     wanted: set[str] = set()
     for identity, meeting in sorted(calendar.meetings.items(), key=lambda item: (item[1].start, item[0])):
@@ -178,10 +152,19 @@ def plan(
         wanted.add(key)
         # Whole seconds, as join times travel: a start with microseconds must not look moved.
         join = (meeting.start - join_lead).replace(microsecond=0)
-        bot = bots.get(key)
+        bot = ours.get(key)
         if bot is None:
-            actions.append(Action(ADD, key, meeting, new_join=join, reason="no bot yet"))
-        elif not bot.scheduled:
+            seats = calendar.seats.get(identity) or ((meeting.event_id, None),)
+            holder = next((b for b in others if any(b.sits_on(*seat) for seat in seats)), None)
+            if holder is None:
+                actions.append(Action(ADD, key, meeting, new_join=join, reason="no bot yet"))
+            elif take_over:
+                reason = f"taken over from another owner's bot (key {short_key(holder.deduplication_key)})"
+                actions.append(Action(ADD, key, meeting, new_join=join, reason=reason))
+            else:
+                reason = f"{OTHER_OWNER} (key {short_key(holder.deduplication_key)})"
+                actions.append(Action(KEEP, key, meeting, holder.bot_id, holder.join_time, None, reason))
+        elif not bot.waiting(now, list_reach):
             actions.append(
                 Action(KEEP, key, meeting, bot.bot_id, bot.join_time, bot.join_time, "joined or finished")
             )
@@ -189,8 +172,8 @@ def plan(
             actions.append(Action(MOVE, key, meeting, bot.bot_id, bot.join_time, join, "the meeting moved"))
         else:
             actions.append(Action(KEEP, key, meeting, bot.bot_id, join, join, "up to date"))
-    for key, bot in sorted(bots.items()):
-        if key in wanted or not bot.scheduled:
+    for key, bot in sorted(ours.items()):
+        if key in wanted or not bot.waiting(now, list_reach):
             continue
         in_reach = bot.join_time is not None and window_start - join_lead <= bot.join_time < window_end
         if not in_reach:
@@ -198,21 +181,16 @@ def plan(
         known = _identity_of(key, sync_id, calendar)
         last_seen = calendar.meetings.get(known) if known else None
         reason = _why_unwanted(known, last_seen, calendar, window_start, window_end)
-        if truncated:
-            actions.append(
-                Action(
-                    KEEP,
-                    key,
-                    last_seen,
-                    bot.bot_id,
-                    bot.join_time,
-                    bot.join_time,
-                    f"{reason}, but not cancelled: the scheduled list is truncated",
-                )
-            )
-        else:
-            actions.append(Action(CANCEL, key, last_seen, bot.bot_id, bot.join_time, None, reason))
+        actions.append(Action(CANCEL, key, last_seen, bot.bot_id, bot.join_time, None, reason))
     return actions
+
+
+def short_key(key: str | None) -> str:
+    """A deduplication key as a log line shows it: quoted, and cut at 80 characters (keys reach 2,000)."""
+    if key is None:
+        return "unknown"
+    shown = repr(key)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def _identity_of(key: str, sync_id: str, calendar: Calendar) -> str | None:
@@ -238,13 +216,76 @@ def _why_unwanted(
     return "the meeting is no longer selected"
 
 
-def counts(actions: Sequence[Action]) -> dict[str, int]:
-    """How many actions of each kind."""
-    return {kind: sum(1 for action in actions if action.kind == kind) for kind in (ADD, MOVE, CANCEL, KEEP)}
+#: A written step: the action, MeetStream's answer, and the error when it failed.
+Outcome = tuple[Action, dict[str, Any], str | None]
+
+
+def sync_report(
+    sync_id: str,
+    window_start: datetime,
+    window_end: datetime,
+    truncated: bool,
+    actions: Sequence[Action],
+    outcomes: Sequence[Outcome],
+) -> dict[str, Any]:
+    """
+    The sync's XCom: the plan as carried out, small and JSON-ready.
+
+    An add that MeetStream refused with a 409 naming another owner's bot is reported kept, with
+    that bot and the reason; a cancel that found its bot gone is reported cancelled, and says so.
+
+    :param sync_id: The sync's id.
+    :param window_start: The window's start.
+    :param window_end: The window's end.
+    :param truncated: The scheduled page may have hidden bots.
+    :param actions: The plan.
+    :param outcomes: What each write did (none in a dry run).
+    """
+    results = {id(action): (answer, error) for action, answer, error in outcomes}
+    names = {ADD: "added", MOVE: "moved", CANCEL: "cancelled", KEEP: "kept"}
+    lists: dict[str, list[dict[str, Any]]] = {name: [] for name in names.values()}
+    tally = dict.fromkeys(names, 0)
+    failed: list[dict[str, Any]] = []
+    for action in actions:
+        answer, error = results.get(id(action), ({}, None))
+        item, kind = action.summary(), action.kind
+        if answer.get("skipped"):
+            kind = KEEP
+            item.update(bot_id=answer.get("bot_id"), new_join=None, reason=answer.get("reason"))
+        elif kind == ADD:
+            item["bot_id"] = answer.get("bot_id")
+        elif kind == CANCEL and answer.get("already_gone"):
+            item["reason"] = f"{action.reason} (the bot was already gone)"
+        tally[kind] += 1
+        if error is None:
+            lists[names[kind]].append(item)
+        else:
+            failed.append({**action.summary(), "action": action.kind, "reason": error})
+    return {
+        "sync_id": sync_id,
+        "window_start": window_start.isoformat(),
+        "window_end": window_end.isoformat(),
+        "truncated": truncated,
+        **lists,
+        "failed": failed,
+        "counts": {**tally, FAILED: len(failed)},
+        "bot_ids": sorted(
+            str(item["bot_id"]) for item in lists["added"] + lists["moved"] if item.get("bot_id")
+        ),
+    }
+
+
+def _shown(action: Action) -> bool:
+    return action.kind != KEEP or action.reason.startswith(OTHER_OWNER)
 
 
 def format_plan(actions: Sequence[Action]) -> str:
-    """The plan as a short table for the task log: one row per add, move and cancel, kept ones counted."""
+    """
+    The plan as a short table for the task log.
+
+    One row per add, move and cancel, and per meeting left to another owner's bot (with whose);
+    the bots kept as they are are counted.
+    """
     rows = [
         (
             action.kind,
@@ -256,7 +297,7 @@ def format_plan(actions: Sequence[Action]) -> str:
             action.reason,
         )
         for action in actions
-        if action.kind != KEEP
+        if _shown(action)
     ]
     header = ("action", "meeting", "start", "bot", "join now", "join after", "reason")
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
@@ -264,6 +305,6 @@ def format_plan(actions: Sequence[Action]) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         for row in (header, *rows)
     ]
-    kept = sum(1 for action in actions if action.kind == KEEP)
+    kept = sum(1 for action in actions if not _shown(action))
     lines.append(f"{kept} kept as they are.")
     return "\n".join(line.rstrip() for line in lines)

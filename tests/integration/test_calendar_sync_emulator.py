@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from calendar_events import event, weekly
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
 from airflow_provider_meetstream.hooks import meetstream as hook_module
@@ -20,32 +21,6 @@ WRITES = ("POST", "PATCH", "DELETE")
 @pytest.fixture(autouse=True)
 def _no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
-
-
-def event(
-    event_id: str, start: datetime, *, title: str = "Customer sync", minutes: int = 30, **fields
-) -> dict:
-    item = {
-        "id": event_id,
-        "start_time": start.isoformat(),
-        "end_time": (start + timedelta(minutes=minutes)).isoformat(),
-        "calendar_id": "cal_a",
-        "ical_uid": f"{event_id}@example.com",
-        "meeting_url": f"https://meet.google.com/{event_id}",
-        "raw": {"id": f"g_{event_id}", "summary": title},
-    }
-    item.update(fields)
-    return item
-
-
-def weekly(
-    event_id: str, first: datetime, *, rule: str = "RRULE:FREQ=WEEKLY", title: str = "Stand-up"
-) -> dict:
-    item = event(event_id, first, title=title, minutes=15)
-    item["raw"].update(
-        start={"dateTime": first.isoformat(), "timeZone": "America/New_York"}, recurrence=[rule]
-    )
-    return item
 
 
 def sync(**kwargs) -> dict:
@@ -207,29 +182,32 @@ def test_bots_it_does_not_own_and_bots_in_their_meeting_are_left_alone(calendar)
     assert {bot["bot_id"]: bot["status"] for bot in emulator.admin.state()["bots"]}[other] == "Scheduled"
 
 
-def test_a_truncated_scheduled_list_cancels_nothing(
+def test_a_full_scheduled_page_of_other_bots_still_cancels_without_status_reads(
     calendar, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     emulator = calendar.emulator
     emulator.admin.load_events(
         [
             weekly(
-                "evt_daily", calendar.now + timedelta(days=1), rule="RRULE:FREQ=DAILY", title="Daily report"
+                "evt_hourly", calendar.now + timedelta(days=1), rule="RRULE:FREQ=HOURLY", title="Line check"
             )
         ],
         replace=False,
     )
+    # Another team's 100 bots, all joining within the window: the page cannot show them all.
     MeetStreamHook().schedule_event(
-        "evt_daily", deduplication_key="someone-else", schedule_all_occurrences=True, occurrence_limit=100
+        "evt_hourly", deduplication_key="someone-else", schedule_all_occurrences=True, occurrence_limit=100
     )
     key = sync()["added"][0]["deduplication_key"]
     emulator.admin.delete_event("evt_sync", drop_schedules=False)
+    emulator.admin.clear_requests()
     report = sync()
     assert report["truncated"] is True
-    assert report["counts"]["cancel"] == 0
-    assert key in live_bots(emulator)
+    assert [item["deduplication_key"] for item in report["cancelled"]] == [key]
+    assert key not in live_bots(emulator)
+    assert not [r for r in emulator.admin.requests() if r["path"].endswith("/status")]
     # Airflow 2 logs through logging, Airflow 3 through structlog to the console.
-    assert "may be truncated" in caplog.text + capsys.readouterr().out
+    assert "does not reach the window's end" in caplog.text + capsys.readouterr().out
 
 
 def test_a_partial_failure_fails_the_task_and_the_next_run_converges(calendar) -> None:

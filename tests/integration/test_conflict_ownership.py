@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_meetstream.exceptions import MeetStreamConflictError, MeetStreamError
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamConflictError,
+    MeetStreamError,
+    MeetStreamOtherBotError,
+)
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.operators.meetstream import (
     ScheduleEventOperator,
     ScheduleRecurringEventOperator,
 )
+from airflow_provider_meetstream.operators.scheduling import schedule_on_meeting
 
 ZOOM = "evt_demo_zoom_sync"
 STANDUP = "evt_demo_standup_weekly"
@@ -37,13 +42,55 @@ def test_a_retry_of_our_own_schedule_succeeds_with_its_schedule(conflicts) -> No
 
 def test_another_dags_bot_is_not_ours(conflicts) -> None:
     first = schedule("dag-a")
-    with pytest.raises(MeetStreamConflictError, match="'dag-a'") as caught:
+    conflicts.admin.clear_requests()
+    with pytest.raises(MeetStreamOtherBotError, match="'dag-a'") as caught:
         schedule("dag-b")
-    assert caught.value.existing_bot_id == first["bot_id"]
-    assert "'dag-b'" in str(caught.value)
-    # Nothing was changed on the server: the other DAG's bot is still the event's.
+    assert caught.value.bot_id == first["bot_id"]
+    # Refused before anything was sent: the other DAG's bot is still the event's.
+    assert [r["method"] for r in conflicts.admin.requests()] == ["GET"]
     (held,) = conflicts.admin.state()["schedules"]
     assert (held["bot_id"], held["deduplication_key"]) == (first["bot_id"], "dag-a")
+
+
+@pytest.mark.parametrize("if_other_bot", ["fail", "skip", "replace"])
+def test_a_409_naming_another_owners_bot(conflicts, if_other_bot: str) -> None:
+    # Nothing seen before the POST (the bot arrived in between): the 409 is the same fact.
+    first = schedule("dag-a")
+    with MeetStreamHook() as hook:
+
+        def again() -> dict:
+            return schedule_on_meeting(
+                hook, ZOOM, deduplication_key="dag-b", if_other_bot=if_other_bot, others=()
+            )
+
+        if if_other_bot == "fail":
+            with pytest.raises(MeetStreamOtherBotError, match="'dag-a'"):
+                again()
+            return
+        answer = again()
+    keys = {s["bot_id"]: s["deduplication_key"] for s in conflicts.admin.state()["schedules"]}
+    if if_other_bot == "skip":
+        assert (answer["skipped"], answer["bot_id"], answer["deduplication_key"]) == (
+            True,
+            first["bot_id"],
+            "dag-a",
+        )
+        assert keys == {first["bot_id"]: "dag-a"}
+    else:
+        assert keys == {answer["bot_id"]: "dag-b"}
+
+
+def test_our_key_on_another_event_is_a_conflict_not_already_scheduled(conflicts) -> None:
+    # MeetStream shares one bot between events scheduled under one key: the bot follows the
+    # event scheduled last, so a 409 on the first event names our key's bot on another meeting.
+    first = schedule("shared-key")
+    other = ScheduleEventOperator(
+        task_id="t", event_id="evt_demo_data_review", deduplication_key="shared-key"
+    )
+    assert other.execute({})["bot_id"] == first["bot_id"]
+    with pytest.raises(MeetStreamConflictError, match="the same key on another meeting") as caught:
+        schedule("shared-key")
+    assert "evt_demo_data_review" in str(caught.value)
 
 
 def test_a_bot_that_joined_is_still_ours(conflicts) -> None:
@@ -68,13 +115,17 @@ class TestBulk:
         assert again["schedules_created"] == first["schedules_created"]
         assert all(item["schedule_id"] and item["scheduled_time"] for item in again["schedules_created"])
 
-    def test_another_series_key_fails_every_occurrence(self, conflicts) -> None:
+    def test_another_series_key_is_left_each_occurrence(self, conflicts) -> None:
         ScheduleRecurringEventOperator(
             task_id="b", event_id=STANDUP, deduplication_key="mine", occurrence_limit=3
         ).execute({})
         theirs = ScheduleRecurringEventOperator(
             task_id="b", event_id=STANDUP, deduplication_key="theirs", occurrence_limit=3
         )
+        report = theirs.execute({})
+        assert (report["occurrences_scheduled"], report["occurrences_skipped"]) == (0, 3)
+        assert all(item["deduplication_key"].startswith("mine:") for item in report["skipped_occurrences"])
+        theirs.if_other_bot = "fail"
         with pytest.raises(MeetStreamError, match="3 of 3 occurrence"):
             theirs.execute({})
         theirs.allow_partial_failure = True

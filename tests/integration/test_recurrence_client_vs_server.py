@@ -138,7 +138,13 @@ def graph_series(draw: st.DrawFn) -> dict[str, Any]:
 def _schedule(event_id: str, key: str, mode: str) -> list[datetime] | str:
     """The occurrences one mode schedules, as UTC instants, or the error that stopped it."""
     operator = ScheduleRecurringEventOperator(
-        task_id=f"{mode}_{key}", event_id=event_id, deduplication_key=key, occurrence_limit=LIMIT, mode=mode
+        task_id=f"{mode}_{key}",
+        event_id=event_id,
+        deduplication_key=key,
+        occurrence_limit=LIMIT,
+        mode=mode,
+        # The server schedules over the client's bots: the same occurrences, another key.
+        if_other_bot="replace",
     )
     try:
         report = operator.execute({})

@@ -262,7 +262,7 @@ class TestScheduleRecurring:
         out = capsys.readouterr().out
         progress = [line for line in out.splitlines() if "scheduled " in line and "/52" in line]
         assert 10 <= len(progress) <= 11
-        assert "scheduled 40/52 (12 failed)" in progress[-1]
+        assert "scheduled 40/52 (12 failed, 0 skipped)" in progress[-1]
         retries = [line for line in out.splitlines() if "retrying in" in line]
         assert len(retries) == 1
         assert "(occurrence " in retries[0]

@@ -12,6 +12,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamConflictError,
     MeetStreamInputError,
     MeetStreamNotFoundError,
+    MeetStreamOtherBotError,
 )
 from airflow_provider_meetstream.operators.meetstream import (
     ExpandRecurringEventOperator,
@@ -23,7 +24,10 @@ from airflow_provider_meetstream.operators.meetstream import (
 BASE = "https://api.meetstream.test/api/v1"
 API_KEY = "ms_operator_key_9321"
 CONFLICT = {"message": "exists", "bot_id": "bot_old", "schedule_id": "sched_old"}
-JOIN = {"scheduled_join_time": "2027-03-15T12:57:00Z"}
+JOIN = {"scheduled_join_time": "2027-03-15T12:57:00+00:00"}
+SCHEDULED = f"{BASE}/calendar/scheduled"
+#: Nobody else's bot waits on the event: the look before scheduling finds the list empty.
+NOBODY = {"scheduled_bots": []}
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +52,7 @@ class TestScheduleEventOperator:
             "scheduled_time": "2027-03-15T12:57:00Z",
         }
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(f"{BASE}/calendar/schedule/evt%2F1", json=answer)
             assert op.execute({}) == answer
         assert mock.last_request.json() == {
@@ -65,6 +70,7 @@ class TestScheduleEventOperator:
             occurrence_limit=4,
         )
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, json={"bot_id": "b"})
             op.execute({})
         assert mock.last_request.json() == {
@@ -76,8 +82,15 @@ class TestScheduleEventOperator:
 
     def test_conflict_naming_our_bot_succeeds(self) -> None:
         op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
-        status = {"bot_id": "bot_old", "status": "Scheduled", "deduplication_key": "k", **JOIN}
+        status = {
+            "bot_id": "bot_old",
+            "status": "Scheduled",
+            "deduplication_key": "k",
+            "event_id": "e1",
+            **JOIN,
+        }
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, status_code=409, json=CONFLICT)
             mock.get(f"{BASE}/bots/bot_old/status", json=status)
             result = op.execute({})
@@ -89,12 +102,17 @@ class TestScheduleEventOperator:
             "scheduled_time": JOIN["scheduled_join_time"],
             "event_id": "e1",
         }
-        assert [r.method for r in mock.request_history] == ["POST", "GET"]
+        assert [r.method for r in mock.request_history] == ["GET", "POST", "GET"]
 
     def test_the_key_may_sit_in_custom_attributes(self) -> None:
         op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
-        status = {"bot_id": "bot_old", "status": "Joining", "custom_attributes": {"deduplication_key": "k"}}
+        status = {
+            "bot_id": "bot_old",
+            "status": "Joining",
+            "custom_attributes": {"deduplication_key": "k", "event_id": "e1"},
+        }
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, status_code=409, json=CONFLICT)
             mock.get(f"{BASE}/bots/bot_old/status", json=status)
             assert op.execute({})["already_scheduled"] is True
@@ -103,21 +121,25 @@ class TestScheduleEventOperator:
         op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
         status = {"bot_id": "bot_old", "status": "Scheduled", "deduplication_key": "other-dag", **JOIN}
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, status_code=409, json=CONFLICT)
             mock.get(f"{BASE}/bots/bot_old/status", json=status)
-            with pytest.raises(MeetStreamConflictError, match="'other-dag'") as caught:
+            with pytest.raises(MeetStreamOtherBotError, match="'other-dag'") as caught:
                 op.execute({})
-        assert caught.value.status_code == 409
-        assert caught.value.existing_bot_id == "bot_old"
-        assert "'k'" in str(caught.value)
+        assert (caught.value.bot_id, caught.value.deduplication_key) == ("bot_old", "other-dag")
 
     def test_an_unknown_status_falls_back_to_the_scheduled_list(self) -> None:
         op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
-        listed = {"bot_id": "bot_old", "custom_attributes": {"deduplication_key": "k"}, **JOIN}
+        listed = {
+            "bot_id": "bot_old",
+            "custom_attributes": {"deduplication_key": "k", "event_id": "e1"},
+            **JOIN,
+        }
         with rm.Mocker() as mock:
+            # The bot became visible only after the first look (it was scheduled in between).
+            mock.get(SCHEDULED, [{"json": NOBODY}, {"json": {"scheduled_bots": [listed]}}])
             mock.post(rm.ANY, status_code=409, json=CONFLICT)
             mock.get(f"{BASE}/bots/bot_old/status", status_code=404, json={"message": "unknown"})
-            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": [listed]})
             result = op.execute({})
         assert (result["bot_id"], result["scheduled_time"]) == ("bot_old", JOIN["scheduled_join_time"])
 
@@ -131,10 +153,11 @@ class TestScheduleEventOperator:
     def test_a_key_that_cannot_be_read_fails(self, status: dict) -> None:
         op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, status_code=409, json=CONFLICT)
             mock.get(f"{BASE}/bots/bot_old/status", json=status)
-            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": [{"bot_id": "someone_else"}]})
-            with pytest.raises(MeetStreamConflictError, match="could not be confirmed"):
+            mock.get(SCHEDULED, json={"scheduled_bots": [{"bot_id": "someone_else"}]})
+            with pytest.raises(MeetStreamConflictError, match="could not be read"):
                 op.execute({})
 
     def test_conflict_fails_when_asked(self) -> None:
@@ -142,13 +165,19 @@ class TestScheduleEventOperator:
             task_id="t", event_id="e1", deduplication_key="k", if_already_scheduled="fail"
         )
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, status_code=409, json={"message": "exists", "bot_id": "bot_old"})
+            mock.get(
+                f"{BASE}/bots/bot_old/status",
+                json={"status": "Scheduled", "deduplication_key": "k", "event_id": "e1"},
+            )
             with pytest.raises(MeetStreamConflictError):
                 op.execute({})
 
     def test_conflict_without_a_bot_id_fails(self) -> None:
         op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, status_code=409, json={"message": "exists"})
             with pytest.raises(MeetStreamConflictError):
                 op.execute({})
@@ -162,6 +191,7 @@ class TestScheduleEventOperator:
             ({"occurrence_date": "2027-01-01T09:00:00"}, "occurrence_date"),
             ({"occurrence_limit": 0}, "occurrence_limit"),
             ({"if_already_scheduled": "ignore"}, "if_already_scheduled"),
+            ({"if_other_bot": "ignore"}, "if_other_bot"),
             ({"schedule_all_occurrences": "yes"}, "schedule_all_occurrences"),
         ],
     )
@@ -188,6 +218,7 @@ class TestScheduleEventOperator:
         )
         op.occurrence_limit = "12"
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, json={"bot_id": "b"})
             op.execute({})
         assert mock.last_request.json()["occurrence_limit"] == 12
@@ -208,6 +239,34 @@ class TestScheduleEventOperator:
         # Airflow 3 raises TypeError, Airflow 2's apply_defaults an AirflowException.
         with pytest.raises((TypeError, AirflowException)):
             ScheduleEventOperator("t", "e", "k")  # type: ignore[misc]
+
+
+class TestCancelScheduledBot:
+    """A cancel that finds its bot already gone is done: two overlapping syncs both succeed."""
+
+    @pytest.mark.parametrize(
+        ("delete", "status", "gone"),
+        [
+            ({"status_code": 404, "json": {"message": "Bot not found."}}, None, True),
+            ({"status_code": 400, "json": {"message": "no"}}, {"status_code": 404, "json": {}}, True),
+            ({"status_code": 400, "json": {"message": "no"}}, {"json": {"status": "Cancelled"}}, True),
+            ({"status_code": 400, "json": {"message": "joined"}}, {"json": {"status": "InMeeting"}}, False),
+        ],
+        ids=["404", "400 then unknown", "400 then cancelled", "400 then in its meeting"],
+    )
+    def test_gone_is_done(self, delete: dict, status: dict | None, gone: bool) -> None:
+        from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+        from airflow_provider_meetstream.operators.scheduling import cancel_scheduled_bot
+
+        with rm.Mocker() as mock, MeetStreamHook() as hook:
+            mock.delete(f"{BASE}/calendar/scheduled/b1", **delete)
+            if status is not None:
+                mock.get(f"{BASE}/bots/b1/status", **status)
+            if gone:
+                assert cancel_scheduled_bot(hook, "b1") == {"bot_id": "b1", "already_gone": True}
+            else:
+                with pytest.raises(MeetStreamAPIError, match="joined"):
+                    cancel_scheduled_bot(hook, "b1")
 
 
 class TestUnscheduleEventOperator:
@@ -321,6 +380,7 @@ class TestServerMode:
     def test_an_answer_without_series_fields_is_an_error(self) -> None:
         op = ScheduleRecurringEventOperator(task_id="b", event_id="e", deduplication_key="k", mode="server")
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, json={"scheduled": True, "bot_id": "b1", "schedule_id": "s1"})
             with pytest.raises(MeetStreamAPIError, match='use mode="client"'):
                 op.execute({})
@@ -343,6 +403,7 @@ class TestServerMode:
             "failed_occurrences": [{"occurrence_date": "2027-01-11T14:00:00Z", "error": "ended"}, "odd item"],
         }
         with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, json=answer)
             report = op.execute({})
         assert report == {
@@ -350,6 +411,7 @@ class TestServerMode:
             "total_occurrences": 3,
             "occurrences_scheduled": 1,
             "occurrences_failed": 2,
+            "occurrences_skipped": 0,
             "schedules_created": [
                 {
                     "occurrence_date": "2027-01-04T14:00:00Z",
@@ -362,7 +424,17 @@ class TestServerMode:
                 {"occurrence_date": "2027-01-11T14:00:00Z", "error": "ended"},
                 {"occurrence_date": "unknown", "error": "odd item"},
             ],
+            "skipped_occurrences": [],
         }
+
+    def test_another_owners_bot_on_the_series_is_refused_before_anything_is_sent(self) -> None:
+        op = ScheduleRecurringEventOperator(task_id="b", event_id="e", deduplication_key="k", mode="server")
+        theirs = {"bot_id": "b9", "custom_attributes": {"event_id": "e", "deduplication_key": "sales|1"}}
+        with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json={"scheduled_bots": [theirs]})
+            with pytest.raises(MeetStreamOtherBotError, match="b9"):
+                op.execute({})
+        assert [r.method for r in mock.request_history] == ["GET"]
 
 
 def test_every_task_defaults_to_the_hooks_connection() -> None:

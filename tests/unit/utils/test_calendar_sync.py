@@ -12,13 +12,13 @@ from airflow_provider_meetstream.utils.calendar_sync import (
     CANCEL,
     KEEP,
     MOVE,
-    OurBot,
-    counts,
     deduplication_key,
     format_plan,
     our_bots,
     plan,
+    sync_report,
 )
+from airflow_provider_meetstream.utils.workspace_bots import ListedBot, list_reach, listed_bots
 
 UTC = timezone.utc
 # A Wednesday in a week with no DST change anywhere these tests look.
@@ -26,6 +26,8 @@ T0 = datetime(2027, 2, 3, 8, 0, tzinfo=UTC)
 WINDOW = (T0, T0 + timedelta(days=7))
 LEAD = timedelta(minutes=3)
 SYNC = "dag.sync"
+#: The plans' now: a bot joining later waits, one joining earlier has joined.
+NOW = T0
 
 
 def iso(moment: datetime) -> str:
@@ -220,9 +222,13 @@ class TestSelection:
 
 def bot_for(
     meeting_id: str, join: datetime | None, *, scheduled: bool = True, bot_id: str | None = None
-) -> OurBot:
+) -> ListedBot:
     key = deduplication_key(SYNC, f"{meeting_id}@example.com")
-    return OurBot(bot_id or f"bot_{meeting_id}", key, join, scheduled)
+    return ListedBot(bot_id or f"bot_{meeting_id}", key, meeting_id, None, join, scheduled)
+
+
+def theirs(event_id: str, join: datetime, key: str = "sales-tool|1") -> ListedBot:
+    return ListedBot(f"their_{event_id}", key, event_id, None, join, True)
 
 
 def kinds(actions) -> dict[str, str]:
@@ -230,16 +236,17 @@ def kinds(actions) -> dict[str, str]:
 
 
 class TestPlan:
-    def run(self, events: list[dict], bots: list[OurBot], *, truncated: bool = False, selection=None):
+    def run(self, events: list[dict], bots: list[ListedBot], *, selection=None, take_over: bool = False):
         return plan(
             read_calendar(events, *WINDOW),
-            {bot.deduplication_key: bot for bot in bots},
+            bots,
             sync_id=SYNC,
             selection=selection or Selection(),
             window_start=WINDOW[0],
             window_end=WINDOW[1],
             join_lead=LEAD,
-            truncated=truncated,
+            now=NOW,
+            take_over=take_over,
         )
 
     def test_add_keep_move_cancel(self) -> None:
@@ -263,7 +270,8 @@ class TestPlan:
             start - timedelta(hours=1) - LEAD,
             start - LEAD,
         )
-        assert counts(actions) == {ADD: 1, MOVE: 1, CANCEL: 1, KEEP: 1}
+        report = sync_report(SYNC, *WINDOW, False, actions, [])
+        assert report["counts"] == {ADD: 1, MOVE: 1, CANCEL: 1, KEEP: 1, "failed": 0}
         assert (
             next(a for a in actions if a.kind == CANCEL).reason == "the meeting is no longer in the calendar"
         )
@@ -277,20 +285,52 @@ class TestPlan:
         assert [a.kind for a in self.run([single("evt_precise", start)], [bot])] == [KEEP]
 
     def test_a_bot_in_its_meeting_is_never_touched(self) -> None:
+        # Joined: neither listed as scheduled nor joining after now.
         start = T0 + timedelta(hours=1)
         actions = self.run(
             [single("evt_moved", start)],
             [
-                bot_for("evt_moved", start - timedelta(hours=2), scheduled=False),
+                bot_for("evt_moved", T0 - timedelta(hours=2), scheduled=False),
                 bot_for("evt_gone", T0, scheduled=False),
             ],
         )
         assert kinds(actions) == {"evt_moved@example.com": KEEP}
 
-    def test_no_cancel_on_a_truncated_view(self) -> None:
-        actions = self.run([], [bot_for("evt_gone", T0 + timedelta(hours=1))], truncated=True)
-        assert [a.kind for a in actions] == [KEEP]
-        assert "truncated" in actions[0].reason
+    def test_a_bot_only_the_events_show_is_still_waiting_when_it_joins_later(self) -> None:
+        # Beyond a full scheduled page: the events' bots carry no status, and need no status read.
+        actions = self.run([], [bot_for("evt_gone", T0 + timedelta(hours=1), scheduled=False)])
+        assert [a.kind for a in actions] == [CANCEL]
+
+    def test_another_owners_bot_records_the_meeting(self) -> None:
+        start = T0 + timedelta(hours=5)
+        events = [single("evt_taken", start), single("evt_free", start)]
+        bots = [theirs("evt_taken", start - LEAD, key="other.sync|evt_taken@example.com")]
+        actions = self.run(events, bots)
+        assert kinds(actions) == {"evt_taken@example.com": KEEP, "evt_free@example.com": ADD}
+        kept = next(a for a in actions if a.kind == KEEP)
+        assert kept.bot_id == "their_evt_taken"
+        assert kept.reason == "recorded by another owner's bot (key 'other.sync|evt_taken@example.com')"
+        # The plan's log says why the meeting was left alone; the bots kept as they are are counted.
+        assert "keep    Customer sync" in format_plan(actions)
+        assert format_plan(actions).endswith("0 kept as they are.")
+        taken = self.run(events, bots, take_over=True)
+        assert kinds(taken) == {"evt_taken@example.com": ADD, "evt_free@example.com": ADD}
+        assert next(a for a in taken if a.meeting.event_id == "evt_taken").reason.startswith("taken over")
+
+    def test_another_owners_bot_on_a_copy_of_the_meeting_in_another_calendar(self) -> None:
+        start = T0 + timedelta(hours=5)
+        mine = single("evt_a", start, calendar_id="cal_a", ical_uid="shared@example.com")
+        copy = single("evt_b", start, calendar_id="cal_b", ical_uid="shared@example.com")
+        actions = self.run([mine, copy], [theirs("evt_b", start - LEAD)])
+        assert [(a.kind, a.bot_id) for a in actions] == [(KEEP, "their_evt_b")]
+
+    def test_another_owners_bot_on_another_occurrence_does_not_count(self) -> None:
+        monday = datetime(2027, 2, 8, 14, 0, tzinfo=UTC)
+        listed = ListedBot("b", "sales|x", "evt_weekly", monday - timedelta(weeks=1), None, False)
+        by_join = ListedBot("c", "sales|y", "evt_weekly", None, monday - timedelta(weeks=1), False)
+        assert [a.kind for a in self.run([weekly_master()], [listed, by_join])] == [ADD]
+        here = ListedBot("d", "sales|z", "evt_weekly", None, monday - LEAD, True)
+        assert [a.kind for a in self.run([weekly_master()], [here])] == [KEEP]
 
     def test_bots_outside_the_window_are_left_alone(self) -> None:
         assert self.run([], [bot_for("evt_later", WINDOW[1] + timedelta(hours=1))]) == []
@@ -316,20 +356,37 @@ class TestPlan:
         events = [single("evt_a", start), single("evt_b", start + timedelta(hours=1))]
         first = self.run(events, [])
         assert [a.kind for a in first] == [ADD, ADD]
-        done = [OurBot(f"bot{i}", a.deduplication_key, a.new_join, True) for i, a in enumerate(first)]
+        done = [
+            ListedBot(f"bot{i}", a.deduplication_key, None, None, a.new_join) for i, a in enumerate(first)
+        ]
         assert {a.kind for a in self.run(events, done)} == {KEEP}
         assert "0 kept" not in format_plan(self.run(events, done))
 
 
-class TestOurBots:
-    def test_only_keys_of_this_sync_and_the_scheduled_list_decides_waiting(self) -> None:
+class TestReport:
+    def test_an_add_refused_for_another_owners_bot_is_kept_and_a_cancel_of_a_gone_bot_is_done(self) -> None:
+        start = T0 + timedelta(hours=5)
+        actions = TestPlan().run([single("evt_a", start)], [bot_for("evt_gone", start - LEAD)])
+        add, cancel = actions
+        skipped = {"skipped": True, "bot_id": "theirs", "reason": "recorded by another owner's bot (key 'x')"}
+        report = sync_report(
+            SYNC, *WINDOW, False, actions, [(add, skipped, None), (cancel, {"already_gone": True}, None)]
+        )
+        assert report["counts"] == {ADD: 0, MOVE: 0, CANCEL: 1, KEEP: 1, "failed": 0}
+        assert [(k["bot_id"], k["reason"]) for k in report["kept"]] == [("theirs", skipped["reason"])]
+        assert report["cancelled"][0]["reason"].endswith("(the bot was already gone)")
+        assert report["bot_ids"] == []
+
+
+class TestListedBots:
+    def test_owners_and_waiting(self) -> None:
         key = deduplication_key(SYNC, "m1")
         events = [
             {
                 "id": "e",
                 "bots": [
                     {"bot_id": "b1", "deduplication_key": key, "start_time": "2027-02-03T10:00:00Z"},
-                    {"bot_id": "b2", "deduplication_key": f"{SYNC}|m2", "start_time": "2027-02-03T11:00:00Z"},
+                    {"bot_id": "b2", "deduplication_key": f"{SYNC}|m2", "start_time": "2027-02-03T07:00:00Z"},
                     {"bot_id": "b3", "deduplication_key": "other-dag|m1"},
                     {"bot_id": "b4"},
                     "not a bot",
@@ -340,15 +397,41 @@ class TestOurBots:
             {
                 "bot_id": "b1",
                 "scheduled_join_time": "2027-02-03T10:00:00Z",
-                "custom_attributes": {"deduplication_key": key},
+                "custom_attributes": {"deduplication_key": key, "event_id": "e"},
             },
-            {"bot_id": "b9", "custom_attributes": {"deduplication_key": "someone-else"}},
+            {"bot_id": "b9", "custom_attributes": {"deduplication_key": "someone-else", "event_id": "f"}},
         ]
-        found = our_bots(SYNC, events, scheduled, statuses={"b2": "InMeeting"})
-        assert {k: (b.bot_id, b.scheduled) for k, b in found.items()} == {
+        bots = listed_bots(events, scheduled)
+        assert [(b.bot_id, b.event_id, b.scheduled) for b in bots] == [
+            ("b1", "e", True),
+            ("b2", "e", False),
+            ("b3", "e", False),
+            ("b4", "e", False),
+            ("b9", "f", True),
+        ]
+        found = our_bots(SYNC, bots, NOW)
+        assert {k: (b.bot_id, b.waiting(NOW)) for k, b in found.items()} == {
             key: ("b1", True),
             f"{SYNC}|m2": ("b2", False),
         }
+
+    def test_how_far_a_scheduled_page_shows_every_waiting_bot(self) -> None:
+        def page(*joins: str | None) -> list[dict]:
+            return [{"bot_id": str(i), "scheduled_join_time": join} for i, join in enumerate(joins)]
+
+        ten = datetime(2027, 2, 3, 10, 0, tzinfo=UTC)
+        assert list_reach(page("2027-02-03T10:00:00Z"), 2) == datetime.max.replace(tzinfo=UTC)
+        assert list_reach(page("2027-02-03T09:00:00Z", "2027-02-03T10:00:00Z"), 2) == ten
+        assert list_reach(page("2027-02-03T13:00:00Z", "2027-02-03T12:00:00Z"), 2) is None
+        assert list_reach(page("2027-02-03T13:00:00Z", None), 2) is None
+
+    def test_within_the_lists_reach_an_unlisted_bot_does_not_wait_whatever_the_clock(self) -> None:
+        later = NOW + timedelta(hours=2)
+        unlisted = ListedBot("b", "k", "e", None, later, scheduled=False)
+        assert unlisted.waiting(NOW)
+        assert not unlisted.waiting(NOW, list_reach=later)
+        assert unlisted.waiting(NOW, list_reach=later - timedelta(seconds=1))
+        assert ListedBot("b", "k", "e", None, NOW - timedelta(hours=1), scheduled=True).waiting(NOW, later)
 
 
 @pytest.mark.parametrize("identity", ["x" * 3000, "bad\nuid"])

@@ -1,0 +1,225 @@
+"""Scheduling onto a meeting that may already have a bot: the task's own, another owner's, or a conflict."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import MAX_LIST_LIMIT
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamAPIError,
+    MeetStreamConflictError,
+    MeetStreamNotFoundError,
+    MeetStreamOtherBotError,
+)
+from airflow_provider_meetstream.utils.calendar_sync import OTHER_OWNER, short_key
+from airflow_provider_meetstream.utils.event_bots import event_or_none
+from airflow_provider_meetstream.utils.workspace_bots import (
+    ListedBot,
+    bot_from_answer,
+    listed_bots,
+    other_owners,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+
+IF_ALREADY_SCHEDULED = ("succeed", "fail")
+#: What to do when the meeting has another owner's bot: refuse, leave it, or replace that bot.
+IF_OTHER_BOT = ("fail", "skip", "replace")
+
+
+def occurrence_instant(occurrence_date: datetime | str | None) -> datetime | None:
+    """An ``occurrence_date`` as a UTC instant, or None; a bad one is refused naming the argument."""
+    if occurrence_date is None:
+        return None
+    text = validation.iso_datetime(occurrence_date, "occurrence_date")
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def other_bots(
+    hook: MeetStreamHook, event_id: str, deduplication_key: str, occurrence: datetime | None
+) -> list[ListedBot]:
+    """
+    The live bots of other keys on an event (and occurrence), which a schedule would displace.
+
+    Read from ``GET /calendar/scheduled`` (one request); when that page comes back full, the
+    event's own ``bots`` in the events listing settle what it may have left out (around the
+    occurrence, or in MeetStream's default window of four weeks).
+
+    :param hook: The hook to call.
+    :param event_id: MeetStream's event id.
+    :param deduplication_key: The key about to be scheduled.
+    :param occurrence: The occurrence, UTC, or None for the event (or all its occurrences).
+    """
+    scheduled = hook.list_scheduled_bots(limit=MAX_LIST_LIMIT)
+    events: list[dict[str, Any]] = []
+    if len(scheduled) >= MAX_LIST_LIMIT:
+        window: dict[str, datetime] = {}
+        if occurrence is not None:
+            window = {"time_min": occurrence - timedelta(days=1), "time_max": occurrence + timedelta(days=1)}
+        event = event_or_none(lambda name: hook.get_event(name, **window), event_id)
+        events = [event] if event is not None else []
+    bots = listed_bots(events, scheduled)
+    return other_owners(bots, [(event_id, occurrence)], deduplication_key, datetime.now(timezone.utc))
+
+
+def read_bot(hook: MeetStreamHook, bot_id: str) -> ListedBot:
+    """
+    What MeetStream says of a bot a 409 named: its key, event and occurrence.
+
+    From ``GET /bots/{id}/status``, else (when the status names no key) from the scheduled list.
+    A field MeetStream does not give stays None: unknown, never a match.
+
+    :param hook: The hook to call.
+    :param bot_id: The bot.
+    """
+    try:
+        bot = bot_from_answer({**hook.get_bot_status(bot_id), "bot_id": bot_id})
+    except MeetStreamNotFoundError:
+        bot = None
+    if bot is None or bot.deduplication_key is None:
+        listed = [item for item in hook.list_scheduled_bots() if item.get("bot_id") == bot_id]
+        bot = bot_from_answer(listed[0], listed=True) if listed else bot
+    return bot or ListedBot(bot_id, None, None, None, None)
+
+
+def left_to(bot: ListedBot, event_id: str, occurrence_date: Any, if_other_bot: str) -> dict[str, Any]:
+    """
+    Leave a meeting to another owner's bot: raise for ``"fail"``, report it for ``"skip"``.
+
+    :param bot: The other owner's bot.
+    :param event_id: The event asked for.
+    :param occurrence_date: The occurrence asked for, or None.
+    :param if_other_bot: ``"fail"`` or ``"skip"``.
+    :raises MeetStreamOtherBotError: For ``"fail"``.
+    """
+    shown = None if occurrence_date is None else validation.iso_datetime(occurrence_date, "occurrence_date")
+    if if_other_bot == "fail":
+        raise MeetStreamOtherBotError(event_id, bot.bot_id, bot.deduplication_key, shown)
+    return {
+        "scheduled": False,
+        "skipped": True,
+        "bot_id": bot.bot_id,
+        "deduplication_key": bot.deduplication_key,
+        "event_id": event_id,
+        "occurrence_date": shown,
+        "reason": f"{OTHER_OWNER} (key {short_key(bot.deduplication_key)})",
+    }
+
+
+def schedule_on_meeting(
+    hook: MeetStreamHook,
+    event_id: str,
+    *,
+    deduplication_key: str,
+    if_already_scheduled: str = "succeed",
+    if_other_bot: str = "fail",
+    others: Sequence[ListedBot] | None = None,
+    occurrence_date: datetime | str | None = None,
+    **arguments: Any,
+) -> dict[str, Any]:
+    """
+    Schedule a bot on a meeting, one bot per meeting, whoever made it.
+
+    MeetStream overrides an event's bot when another key schedules one, or answers 409. So, unless
+    told to replace it, a meeting with another owner's live bot is left to it (``others``, read
+    here when None) and so is a 409 naming such a bot: ``if_other_bot="fail"`` raises
+    :class:`~airflow_provider_meetstream.exceptions.MeetStreamOtherBotError`, ``"skip"`` returns
+    ``{"scheduled": False, "skipped": True, "bot_id": <theirs>, "deduplication_key", "reason"...}``,
+    ``"replace"`` schedules anyway (deleting their bot first when MeetStream answers 409).
+
+    A 409 naming a bot of this very key on this meeting is the schedule already made (a retry
+    after a lost answer): with ``if_already_scheduled="succeed"`` it returns
+    ``{"already_scheduled": True, "bot_id", "schedule_id", "scheduled_time"...}``. The same key on
+    another event or occurrence is a conflict, never a success.
+
+    :param hook: The hook to call.
+    :param event_id: MeetStream's event id.
+    :param deduplication_key: The key to schedule under.
+    :param if_already_scheduled: ``"succeed"`` or ``"fail"``.
+    :param if_other_bot: ``"fail"``, ``"skip"`` or ``"replace"``.
+    :param others: Other owners' bots already known to sit on the meeting; None reads them.
+    :param occurrence_date: The occurrence, for a series.
+    :param arguments: The other arguments of :meth:`MeetStreamHook.schedule_event`.
+    :raises MeetStreamConflictError: On a 409 that is neither ours on this meeting nor another owner's.
+    """
+    from airflow_provider_meetstream.hooks.builders import schedule_event_request
+
+    schedule = {"deduplication_key": deduplication_key, "occurrence_date": occurrence_date, **arguments}
+    # Every argument is checked before the first request, the look for other bots included.
+    schedule_event_request(event_id, **schedule)
+    occurrence = occurrence_instant(occurrence_date)
+    if others is None and if_other_bot != "replace":
+        everywhere = arguments.get("schedule_all_occurrences") or arguments.get("recurring_event")
+        others = other_bots(hook, event_id, deduplication_key, None if everywhere else occurrence)
+    if others and if_other_bot != "replace":
+        return left_to(others[0], event_id, occurrence_date, if_other_bot)
+    try:
+        return hook.schedule_event(event_id, **schedule)
+    except MeetStreamConflictError as err:
+        if not err.existing_bot_id:
+            raise
+        holder = read_bot(hook, err.existing_bot_id)
+        if holder.deduplication_key is None:
+            raise err.with_message(
+                f"{err.message}; event {event_id} already has bot {holder.bot_id}, whose deduplication "
+                f"key could not be read, so it is neither taken as this task's bot nor replaced"
+            ) from err
+        if holder.deduplication_key != deduplication_key:
+            if if_other_bot != "replace":
+                return left_to(holder, event_id, occurrence_date, if_other_bot)
+            hook.log.info("Replacing bot %s of another owner on event %s.", holder.bot_id, event_id)
+            with contextlib.suppress(MeetStreamNotFoundError):
+                hook.delete_scheduled_bot(holder.bot_id)
+            return hook.schedule_event(event_id, **schedule)
+        if not holder.sits_on(event_id, occurrence):
+            place = f"event {holder.event_id}" if holder.event_id else "an event MeetStream does not name"
+            if holder.occurrence is not None:
+                place += f", occurrence {holder.occurrence.isoformat()}"
+            raise err.with_message(
+                f"{err.message}; bot {holder.bot_id} carries this task's deduplication key "
+                f"{short_key(deduplication_key)} but is scheduled on {place}, not event {event_id}: "
+                "the same key on another meeting, so it is not this task's schedule"
+            ) from err
+        if if_already_scheduled != "succeed":
+            raise
+        hook.log.info("Event %s already has our bot %s; nothing to do.", event_id, holder.bot_id)
+        return {
+            "scheduled": True,
+            "already_scheduled": True,
+            "bot_id": holder.bot_id,
+            "schedule_id": err.existing_schedule_id,
+            "scheduled_time": None if holder.join_time is None else holder.join_time.isoformat(),
+            "event_id": event_id,
+        }
+
+
+def cancel_scheduled_bot(hook: MeetStreamHook, bot_id: str) -> dict[str, Any]:
+    """
+    Delete a scheduled bot; one already gone counts as done, so two overlapping runs both succeed.
+
+    Gone means a 404, or a 400 whose bot's status is ``Cancelled``: the answer is then
+    ``{"bot_id", "already_gone": True}``. A 400 for a bot that has joined still raises.
+
+    :param hook: The hook to call.
+    :param bot_id: The bot.
+    """
+    gone = {"bot_id": bot_id, "already_gone": True}
+    try:
+        return hook.delete_scheduled_bot(bot_id)
+    except MeetStreamNotFoundError:
+        return gone
+    except MeetStreamAPIError as err:
+        if err.status_code != 400:
+            raise
+        try:
+            status = hook.get_bot_status(bot_id).get("status")
+        except MeetStreamNotFoundError:
+            return gone
+        if status == "Cancelled":
+            return gone
+        raise
