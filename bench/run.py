@@ -11,7 +11,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 API_KEY = "bench-emulator-key"
@@ -40,6 +40,81 @@ def load_series(admin: Any) -> None:
     standup = next(event for event in admin.events() if event["id"] == "evt_demo_standup_weekly")
     raw = {**standup["raw"], "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=MO"]}
     admin.load_events([{**standup, "id": SERIES, "raw": raw}], replace=False)
+
+
+#: What an idle sync run may send at 1,000 meetings (issue 16): the events' pages and one list.
+IDLE_SYNC_TARGET = 25
+
+
+def calendar_of(admin: Any, count: int, *, shift_minutes: int = 0) -> list[dict[str, Any]]:
+    """``count`` meetings spread over the next 23 hours, each its own event."""
+    now = admin.now()
+    step = 23 * 3600 // count
+    return [
+        {
+            "id": f"evt_bench_{i:04d}",
+            "start_time": (now + timedelta(minutes=30 + shift_minutes, seconds=i * step)).isoformat(),
+            "end_time": (now + timedelta(minutes=60 + shift_minutes, seconds=i * step)).isoformat(),
+            "calendar_id": "cal_bench",
+            "ical_uid": f"bench-{i}@example.com",
+            "meeting_url": f"https://meet.google.com/bench-{i}",
+            "raw": {"id": f"g_bench_{i}", "summary": f"Customer sync {i}"},
+        }
+        for i in range(count)
+    ]
+
+
+def sync_rows(admin: Any) -> list[tuple[str, str, str, str]]:
+    """An idle sync at 100, 300 and 1,000 meetings (requests counted), and a run that moves 50."""
+    from airflow_provider_meetstream.operators.calendar_sync import SyncCalendarBotsOperator
+
+    def sync() -> dict[str, Any]:
+        operator = SyncCalendarBotsOperator(
+            task_id="sync", sync_id="bench.sync", lookahead=timedelta(hours=24), max_concurrency=16
+        )
+        return operator.execute({})
+
+    rows = []
+    admin.clear_faults()
+    for count in (100, 300, 1000):
+        admin.reset()
+        admin.load_events(calendar_of(admin, count))
+        added = sync()["counts"]["add"]
+        admin.clear_requests()
+        seconds, mib, report = measure(sync)
+        api = [r for r in admin.requests() if r["path"].startswith("/api/")]
+        sent = len(api) // (ROUNDS + 1)
+        writes = sum(1 for r in api if r["method"] != "GET")
+        verdict = f"target <= {IDLE_SYNC_TARGET}: {'met' if sent <= IDLE_SYNC_TARGET else 'MISSED'}"
+        if count != 1000:
+            verdict = "reads only" if not writes else f"{writes} writes"
+        rows.append(
+            (
+                f"sync, idle run over {count} meetings ({added} bots of its own)",
+                f"{seconds:.3f} s",
+                f"{mib:.2f}",
+                f"{sent} requests, {writes} writes, {report['counts']['keep']} kept ({verdict})",
+            )
+        )
+    admin.reset()
+    admin.load_events(calendar_of(admin, 300))
+    sync()
+    moves = iter(range(1, 100))
+
+    def move_fifty() -> None:
+        moved = calendar_of(admin, 300, shift_minutes=next(moves))[::6]
+        admin.load_events(moved, replace=False)
+
+    seconds, mib, report = measure(sync, before=move_fifty)
+    rows.append(
+        (
+            "sync, a run that moves 50 of 300 meetings",
+            f"{seconds:.3f} s",
+            f"{mib:.2f}",
+            f"{report['counts']['move']} moved, {report['counts']['failed']} failed",
+        )
+    )
+    return rows
 
 
 def measure(run: Callable[[], Any], before: Callable[[], Any] = lambda: None) -> tuple[float, float, Any]:
@@ -152,6 +227,7 @@ def main() -> int:
                         f"{admin.connections()['api_connections']} conn.",
                     )
                 )
+        rows.extend(sync_rows(admin))
         server = ScheduleRecurringEventOperator(
             task_id="bench", event_id=SERIES, deduplication_key="bench", occurrence_limit=52, mode="server"
         )
