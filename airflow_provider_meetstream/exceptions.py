@@ -219,7 +219,7 @@ class MeetStreamOtherBotError(MeetStreamError, AirflowFailException):
 
 class MeetStreamBotFailedError(MeetStreamError, AirflowFailException):
     """
-    A bot ended in a failed terminal status (``Denied``, ``NotAllowed``, ``Error``, ``Stopped``...).
+    A bot ended in a failed terminal status (``Denied``, ``NotAllowed``, ``Error``, ``Cancelled``).
 
     An ``AirflowFailException``: a retry cannot send the bot back into a meeting that has refused it.
 

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 
 class BotStatusSensor(CheckThenDeferSensor):
     """
-    Wait until every bot reaches a terminal status: ``Done`` succeeds, a failed one fails at once.
+    Wait until every bot's meeting is over: a normal end succeeds, a failed one fails at once.
 
-    ``Stopped``, ``NotAllowed``, ``Denied``, ``Error`` and ``Cancelled`` raise
+    A normal end is ``Stopped`` (the bot left: the meeting ended, everyone left, ``remove_bot``)
+    or ``Done`` (its recording and transcript were then processed). ``NotAllowed``, ``Denied``,
+    ``Error`` and ``Cancelled`` raise
     :class:`~airflow_provider_meetstream.exceptions.MeetStreamBotFailedError` (an
     ``AirflowFailException``: no retry) with the status and MeetStream's reason, unless
     ``accept_statuses`` names them. The XCom is each bot's final status answer, in order. It runs
@@ -36,7 +38,8 @@ class BotStatusSensor(CheckThenDeferSensor):
 
     :param bot_ids: One id, a list of ids, an upstream XCom with ``bot_id`` (``CreateBotOperator``,
         ``ScheduleEventOperator``), a list of them, or mapped outputs. Templated.
-    :param accept_statuses: Terminal statuses besides ``Done`` that succeed, e.g. ``["Stopped"]``.
+    :param accept_statuses: Terminal statuses that succeed besides ``Stopped`` and ``Done``, e.g.
+        ``["Denied"]`` (``["Stopped"]``, documented before ``Stopped`` was a success, still works).
     :param meetstream_conn_id: The Airflow connection to use. Templated.
     :param deferrable: Wait in the triggerer instead of a worker slot. Defaults to the
         ``[operators] default_deferrable`` setting.

@@ -10,8 +10,9 @@ from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.exceptions import MeetStreamBotFailedError, MeetStreamInputError
 from airflow_provider_meetstream.utils.scheduled_bots import BotStatus, parse_bot_ids
 
-#: Terminal statuses that fail the wait unless the DAG accepts them; ``Done`` is the one success.
-FAILED_STATUSES = BotStatus.TERMINAL_STATUSES - {BotStatus.DONE}
+#: Terminal statuses that fail the wait unless the DAG accepts them: the failed ends, and a bot
+#: cancelled before it joined. ``Stopped`` (it left normally) and ``Done`` succeed.
+REFUSED_STATUSES = BotStatus.TERMINAL_STATUSES - BotStatus.SUCCESS_STATUSES
 #: The most bots one sensor waits for: each is one status request per look.
 MAX_WAITED_BOTS = 1000
 #: Fields of a status answer that may say why a bot ended as it did, in the order read.
@@ -48,7 +49,7 @@ class BotWait:
     The sensor's condition, the same in poke, reschedule and deferrable modes.
 
     :param bot_ids: The bots waited for, each once, in the order given.
-    :param accept_statuses: Terminal statuses besides ``Done`` that count as success.
+    :param accept_statuses: Terminal statuses besides ``Stopped`` and ``Done`` that count as success.
     """
 
     bot_ids: tuple[str, ...]
@@ -61,7 +62,8 @@ class BotWait:
 
         :param bot_ids: One id, a list, an upstream XCom with ``bot_id``, a list of them, or
             mapped outputs.
-        :param accept_statuses: One terminal status or several, e.g. ``["Stopped"]``.
+        :param accept_statuses: One terminal status or several, e.g. ``["Denied"]``; ``Stopped``
+            and ``Done`` are accepted too, and change nothing.
         """
         ids = parse_bot_ids(bot_ids)
         if ids is None:
@@ -75,7 +77,7 @@ class BotWait:
             accept_statuses = ()
         elif isinstance(accept_statuses, str):
             accept_statuses = (accept_statuses,)
-        choices = tuple(sorted(status.value for status in FAILED_STATUSES))
+        choices = tuple(sorted(status.value for status in BotStatus.TERMINAL_STATUSES))
         if not isinstance(accept_statuses, Iterable):
             raise MeetStreamInputError("accept_statuses", accept_statuses, "must be a status or a list")
         accepted = frozenset(
@@ -96,7 +98,7 @@ class BotWait:
             status = answer.get("status") if answer is not None else None
             if answer is None or status not in BotStatus.TERMINAL_STATUSES:
                 pending.append(bot_id)
-            elif status in FAILED_STATUSES and status not in self.accept_statuses:
+            elif status in REFUSED_STATUSES and status not in self.accept_statuses:
                 return BotVerdict(False, {"bot_id": bot_id, **answer}, tuple(pending))
         return BotVerdict(not pending, None, tuple(pending))
 
@@ -112,7 +114,7 @@ class BotWait:
 
     def describe(self) -> str:
         """One line naming the condition, for logs."""
-        accepted = ", ".join(["Done", *sorted(self.accept_statuses)])
+        accepted = ", ".join(["Stopped", "Done", *sorted(self.accept_statuses - BotStatus.SUCCESS_STATUSES)])
         return f"{len(self.bot_ids)} bot(s) reaching {accepted}"
 
     def serialize(self) -> dict[str, Any]:

@@ -46,7 +46,11 @@ class BotStatus(str, Enum):
     WAITING_STATUSES: ClassVar[frozenset[BotStatus]]
     #: The bot went into its meeting (or tried to, and got in): it left the scheduled list for that.
     JOINED_STATUSES: ClassVar[frozenset[BotStatus]]
-    #: Nothing more will happen to the bot.
+    #: A normal end: it left the meeting (``Stopped``), then its data was processed (``Done``).
+    SUCCESS_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: A failed end: never admitted (``NotAllowed``), refused by a host (``Denied``), crashed (``Error``).
+    FAILED_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: The bot's meeting is over for it: a normal end, a failed one, or cancelled before it joined.
     TERMINAL_STATUSES: ClassVar[frozenset[BotStatus]]
     #: The bot may still change status.
     NON_TERMINAL_STATUSES: ClassVar[frozenset[BotStatus]]
@@ -65,15 +69,10 @@ BotStatus.JOINED_STATUSES = frozenset(
         BotStatus.DONE,
     }
 )
-BotStatus.TERMINAL_STATUSES = frozenset(
-    {
-        BotStatus.STOPPED,
-        BotStatus.NOT_ALLOWED,
-        BotStatus.DENIED,
-        BotStatus.ERROR,
-        BotStatus.DONE,
-        BotStatus.CANCELLED,
-    }
+BotStatus.SUCCESS_STATUSES = frozenset({BotStatus.STOPPED, BotStatus.DONE})
+BotStatus.FAILED_STATUSES = frozenset({BotStatus.NOT_ALLOWED, BotStatus.DENIED, BotStatus.ERROR})
+BotStatus.TERMINAL_STATUSES = (
+    BotStatus.SUCCESS_STATUSES | BotStatus.FAILED_STATUSES | frozenset({BotStatus.CANCELLED})
 )
 BotStatus.NON_TERMINAL_STATUSES = frozenset(BotStatus) - BotStatus.TERMINAL_STATUSES
 

@@ -234,7 +234,7 @@ class EmulatorAdmin:
         Make one bot end otherwise than ``Done``, or its transcript never be ready.
 
         :param bot_id: The bot, of any tenant.
-        :param status: ``"Denied"``, ``"Error"``, ``"NotAllowed"`` or ``"Stopped"``, from its join time.
+        :param status: ``"Denied"``, ``"Error"`` or ``"NotAllowed"``, from its join time.
         :param reason: Why, shown in its status as ``reason``.
         :param transcript: ``"never"`` (202 for ever, as a streaming-only provider) or ``"ready"``.
         :return: ``{bot_id, status, reason, transcript, transcript_status}``.

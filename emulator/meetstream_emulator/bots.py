@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 DEFAULT_BOT_NAME = "MeetStream Bot"
 SCHEDULE_SOURCE = "calendar_schedule_api"
 CREATE_BOT_SOURCE = "create_bot_api"
-#: Statuses a bot can be made to end with through the outcome control (``Done`` is the default).
-OUTCOME_STATUSES = ("Denied", "Error", "NotAllowed", "Stopped")
+#: The failed ends a bot can be given through the outcome control. A normal end is ``Stopped`` at
+#: the meeting's end (or at ``remove_bot``), then ``Done`` once processing is over.
+OUTCOME_STATUSES = ("Denied", "Error", "NotAllowed")
 TRANSCRIPT_MODES = ("ready", "never")
 TRANSCRIPT_SHAPES = ("list", "message")
 MAX_IDEMPOTENCY_KEY = 255
@@ -62,8 +63,9 @@ class Bot:
     A bot: scheduled for a calendar event (one per tenant, deduplication key and occurrence), or ad hoc.
 
     It goes ``Scheduled`` → ``Joining`` (for ``joining``, from ``join_time``) → ``InMeeting`` →
-    ``Done`` (at ``end_time``) on the emulator clock; ``outcome`` replaces all of that from the
-    join time, ``cancelled_at`` all of it from then on.
+    ``Stopped`` (it left normally, at ``end_time``) → ``Done`` (``processing`` later, when its
+    recording and transcript are processed) on the emulator clock; ``outcome`` replaces all of
+    that from the join time, ``cancelled_at`` all of it from then on.
     """
 
     bot_id: str
@@ -80,6 +82,7 @@ class Bot:
     source: str = SCHEDULE_SOURCE
     transcript_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     joining: timedelta = timedelta(0)
+    processing: timedelta = timedelta(0)
     outcome: str | None = None
     reason: str | None = None
     transcript_never: bool = False
@@ -96,8 +99,10 @@ class Bot:
             return "Scheduled"
         if self.outcome is not None:
             return self.outcome
-        if now >= self.end_time:
+        if now >= self.end_time + self.processing:
             return "Done"
+        if now >= self.end_time:
+            return "Stopped"
         if now < self.join_time + self.joining:
             return "Joining"
         return "InMeeting"
@@ -305,6 +310,8 @@ class BotsMixin:
         if outcome is not None:
             bot.outcome, bot.reason = outcome["status"], outcome["reason"]
         bot.transcript_never = self._bot_settings["default_transcript"] == "never"
+        # Done when its transcript is ready: processing ends both.
+        bot.processing = timedelta(seconds=self._bot_settings["transcript_delay_seconds"])
         self._bots[bot.bot_id] = bot
         return bot
 
@@ -415,8 +422,7 @@ class BotsMixin:
         status = bot.status(now)
         if status == "Cancelled" or status in OUTCOME_STATUSES:
             return "failed"
-        ready_at = bot.end_time + timedelta(seconds=self._bot_settings["transcript_delay_seconds"])
-        if status != "Done" or bot.transcript_never or now < ready_at:
+        if status != "Done" or bot.transcript_never:
             return "processing"
         return "completed"
 
@@ -468,7 +474,8 @@ class BotsMixin:
 
     def remove_bot(self, tenant: str, bot_id: str) -> dict[str, Any]:
         """
-        Make a bot in its meeting leave now: ``Done`` at the emulator's now; its transcript follows.
+        Make a bot in its meeting leave now: ``Stopped`` at the emulator's now, ``Done`` and its
+        transcript ready once processed.
 
         :param tenant: The caller's API key.
         :param bot_id: The decoded bot id.
@@ -511,7 +518,7 @@ class BotsMixin:
                 raise ApiError(404, f"Bot {bot_id!r} not found.")
             if outcome is not None:
                 status = bot.status(now)
-                if status in ("Done", "Cancelled", *OUTCOME_STATUSES):
+                if status in ("Stopped", "Done", "Cancelled", *OUTCOME_STATUSES):
                     raise ApiError(400, f"Bot {bot_id!r} has already ended (status {status}).")
                 bot.outcome, bot.reason = outcome["status"], outcome["reason"]
             if transcript is not None:

@@ -575,7 +575,7 @@ class EmulatorState(BotsMixin):
         if bot_id is None:
             return None
         bot = self._bots[bot_id]
-        if bot.status(now) in ("Done", "Cancelled"):
+        if bot.status(now) in ("Stopped", "Done", "Cancelled"):
             # A bot that has left its meeting is not brought back; the key gets a fresh bot.
             del self._bot_index[(tenant, key, occurrence)]
             return None

@@ -430,7 +430,9 @@ def test_status_transitions_as_the_clock_advances(api: httpx.Client, emulator: E
     assert status_of(api, zoom["bot_id"]) == "InMeeting"
     assert [bot["bot_id"] for bot in scheduled(api)] == [meet["bot_id"]]
 
-    emulator.admin.advance_clock(timedelta(minutes=48))  # zoom ended at 15:45
+    emulator.admin.advance_clock(timedelta(minutes=48))  # zoom ended at 15:45: it left normally
+    assert status_of(api, zoom["bot_id"]) == "Stopped"
+    emulator.admin.advance_clock(timedelta(minutes=2))  # its recording and transcript processed
     assert status_of(api, zoom["bot_id"]) == "Done"
     status = ok(api.get(f"/bots/{zoom['bot_id']}/status"))
     assert status["event_id"] == "evt_zoom"
@@ -566,7 +568,7 @@ def test_an_ended_event_has_nothing_left_to_unschedule(api: httpx.Client, emulat
     for body in (None, {"cancel_all_occurrences": True}):
         response = api.request("DELETE", "/calendar/schedule/evt_zoom", json=body)
         assert response.status_code == 404
-    assert status_of(api, created["bot_id"]) == "Done"
+    assert status_of(api, created["bot_id"]) == "Stopped"  # left at the end, not cancelled
 
 
 def test_repointing_a_running_schedule_leaves_the_first_bot_in_its_meeting(api: httpx.Client) -> None:

@@ -102,11 +102,13 @@ def test_create_bot_answers_201_and_joins_at_once(api: httpx.Client) -> None:
 def test_an_adhoc_bot_walks_its_lifecycle_on_the_clock(api: httpx.Client, emulator: EmulatorServer) -> None:
     bot = created(api)
     seen = [status_of(api, bot["bot_id"])]
-    for seconds in (59, 1, 30 * 60 - 61, 1):
+    delay = BOT_SETTINGS["transcript_delay_seconds"]
+    for seconds in (59, 1, 30 * 60 - 61, 1, delay - 1, 1):
         emulator.admin.advance_clock(seconds)
         seen.append(status_of(api, bot["bot_id"]))
-    # Joining for a minute, in the meeting until the 30-minute default ends it.
-    assert seen == ["Joining", "Joining", "InMeeting", "InMeeting", "Done"]
+    # Joining for a minute, in the meeting until the 30-minute default ends it, then Stopped (it
+    # left normally) while its recording and transcript are processed, then Done.
+    assert seen == ["Joining", "Joining", "InMeeting", "InMeeting", "Stopped", "Stopped", "Done"]
     status = api.get(f"/bots/{bot['bot_id']}/status").json()
     assert status["meeting_end_time"] == (NOW + timedelta(minutes=30)).isoformat()
     assert (status["event_id"], status["platform"]) == (None, "zoom")
@@ -122,7 +124,7 @@ def test_join_at_in_the_future_schedules_the_bot(api: httpx.Client, emulator: Em
     emulator.admin.set_clock("2027-01-04T13:00:00Z")
     assert status_of(api, bot["bot_id"]) == "Joining"
     emulator.admin.set_clock("2027-01-04T13:30:00Z")
-    assert status_of(api, bot["bot_id"]) == "Done"
+    assert status_of(api, bot["bot_id"]) == "Stopped"
     # A join_at already past means at once.
     assert created(api, join_at="2027-01-04T12:00:00Z")["status"] == "Joining"
 
@@ -134,7 +136,7 @@ def test_the_adhoc_meeting_length_and_joining_time_are_settings(
     bot = created(api)
     assert bot["status"] == "InMeeting"
     emulator.admin.advance_clock(5 * 60)
-    assert status_of(api, bot["bot_id"]) == "Done"
+    assert status_of(api, bot["bot_id"]) == "Stopped"
 
 
 @pytest.mark.parametrize(
@@ -211,14 +213,18 @@ def test_detail_of_a_calendar_bot_names_its_event(api: httpx.Client) -> None:
 def test_a_transcript_is_ready_a_fixed_delay_after_done(api: httpx.Client, emulator: EmulatorServer) -> None:
     bot = created(api)
     emulator.admin.advance_clock(30 * 60)
-    assert status_of(api, bot["bot_id"]) == "Done"
+    assert status_of(api, bot["bot_id"]) == "Stopped"
     waiting = transcript(api, bot["transcript_id"], raw="false")
     assert waiting.status_code == 202
     assert waiting.json()["message"] == "Transcript is still processing."
     assert transcription_status(api, bot["bot_id"]) == "processing"
     emulator.admin.advance_clock(BOT_SETTINGS["transcript_delay_seconds"] - 1)
-    assert transcript(api, bot["transcript_id"]).status_code == 202
+    assert (status_of(api, bot["bot_id"]), transcript(api, bot["transcript_id"]).status_code) == (
+        "Stopped",
+        202,
+    )
     emulator.admin.advance_clock(1)
+    assert status_of(api, bot["bot_id"]) == "Done"
     ready = transcript(api, bot["transcript_id"], raw="false")
     assert ready.status_code == 200
     segments = ready.json()
@@ -257,7 +263,7 @@ def test_a_calendar_bot_transcript_follows_its_meeting(api: httpx.Client, emulat
     transcript_id = api.get(f"/bots/{bot_id}/detail").json()["bot_details"]["transcript_id"]
     assert transcript(api, transcript_id).status_code == 202
     emulator.admin.set_clock("2027-01-04T13:46:59Z")
-    assert (status_of(api, bot_id), transcript(api, transcript_id).status_code) == ("Done", 202)
+    assert (status_of(api, bot_id), transcript(api, transcript_id).status_code) == ("Stopped", 202)
     emulator.admin.set_clock("2027-01-04T13:47:00Z")
     segments = transcript(api, transcript_id).json()
     # Timed over the 48 minutes the bot was in (it joins 3 minutes before the start).
@@ -288,11 +294,11 @@ def test_remove_bot_ends_it_now_and_its_transcript_follows(
     assert removed.json() == {
         "message": "Bot removed from the meeting.",
         "bot_id": bot["bot_id"],
-        "status": "Done",
+        "status": "Stopped",
     }
     status = api.get(f"/bots/{bot['bot_id']}/status").json()
     assert (status["status"], status["meeting_end_time"]) == (
-        "Done",
+        "Stopped",
         (NOW + timedelta(minutes=10)).isoformat(),
     )
     emulator.admin.advance_clock(BOT_SETTINGS["transcript_delay_seconds"])
@@ -313,7 +319,15 @@ def test_remove_bot_before_it_joins_is_refused(api: httpx.Client) -> None:
 # -- outcomes -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", ["Denied", "Error", "NotAllowed", "Stopped"])
+def test_stopped_is_not_an_outcome_a_normal_end_is_the_meetings(
+    api: httpx.Client, emulator: EmulatorServer
+) -> None:
+    bot = created(api)
+    with pytest.raises(EmulatorAdminError, match="NotAllowed"):
+        emulator.admin.set_bot_outcome(bot["bot_id"], status="Stopped")
+
+
+@pytest.mark.parametrize("status", ["Denied", "Error", "NotAllowed"])
 def test_an_outcome_ends_a_bot_from_its_join_time(
     api: httpx.Client, emulator: EmulatorServer, status: str
 ) -> None:
@@ -442,4 +456,4 @@ def test_calendar_bots_keep_their_statuses_and_can_be_made_to_join_slowly(
     emulator.admin.set_clock("2027-01-04T12:59:00Z")
     assert status_of(api, second["bot_id"]) == "InMeeting"
     emulator.admin.set_clock("2027-01-04T13:45:00Z")
-    assert status_of(api, second["bot_id"]) == "Done"
+    assert status_of(api, second["bot_id"]) == "Stopped"

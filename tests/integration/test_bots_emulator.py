@@ -32,7 +32,7 @@ except ImportError:  # Airflow 2
 LINK = "https://us02web.zoom.us/j/5550001"
 MEETING = timedelta(minutes=30)
 TRANSCRIPT_DELAY = timedelta(minutes=2)
-FAILED = ("Denied", "Error", "NotAllowed", "Stopped")
+FAILED = ("Denied", "Error", "NotAllowed")
 
 
 @pytest.fixture
@@ -66,9 +66,11 @@ def test_every_hook_method_against_the_emulator(hook: MeetStreamHook, meetstream
         hook.get_transcript(bot["transcript_id"])
     assert waiting.value.status_code == 202
     meetstream_frozen_now.emulator.admin.advance_clock(600)
-    assert hook.remove_bot(bot["bot_id"])["status"] == "Done"
-    assert hook.get_bot_status(bot["bot_id"])["status"] == "Done"
+    # It leaves normally (Stopped), and is Done once its recording and transcript are processed.
+    assert hook.remove_bot(bot["bot_id"])["status"] == "Stopped"
+    assert hook.get_bot_status(bot["bot_id"])["status"] == "Stopped"
     meetstream_frozen_now.emulator.admin.advance_clock(TRANSCRIPT_DELAY)
+    assert hook.get_bot_status(bot["bot_id"])["status"] == "Done"
     segments = hook.get_transcript(bot["transcript_id"])
     assert segments
     assert all(segment["speaker"] and segment["transcript"] for segment in segments)
@@ -118,14 +120,17 @@ def sensor(bot_id: str, **kwargs: Any) -> BotStatusSensor:
     return BotStatusSensor(task_id="wait", bot_ids=[bot_id], **kwargs)
 
 
-def test_poke_mode_waits_until_done(hook: MeetStreamHook, meetstream_frozen_now) -> None:
+def test_poke_mode_waits_until_the_meeting_is_over(hook: MeetStreamHook, meetstream_frozen_now) -> None:
     bot = hook.create_bot(LINK)
     waiter = sensor(bot["bot_id"])
     assert waiter.poke({}).is_done is False
+    # The bot left normally and its data is being processed: the meeting went well.
     finish(meetstream_frozen_now, transcript=False)
     result = waiter.poke({})
     assert result.is_done
-    assert [item["status"] for item in result.xcom_value] == ["Done"]
+    assert [item["status"] for item in result.xcom_value] == ["Stopped"]
+    meetstream_frozen_now.emulator.admin.advance_clock(TRANSCRIPT_DELAY)
+    assert [item["status"] for item in waiter.poke({}).xcom_value] == ["Done"]
 
 
 # Reschedule mode reads the task's earlier reschedules from the metadata database (Airflow 2).
@@ -138,6 +143,10 @@ def test_reschedule_mode_reschedules_then_succeeds(
     with pytest.raises(AirflowRescheduleException):
         sensor(bot["bot_id"], mode="reschedule").execute({"ti": ti})
     finish(meetstream_frozen_now, transcript=False)
+    assert [item["status"] for item in sensor(bot["bot_id"], mode="reschedule").execute({"ti": ti})] == [
+        "Stopped"
+    ]
+    meetstream_frozen_now.emulator.admin.advance_clock(TRANSCRIPT_DELAY)
     assert [item["status"] for item in sensor(bot["bot_id"], mode="reschedule").execute({"ti": ti})] == [
         "Done"
     ]
@@ -191,10 +200,16 @@ def test_deferrable_mode_runs_the_trigger_to_its_event(hook: MeetStreamHook, mee
 
     (event,) = asyncio.run(asyncio.wait_for(scenario(), timeout=30))
     assert event["status"] == "success"
-    assert [item["status"] for item in event["bots"]] == ["Done"]
+    assert [item["status"] for item in event["bots"]] == ["Stopped"]
     looks = [r for r in meetstream_frozen_now.emulator.admin.requests() if r["path"].endswith("/status")]
     assert len(looks) >= 3  # the check before deferring, then the trigger's looks
     assert sensor(bot["bot_id"]).execute_complete({}, event) == event["bots"]
+    meetstream_frozen_now.emulator.admin.advance_clock(TRANSCRIPT_DELAY)
+    trigger = BotStatusTrigger(
+        meetstream_conn_id="meetstream_default", wait=trigger.wait, poll_interval=0.05, timeout=30
+    )
+    (done,) = run_trigger(trigger)
+    assert [item["status"] for item in done["bots"]] == ["Done"]
 
 
 @pytest.mark.parametrize("status", FAILED)

@@ -182,6 +182,37 @@ def test_transcripts_to_storage_then_words(dagbag, meetstream_conn_env, tmp_path
     assert sum(counts.values()) > 0
 
 
+def test_transcripts_to_storage_takes_a_bot_that_left_normally(
+    dagbag, meetstream_conn_env, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The wait looks between the bot leaving (Stopped) and the end of processing (Done): the
+    # meeting went well, so the wait succeeds and the transcript is fetched once it is ready.
+    from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.sensors.bot_status import BotStatusSensor
+    from meetstream_emulator.bots import BOT_SETTINGS
+
+    admin = meetstream_conn_env.admin
+    hook = MeetStreamHook()
+    bot_id = hook.schedule_event("evt_demo_data_sync", deduplication_key="left-normally")["bot_id"]
+    admin.set_clock(hook.get_bot_status(bot_id)["meeting_end_time"])
+    assert hook.get_bot_status(bot_id)["status"] == "Stopped"
+    seen: list[list[str]] = []
+    execute = BotStatusSensor.execute
+
+    def execute_then_process(self, context):
+        result = execute(self, context)
+        seen.append([bot["status"] for bot in result])
+        admin.advance_clock(BOT_SETTINGS["transcript_delay_seconds"])
+        return result
+
+    monkeypatch.setattr(BotStatusSensor, "execute", execute_then_process)
+    tis = run(dagbag, "meetstream_transcripts_to_storage", bot_ids=[bot_id], base_path=f"file://{tmp_path}")
+    assert seen == [["Stopped"]]
+    (fetched,) = [ti for ti in tis if ti.task_id == "fetch_transcript"]
+    assert fetched.xcom_pull(task_ids="fetch_transcript", map_indexes=0)["bot_id"] == bot_id
+    assert len(list((tmp_path / bot_id).glob("*.jsonl"))) == 1
+
+
 def test_transcripts_to_storage_fails_on_a_denied_bot(dagbag, meetstream_conn_env, tmp_path) -> None:
     from airflow.utils.state import DagRunState
 

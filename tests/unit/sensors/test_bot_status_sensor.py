@@ -17,12 +17,12 @@ from airflow_provider_meetstream.exceptions import (
 )
 from airflow_provider_meetstream.sensors.bot_status import BotStatusSensor
 from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
-from airflow_provider_meetstream.utils.bot_status import FAILED_STATUSES, BotWait
+from airflow_provider_meetstream.utils.bot_status import REFUSED_STATUSES, BotWait
 from airflow_provider_meetstream.utils.scheduled_bots import BotStatus
 
 BASE = "https://api.meetstream.test/api/v1"
 API_KEY = "bot-status-key-31337"
-FAILED = sorted(status.value for status in FAILED_STATUSES)
+FAILED = sorted(status.value for status in REFUSED_STATUSES)
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +35,11 @@ def status(bot_id: str, value: str, **extra: Any) -> dict[str, Any]:
     return {"bot_id": bot_id, "status": value, **extra}
 
 
-def test_failed_statuses_are_every_terminal_one_but_done() -> None:
-    assert FAILED == ["Cancelled", "Denied", "Error", "NotAllowed", "Stopped"]
+def test_a_normal_end_is_not_a_failure() -> None:
+    # Stopped: the bot left normally (MeetStream's SDK says so); Done: its data was then processed.
+    assert FAILED == ["Cancelled", "Denied", "Error", "NotAllowed"]
+    assert {BotStatus.STOPPED, BotStatus.DONE} == BotStatus.SUCCESS_STATUSES
+    assert BotStatus.SUCCESS_STATUSES <= BotStatus.TERMINAL_STATUSES
 
 
 class TestBotWait:
@@ -60,7 +63,6 @@ class TestBotWait:
             ({"bot_ids": None}, "bot_ids"),
             ({"bot_ids": []}, "bot_ids"),
             ({"bot_ids": "None"}, "bot_ids"),
-            ({"bot_ids": "b1", "accept_statuses": "Done"}, "accept_statuses"),
             ({"bot_ids": "b1", "accept_statuses": ["InMeeting"]}, "accept_statuses"),
             ({"bot_ids": "b1", "accept_statuses": 3}, "accept_statuses"),
         ],
@@ -79,6 +81,16 @@ class TestBotWait:
     def test_accept_statuses_take_enum_members(self) -> None:
         wait = BotWait.build(bot_ids="b1", accept_statuses=[BotStatus.STOPPED, "Denied"])
         assert wait.accept_statuses == {"Stopped", "Denied"}
+
+    def test_accepting_stopped_as_documented_before_changes_nothing(self) -> None:
+        plain, accepting = (
+            BotWait.build(bot_ids="b1"),
+            BotWait.build(bot_ids="b1", accept_statuses=["Stopped"]),
+        )
+        for value in ("Stopped", "Done", "InMeeting", "Denied"):
+            answers = {"b1": status("b1", value)}
+            assert plain.judge(answers) == accepting.judge(answers)
+        assert accepting.describe() == plain.describe() == "1 bot(s) reaching Stopped, Done"
 
 
 class TestPoke:
@@ -123,15 +135,18 @@ class TestPoke:
             mock.get(f"{BASE}/bots/b1/status", json=status("b1", value))
             assert sensor.poke({}).xcom_value == [status("b1", value)]
 
-    def test_poke_mode_waits_for_done(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    @pytest.mark.parametrize("end", ["Stopped", "Done"])
+    def test_poke_mode_waits_for_the_end_of_the_meeting(
+        self, monkeypatch: pytest.MonkeyPatch, end: str
+    ) -> None:
         monkeypatch.setattr("time.sleep", lambda seconds: None)
         sensor = BotStatusSensor(task_id="s", bot_ids="b1", mode="poke", poke_interval=1, timeout=30)
         with rm.Mocker() as mock:
             mock.get(
                 f"{BASE}/bots/b1/status",
-                [{"json": status("b1", s)} for s in ("Joining", "InMeeting", "Done")],
+                [{"json": status("b1", s)} for s in ("Joining", "InMeeting", end, "Done")],
             )
-            assert sensor.execute({}) == [status("b1", "Done")]
+            assert sensor.execute({}) == [status("b1", end)]
         assert mock.call_count == 3
 
     # Reschedule mode reads earlier reschedules from the metadata database (Airflow 2).
@@ -150,6 +165,9 @@ class TestPoke:
             mock.get(f"{BASE}/bots/b1/status", json=status("b1", "InMeeting"))
             with pytest.raises(AirflowRescheduleException):
                 sensor.execute(context)
+            # Between leaving and the end of processing: a normal end, not a failure.
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Stopped"))
+            assert sensor.execute(context) == [status("b1", "Stopped")]
             mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Done"))
             assert sensor.execute(context) == [status("b1", "Done")]
             mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Denied"))
@@ -158,11 +176,12 @@ class TestPoke:
 
 
 class TestDeferral:
-    def test_returns_without_deferring_when_done(self) -> None:
+    @pytest.mark.parametrize("end", ["Stopped", "Done"])
+    def test_returns_without_deferring_when_the_meeting_is_over(self, end: str) -> None:
         sensor = BotStatusSensor(task_id="s", bot_ids="b1", deferrable=True)
         with rm.Mocker() as mock:
-            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "Done"))
-            assert sensor.execute({}) == [status("b1", "Done")]
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", end))
+            assert sensor.execute({}) == [status("b1", end)]
 
     def test_fails_without_deferring_when_refused(self) -> None:
         sensor = BotStatusSensor(task_id="s", bot_ids="b1", deferrable=True)

@@ -11,11 +11,11 @@ import pytest
 
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
-from airflow_provider_meetstream.utils.bot_status import FAILED_STATUSES, BotWait
+from airflow_provider_meetstream.utils.bot_status import REFUSED_STATUSES, BotWait
 
 BASE = "https://api.meetstream.test/api/v1"
 API_KEY = "bot-status-key-31337"
-FAILED = sorted(status.value for status in FAILED_STATUSES)
+FAILED = sorted(status.value for status in REFUSED_STATUSES)
 
 
 @pytest.fixture(autouse=True)
@@ -63,11 +63,12 @@ class TestTrigger:
     def test_success_asks_each_bot_only_until_it_is_terminal(self, client: AsyncMock) -> None:
         answers = {
             "b1": iter([status("b1", "Done")]),
-            "b2": iter([status("b2", "Joining"), status("b2", "InMeeting"), status("b2", "Done")]),
+            "b2": iter([status("b2", "Joining"), status("b2", "InMeeting"), status("b2", "Stopped")]),
         }
         client.get_bot_status.side_effect = lambda bot_id: next(answers[bot_id])
         (event,) = self.events(wait=BotWait.build(bot_ids=["b1", "b2"]).serialize(), timeout=10)
-        assert event == {"status": "success", "bots": [status("b1", "Done"), status("b2", "Done")]}
+        # Stopped: it left normally; processing follows, and the meeting is over.
+        assert event == {"status": "success", "bots": [status("b1", "Done"), status("b2", "Stopped")]}
         asked = [call.args[0] for call in client.get_bot_status.await_args_list]
         assert asked == ["b1", "b2", "b2", "b2"]
 
