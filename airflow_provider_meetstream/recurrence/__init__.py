@@ -35,7 +35,7 @@ from dateutil.rrule import rrule
 from airflow_provider_meetstream.recurrence.errors import RecurrenceError, fail
 from airflow_provider_meetstream.recurrence.graph import read_graph
 from airflow_provider_meetstream.recurrence.rfc5545 import RecurrenceSet, read_lines
-from airflow_provider_meetstream.recurrence.zones import resolve_timezone
+from airflow_provider_meetstream.recurrence.zones import in_zone, resolve_timezone
 
 __all__ = [
     "MAX_OCCURRENCE_LIMIT",
@@ -51,6 +51,9 @@ __all__ = [
 ]
 
 _UTC = dt_timezone.utc
+
+# The last instant a datetime can hold, for bounds that would otherwise overflow past it.
+_LAST_INSTANT = datetime.max.replace(tzinfo=_UTC)
 
 #: Most occurrences one call may return; far below Airflow's default ``max_map_length`` of 1024.
 MAX_OCCURRENCE_LIMIT = 1000
@@ -111,13 +114,24 @@ def expand_occurrences(
     :param limit: The most occurrences to return, counted from ``window_start``: 1 to 1000.
     :return: Aware UTC datetimes, ascending, without duplicates.
     :raises RecurrenceError: Naming the argument: a malformed line or Graph field (named in
-        the message), an unknown zone, a naive instant, a limit out of range, or a rule so dense
+        the message), an unknown zone, a naive instant, an instant outside the years 1 to 9999
+        once in UTC or in the event's zone, a limit out of range, or a rule so dense
         that it would take more than 200,000 instants to reach the window.
     """
     limit = _check_limit(limit)
+    # Each instant goes to UTC here, before any expansion, so that one outside the years 1 to 9999
+    # there fails naming its argument instead of as a bare OverflowError deep in the expansion.
     series_start = parse_aware_datetime(start, "start")
-    lower = datetime.now(_UTC) if window_start is None else parse_aware_datetime(window_start, "window_start")
-    upper = None if window_end is None else parse_aware_datetime(window_end, "window_end")
+    in_zone(series_start, _UTC, "start", start)
+    if window_start is None:
+        lower = datetime.now(_UTC)
+    else:
+        lower = in_zone(
+            parse_aware_datetime(window_start, "window_start"), _UTC, "window_start", window_start
+        )
+    upper = None
+    if window_end is not None:
+        upper = in_zone(parse_aware_datetime(window_end, "window_end"), _UTC, "window_end", window_end)
     if upper is not None and upper < lower:
         fail("window_end", window_end, "is earlier than window_start")
     event_zone = None if timezone is None else resolve_timezone(timezone)
@@ -126,7 +140,8 @@ def expand_occurrences(
     elif isinstance(recurrence, Sequence):
         lines = recurrence.splitlines() if isinstance(recurrence, str) else recurrence
         zone = event_zone or series_start.tzinfo or _UTC
-        series = read_lines(lines, series_start.astimezone(zone), lower)
+        # In range in UTC, a start may still fall before year 1 or after 9999 in the event's zone.
+        series = read_lines(lines, in_zone(series_start, zone, "start", start), lower)
     else:
         fail("recurrence", recurrence, "must be a list of RFC 5545 lines or a Graph patternedRecurrence")
     return _collect(recurrence, series, lower, upper, limit)
@@ -141,7 +156,7 @@ def format_occurrence(dt: datetime) -> str:
 
     :param dt: An aware datetime (or an ISO 8601 string with an offset).
     """
-    instant = parse_aware_datetime(dt, "dt").astimezone(_UTC)
+    instant = in_zone(parse_aware_datetime(dt, "dt"), _UTC, "dt", dt)
     return instant.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
@@ -258,25 +273,26 @@ def _collect(
     found: list[datetime] = []
     seen: set[datetime] = set()
     ceiling: datetime | None = None
+    # Computed once and capped: inside the loop, an overflow past the year 9999 would be taken
+    # for the end of the series, so a window_end on 31 December 9999 would return nothing.
+    stop = None if upper is None else _later_by(upper, _DST_DISORDER)
     scanned = 0
     try:
         for instant in heapq.merge(*streams):
             scanned += 1
             if scanned > _MAX_SCANNED_INSTANTS:
                 break
-            if (upper is not None and instant >= upper + _DST_DISORDER) or (
-                ceiling is not None and instant > ceiling
-            ):
+            if (stop is not None and instant >= stop) or (ceiling is not None and instant > ceiling):
                 break
             if instant < lower or (upper is not None and instant >= upper) or instant in seen:
                 continue
-            if instant in series.exdates or instant.astimezone(series.zone).date() in series.exdays:
+            if instant in series.exdates or _excluded_day(instant, series):
                 continue
             seen.add(instant)
             found.append(instant)
             if len(found) == limit:
                 # Nothing later than this can still displace one of the first `limit`.
-                ceiling = max(found) + _DST_DISORDER
+                ceiling = _later_by(max(found), _DST_DISORDER)
     except OverflowError:
         # Instants past the year 9999 cannot be represented: the series ends there.
         pass
@@ -296,3 +312,23 @@ def _collect(
 def _utc_instants(rule: rrule) -> Iterator[datetime]:
     for local in rule:
         yield local.astimezone(_UTC)
+
+
+def _later_by(instant: datetime, delta: timedelta) -> datetime:
+    """``instant + delta``, capped at the last representable instant instead of overflowing."""
+    if instant > _LAST_INSTANT - delta:
+        return _LAST_INSTANT
+    return instant + delta
+
+
+def _excluded_day(instant: datetime, series: RecurrenceSet) -> bool:
+    """Tell whether an instant falls on a local date that ``EXDATE;VALUE=DATE`` excludes."""
+    if not series.exdays:
+        return False
+    try:
+        local = instant.astimezone(series.zone)
+    except OverflowError:
+        # An RDATE given in another zone may fall outside the years 1 to 9999 in the series'
+        # zone, where no excluded date (itself a real date) can be.
+        return False
+    return local.date() in series.exdays

@@ -11,7 +11,7 @@ from dateutil.rrule import rrulestr
 
 from airflow_provider_meetstream.recurrence.errors import fail
 from airflow_provider_meetstream.recurrence.rfc5545 import RecurrenceSet, read_lines
-from airflow_provider_meetstream.recurrence.zones import lookup_zone
+from airflow_provider_meetstream.recurrence.zones import in_zone, lookup_zone
 
 _UTC = dt_timezone.utc
 
@@ -67,7 +67,18 @@ def read_graph(
         )
     zone = zone or start.tzinfo or _UTC
     first_day = _graph_date(span, "startDate")
-    dtstart = datetime.combine(first_day, start.astimezone(zone).time().replace(microsecond=0), tzinfo=zone)
+    local_time = in_zone(start, zone, "start", start).time().replace(microsecond=0)
+    dtstart = datetime.combine(first_day, local_time, tzinfo=zone)
+    # The series' first instant, unlike start, is only built here: on 0001-01-01 east of UTC or
+    # 9999-12-31 west of it, it may have no UTC value, and the expansion would take the overflow
+    # for the end of the series and quietly return nothing.
+    in_zone(
+        dtstart,
+        _UTC,
+        "recurrence",
+        span.get("startDate"),
+        item=f"Graph field 'range.startDate' at {local_time} in {zone} ",
+    )
     pattern_parts = _graph_pattern_parts(pattern)
     if pattern_parts[0] in ("FREQ=MONTHLY", "FREQ=YEARLY"):
         dtstart = _graph_first_occurrence(recurrence, pattern_parts, dtstart)
@@ -136,7 +147,8 @@ def _graph_range_parts(span: Mapping[str, Any]) -> list[str]:
     if kind == "noend":
         return []
     if kind == "enddate":
-        return [f"UNTIL={_graph_date(span, 'endDate'):%Y%m%d}"]
+        # isoformat, not strftime: %Y drops the zeros of a year before 1000 on glibc.
+        return [f"UNTIL={_graph_date(span, 'endDate').isoformat().replace('-', '')}"]
     if kind == "numbered":
         return [f"COUNT={_graph_int(span, 'numberOfOccurrences', 1, None, where='range')}"]
     fail("recurrence", span.get("type"), "Graph field 'range.type' must be endDate, noEnd or numbered")

@@ -11,9 +11,12 @@ from datetime import timezone as dt_timezone
 from dateutil.rrule import rrule, rrulestr
 
 from airflow_provider_meetstream.recurrence.errors import fail
-from airflow_provider_meetstream.recurrence.zones import lookup_zone
+from airflow_provider_meetstream.recurrence.zones import in_zone, lookup_zone
 
 _UTC = dt_timezone.utc
+
+# An UNTIL past the last instant a datetime can hold bounds nothing: the series ends at 9999 anyway.
+_LAST_UNTIL = "99991231T235959Z"
 
 # RFC 5545 date ("20270115") or date-time ("20270115T090000", with "Z" when in UTC).
 _DATE_OR_DATE_TIME = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?")
@@ -96,7 +99,7 @@ def read_lines(
                 elif name == "RDATE":
                     # A date-only RDATE takes the series' local start time.
                     local = datetime.combine(item, dtstart.timetz().replace(microsecond=0))
-                    rdates.add(local.astimezone(_UTC))
+                    rdates.add(in_zone(local, _UTC, "recurrence", text, item=f"RDATE {item.isoformat()} "))
                 else:
                     exdays.add(item)
         else:
@@ -105,7 +108,7 @@ def read_lines(
         fail("recurrence", list(lines), "has no RRULE or RDATE line")
     if dtstart_is_instance:
         # RFC 5545 3.8.5.1 and 3.8.5.3: DTSTART defines the first instance of the recurrence set.
-        rdates.add(dtstart.astimezone(_UTC))
+        rdates.add(in_zone(dtstart, _UTC, "start", dtstart))
     return RecurrenceSet(zone, rules, sorted(rdates), frozenset(exdates), frozenset(exdays))
 
 
@@ -231,9 +234,22 @@ def _until_in_utc(line: str, value: str, zone: tzinfo) -> str:
             next_day = datetime.combine(parsed + timedelta(days=1), time(0), tzinfo=zone)
         except OverflowError:
             # 31 December 9999 has no next day, and no occurrence can lie beyond it.
-            return "99991231T235959Z"
+            return _LAST_UNTIL
         until = next_day - timedelta(seconds=1)
-    return until.astimezone(_UTC).strftime("%Y%m%dT%H%M%SZ")
+    if until.year == 9999:
+        try:
+            return _utc_text(until.astimezone(_UTC))
+        except OverflowError:
+            # A floating 9999 UNTIL west of UTC (a common "no end" sentinel) lies past the year
+            # 9999 in UTC; like the date 9999-12-31 above, it bounds nothing.
+            return _LAST_UNTIL
+    # Before year 1 in UTC, though, an UNTIL is no sentinel but a mistake worth naming.
+    return _utc_text(in_zone(until, _UTC, "recurrence", line, item=f"UNTIL {value!r} "))
+
+
+def _utc_text(instant: datetime) -> str:
+    """An RFC 5545 UTC date-time; strftime's %Y would drop the zeros of a year before 1000 on glibc."""
+    return f"{instant.year:04d}{instant:%m%dT%H%M%S}Z"
 
 
 def _build_rrule(line: str, parts: Mapping[str, str], dtstart: datetime) -> rrule:
@@ -252,10 +268,16 @@ def _skip_to_horizon(
 ) -> rrule:
     """Restart a rule without COUNT at its last period that begins before the window."""
     freq = parts["FREQ"]
-    if "COUNT" in parts or freq not in _SKIPPABLE_FREQUENCIES:
+    if "COUNT" in parts or freq not in _SKIPPABLE_FREQUENCIES or horizon <= dtstart:
+        # A window opening at or before DTSTART skips nothing; returning here also keeps the
+        # arithmetic below from stepping back past the year 1 or converting such a window.
         return rule
     first = dtstart.date()
-    target = horizon.astimezone(dtstart.tzinfo).date()
+    try:
+        target = horizon.astimezone(dtstart.tzinfo).date()
+    except OverflowError:
+        # Later than DTSTART, so past the year 9999 in the rule's zone: skip to the last day.
+        target = date.max
     interval = int(parts.get("INTERVAL", "1"))
     if freq == "DAILY":
         skipped = (target - first).days // interval * interval
@@ -263,9 +285,12 @@ def _skip_to_horizon(
     elif freq == "WEEKLY":
         # Restart on the first day of a week: dateutil applies BYSETPOS to the days from DTSTART
         # to the week's end, so a restart mid-week would pick from a partial week.
-        week_start = first - timedelta(days=(first.weekday() - _WEEKDAY_CODES.index(parts["WKST"])) % 7)
-        skipped = (target - week_start).days // 7 // interval * interval
-        period_start = week_start + timedelta(weeks=skipped)
+        # Counted in ordinals: the week of 1 January 0001 (a Monday) begins before it for WKST=SU.
+        week_start = first.toordinal() - (first.weekday() - _WEEKDAY_CODES.index(parts["WKST"])) % 7
+        skipped = (target.toordinal() - week_start) // 7 // interval * interval
+        if skipped <= 0:
+            return rule
+        period_start = date.fromordinal(week_start + 7 * skipped)
     elif freq == "MONTHLY":
         months = (target.year - first.year) * 12 + target.month - first.month
         skipped = months // interval * interval
@@ -328,7 +353,7 @@ def _read_date_list(
             if parsed.tzinfo is not None and has_tzid:
                 fail("recurrence", line, f"{raw!r} is in UTC but the line also gives a TZID")
             parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=value_zone)
-            items.append(parsed.astimezone(_UTC))
+            items.append(in_zone(parsed, _UTC, "recurrence", line, item=f"{name} {raw.strip()!r} "))
         else:
             items.append(parsed)
     return items

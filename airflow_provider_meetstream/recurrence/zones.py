@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from airflow_provider_meetstream.recurrence.errors import fail
@@ -19,6 +20,29 @@ def resolve_timezone(name: object) -> tzinfo:
     if zone is None:
         fail("timezone", name, "is neither an IANA time zone nor a Windows zone name")
     return zone
+
+
+def in_zone(moment: datetime, zone: tzinfo, argument: str, value: object, *, item: str = "") -> datetime:
+    """
+    Convert an aware instant to ``zone``, failing with the package's error when the result is unrepresentable.
+
+    ``datetime`` holds only the years 1 to 9999, so ``0001-01-01T00:00+01:00`` has no UTC value and
+    ``9999-12-31T23:59-01:00`` none either; ``astimezone`` would raise a bare ``OverflowError``
+    that names no argument, deep inside the expansion.
+
+    :param moment: The aware instant.
+    :param zone: The zone to convert it to, usually UTC.
+    :param argument: The caller's name for the value, used in the error.
+    :param value: The value as the caller gave it, shown in the error.
+    :param item: What inside ``value`` is out of range (e.g. an RDATE of a line), put before the reason.
+    :raises RecurrenceError: Naming ``argument``, when the instant is outside the years 1 to 9999 in ``zone``.
+    """
+    try:
+        return moment.astimezone(zone)
+    except OverflowError as exc:
+        # Worded as the provider's own validators word it (validation.iso_datetime).
+        place = "UTC" if zone is dt_timezone.utc else str(zone)
+        fail(argument, value, f"{item}is outside the years 1 to 9999 once in {place}", cause=exc)
 
 
 def lookup_zone(name: object) -> tzinfo | None:
