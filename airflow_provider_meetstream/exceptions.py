@@ -25,6 +25,8 @@ class MeetStreamAPIError(MeetStreamError):
     :param body: The body of the answer, truncated to about 1 KB.
     :param method: The HTTP method of the request that failed.
     :param path: The API path of the request that failed, without host or query.
+    :param hint: What to check, in the provider's words, after MeetStream's (e.g. which Airflow
+        connection's key was refused).
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class MeetStreamAPIError(MeetStreamError):
         body: str | None = None,
         method: str | None = None,
         path: str | None = None,
+        hint: str | None = None,
     ) -> None:
         self.message = message
         # AirflowException declares status_code as an HTTPStatus; MeetStream may answer codes outside it.
@@ -51,9 +54,13 @@ class MeetStreamAPIError(MeetStreamError):
             "method": method,
             "path": path,
         }
+        if hint:
+            self._init_kwargs["hint"] = hint
+        self.hint = hint
         where = f" to {method} {path}" if method and path else ""
         rid = f" (request id {request_id})" if request_id else ""
-        super().__init__(f"MeetStream answered {status_code}{where}: {message}{rid}")
+        advice = f". {hint}" if hint else ""
+        super().__init__(f"MeetStream answered {status_code}{where}: {message}{rid}{advice}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Exceptions pickle as cls(*args) by default, which loses the keyword-only fields.
@@ -66,6 +73,14 @@ class MeetStreamAPIError(MeetStreamError):
         :param message: The new message, e.g. the old one with why the retries stopped.
         """
         return _rebuild(type(self), message, self._init_kwargs)
+
+    def with_hint(self, hint: str) -> MeetStreamAPIError:
+        """
+        A copy of this error that says what to check after MeetStream's message.
+
+        :param hint: The advice, one sentence.
+        """
+        return _rebuild(type(self), self.message, {**self._init_kwargs, "hint": hint})
 
     def serialize(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """Airflow's serde form of the error: class path, args and keyword arguments."""
@@ -85,12 +100,29 @@ def _rebuild(cls: type[MeetStreamAPIError], message: str, kwargs: dict[str, Any]
     return cls(message, **kwargs)
 
 
-class MeetStreamAuthError(MeetStreamAPIError):
-    """The API key is missing, malformed or rejected (401), or the resource is not yours (403)."""
+class MeetStreamAuthError(MeetStreamAPIError, AirflowFailException):
+    """
+    The API key is missing, malformed or rejected (401), or the resource is not yours (403).
+
+    An ``AirflowFailException``: a retry would send the same key, so the task fails at once.
+    """
 
 
 class MeetStreamNotFoundError(MeetStreamAPIError):
     """The event, schedule or bot does not exist, or no calendar is connected (404)."""
+
+
+class MeetStreamEventNotFoundError(MeetStreamNotFoundError):
+    """
+    The events listing answered (200) but holds no event of that id in the window searched.
+
+    No single-event endpoint exists, so "not found" is the provider's reading of a listing, not a
+    404 of MeetStream's: the message says what was searched and what to check, nothing more.
+    """
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.args = (message,)
 
 
 class MeetStreamConflictError(MeetStreamAPIError):
@@ -181,6 +213,29 @@ class MeetStreamInputError(MeetStreamError, AirflowFailException, ValueError):
         """Airflow's serde form of the error: class path, args and keyword arguments."""
         cls = type(self)
         return f"{cls.__module__}.{cls.__qualname__}", (self.argument, self.value, self.reason), {}
+
+
+class MeetStreamStorageError(MeetStreamError):
+    """
+    A transcript could not be written to its object store (a full disk, a refused key...).
+
+    Retried as any task is: nothing half-written is left, and a re-run writes the same object.
+
+    :param bot_id: The bot.
+    :param transcript_id: The transcript.
+    :param uri: The object it was written to.
+    :param cause: What the store said.
+    """
+
+    def __init__(self, bot_id: str, transcript_id: str, uri: str, cause: str) -> None:
+        self.bot_id = bot_id
+        self.transcript_id = transcript_id
+        self.uri = uri
+        self.cause = cause
+        super().__init__(f"Could not write transcript {transcript_id} of bot {bot_id} to {uri}: {cause}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.bot_id, self.transcript_id, self.uri, self.cause))
 
 
 class MeetStreamOtherBotError(MeetStreamError, AirflowFailException):

@@ -17,6 +17,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamConflictError,
     MeetStreamConnectionError,
     MeetStreamError,
+    MeetStreamEventNotFoundError,
     MeetStreamNotFoundError,
     MeetStreamNotReadyError,
     MeetStreamRateLimitError,
@@ -364,17 +365,26 @@ def _require_text(item: dict[str, Any], name: str, request: ApiRequest, whose: s
         )
 
 
-def missing_event(event_id: str, time_min: Any, time_max: Any) -> MeetStreamNotFoundError:
+def missing_event(
+    event_id: str, time_min: Any, time_max: Any, *, listed: int | None = None
+) -> MeetStreamEventNotFoundError:
     """
     The error of an event id that the events listing does not hold in its window.
 
     :param event_id: The event looked for.
     :param time_min: The window's start as asked, None for MeetStream's default.
     :param time_max: The window's end as asked, None for MeetStream's default.
+    :param listed: How many other events the listing held.
     """
-    return MeetStreamNotFoundError(
-        f"no event {event_id!r} between {time_min or 'now - 1 day'} and {time_max or 'now + 28 days'}",
-        status_code=404,
+    start = time_min.isoformat() if isinstance(time_min, datetime) else time_min or "now - 1 day"
+    end = time_max.isoformat() if isinstance(time_max, datetime) else time_max or "now + 28 days"
+    seen = "" if listed is None else f" with {listed} other event(s) but"
+    return MeetStreamEventNotFoundError(
+        f"Event {event_id!r} is not among the events MeetStream lists from {start} to {end}: "
+        f"GET /calendar/events answered{seen} without it. Check that {event_id!r} is MeetStream's "
+        "event id (the id of GET /calendar/events, not Google's or Outlook's), that its calendar "
+        "is connected to MeetStream, and that the event, or an occurrence of it, falls in that window",
+        status_code=200,
         method="GET",
         path="/calendar/events",
     )

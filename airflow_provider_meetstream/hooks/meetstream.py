@@ -21,7 +21,7 @@ from airflow_provider_meetstream.constants import (
     DEFAULT_POOL_MAXSIZE,
     MAX_LIST_LIMIT,
 )
-from airflow_provider_meetstream.exceptions import MeetStreamError
+from airflow_provider_meetstream.exceptions import MeetStreamAuthError, MeetStreamError
 
 # Re-exported: users import the async client from here, beside the hook.
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient as MeetStreamAsyncClient
@@ -56,6 +56,7 @@ from airflow_provider_meetstream.hooks.errors import (
     scheduled_answer,
     status_answer,
 )
+from airflow_provider_meetstream.hooks.guidance import naming_the_connection
 from airflow_provider_meetstream.hooks.policy import Budget, RequestPolicy
 from airflow_provider_meetstream.hooks.transport import send_once
 
@@ -212,7 +213,10 @@ class MeetStreamHook(BotsMixin, BaseHook):
         def attempt(budget: Budget) -> dict[str, Any]:
             return send_once(session, prepared, request, config, budget, settings)
 
-        return policy.call(attempt, request, self.log, _sleep, _clock)
+        try:
+            return policy.call(attempt, request, self.log, _sleep, _clock)
+        except MeetStreamAuthError as err:
+            raise naming_the_connection(err, self.meetstream_conn_id) from None
 
     def schedule_event(
         self,
@@ -373,10 +377,12 @@ class MeetStreamHook(BotsMixin, BaseHook):
         :raises MeetStreamNotFoundError: When no event in the window has this id.
         """
         validation.path_segment(event_id, "event_id")
+        listed = 0
         for event in self.iter_events(time_min=time_min, time_max=time_max, page_size=MAX_LIST_LIMIT):
             if event.get("id") == event_id:
                 return event
-        raise missing_event(event_id, time_min, time_max)
+            listed += 1
+        raise missing_event(event_id, time_min, time_max, listed=listed)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the API key with a cheap, read-only call: list one scheduled bot."""

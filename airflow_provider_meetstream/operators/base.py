@@ -1,7 +1,8 @@
-"""What every MeetStream operator shares: its hook and rendered numbers."""
+"""What every MeetStream operator shares: its hook, rendered numbers, and text that templates keep."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetstream import validation
@@ -29,3 +30,22 @@ def meetstream_hook(conn_id: str, **kwargs: Any) -> MeetStreamHook:
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
     return MeetStreamHook(conn_id, **kwargs)
+
+
+#: Where Jinja's default syntax starts: ``{{``, ``{%`` and ``{#``.
+_TEMPLATE_SYNTAX = re.compile(r"\{[{%#]")
+
+
+class KeepsLiteralText:
+    """
+    Renders templated fields as Airflow does, but leaves a string with no template in it as given.
+
+    Jinja rewrites every line break to ``\\n`` and drops a trailing one, so an opaque id such as
+    ``"\\na%\\r#.."`` would reach MeetStream as another id merely by passing through rendering.
+    """
+
+    def render_template(self, content: Any, *args: Any, **kwargs: Any) -> Any:
+        """Render ``content``, unless it is a string without template syntax."""
+        if isinstance(content, str) and not _TEMPLATE_SYNTAX.search(content):
+            return content
+        return super().render_template(content, *args, **kwargs)  # type: ignore[misc]

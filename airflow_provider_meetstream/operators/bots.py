@@ -10,7 +10,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_IDEMPOTENCY_KEY_LENGTH
-from airflow_provider_meetstream.operators.base import meetstream_hook
+from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -37,7 +37,7 @@ def task_instance_key(context: Context) -> str:
     return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, identity))
 
 
-class CreateBotOperator(BaseOperator):
+class CreateBotOperator(KeepsLiteralText, BaseOperator):
     """
     Send a MeetStream bot into a meeting by its URL, now or at ``bot_config["join_at"]``.
 

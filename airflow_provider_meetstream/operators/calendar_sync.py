@@ -12,7 +12,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
-from airflow_provider_meetstream.operators.base import meetstream_hook
+from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook
 from airflow_provider_meetstream.operators.scheduling import cancel_scheduled_bot, schedule_on_meeting
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def _sync_bot_config(value: Any) -> dict[str, Any]:
     return config
 
 
-class SyncCalendarBotsOperator(BaseOperator):
+class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
     """
     Make MeetStream's bots for a window of the calendar match the calendar.
 

@@ -14,7 +14,12 @@ from airflow_provider_meetstream.constants import (
 from airflow_provider_meetstream.exceptions import (
     MeetStreamNotFoundError,
 )
-from airflow_provider_meetstream.operators.base import check_occurrence_limit, meetstream_hook, rendered_int
+from airflow_provider_meetstream.operators.base import (
+    KeepsLiteralText,
+    check_occurrence_limit,
+    meetstream_hook,
+    rendered_int,
+)
 from airflow_provider_meetstream.operators.scheduling import (
     IF_ALREADY_SCHEDULED,
     IF_OTHER_BOT,
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 
-class ScheduleEventOperator(BaseOperator):
+class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
     """
     Schedule a MeetStream bot for a calendar event, one occurrence of it, or its whole series.
 
@@ -146,7 +151,7 @@ class ScheduleEventOperator(BaseOperator):
         return result
 
 
-class UnscheduleEventOperator(BaseOperator):
+class UnscheduleEventOperator(KeepsLiteralText, BaseOperator):
     """
     Cancel the MeetStream bots scheduled for a calendar event.
 

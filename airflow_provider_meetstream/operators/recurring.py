@@ -18,7 +18,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamError,
     MeetStreamInputError,
 )
-from airflow_provider_meetstream.operators.base import meetstream_hook, rendered_int
+from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook, rendered_int
 from airflow_provider_meetstream.operators.scheduling import IF_OTHER_BOT, other_bots, schedule_on_meeting
 from airflow_provider_meetstream.operators.series import RecurringSeriesMixin
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 MODES = ("client", "server")
 
 
-class ExpandRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
+class ExpandRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, BaseOperator):
     """
     Expand a recurring event into one set of keyword arguments per occurrence, for dynamic mapping.
 
@@ -120,7 +120,7 @@ class ExpandRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
         ]
 
 
-class ScheduleRecurringEventOperator(RecurringSeriesMixin, BaseOperator):
+class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, BaseOperator):
     """
     Schedule a bot for every occurrence of a recurring event in one task.
 

@@ -18,9 +18,10 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamError,
     MeetStreamInputError,
     MeetStreamNotReadyError,
+    MeetStreamStorageError,
     MeetStreamTimeoutError,
 )
-from airflow_provider_meetstream.operators.base import meetstream_hook
+from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook
 from airflow_provider_meetstream.utils import transcripts
 
 if TYPE_CHECKING:
@@ -57,11 +58,14 @@ def write_atomically(path: ObjectStoragePath, text: str) -> None:
     Write ``text`` to a temporary object beside ``path``, then move it onto ``path``.
 
     A reader never sees half a transcript, and a failed write leaves no temporary object behind.
+    Once the move is done, temporaries of ``path`` that an earlier run left (a worker killed while
+    writing) are removed.
 
     :param path: The final object.
     :param text: Its whole content.
     """
-    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    prefix = f".{path.name}."
+    temporary = path.parent / f"{prefix}{uuid.uuid4().hex}.tmp"
     try:
         temporary.write_text(text, encoding="utf-8")
         temporary.rename(path)
@@ -69,9 +73,12 @@ def write_atomically(path: ObjectStoragePath, text: str) -> None:
         if temporary.exists():
             temporary.unlink()
         raise
+    for leftover in path.parent.iterdir():
+        if leftover.name.startswith(prefix) and leftover.name.endswith(".tmp"):
+            leftover.unlink(missing_ok=True)
 
 
-class FetchTranscriptOperator(BaseOperator):
+class FetchTranscriptOperator(KeepsLiteralText, BaseOperator):
     """
     Wait for a bot's transcript, within ``transcript_timeout``, and write it through object storage.
 
@@ -262,16 +269,22 @@ class FetchTranscriptOperator(BaseOperator):
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
         base = ObjectStoragePath(self.base_path, conn_id=self.storage_conn_id)
-        folder = base / validation.path_segment(target.bot_id, "bot_id")
-        folder.mkdir(parents=True, exist_ok=True)
-        name = validation.path_segment(target.transcript_id, "transcript_id")
+        # An id of 1,024 characters makes a name no file system holds: names are cut to fit, the
+        # same on every run, and the ids stay in each line of the file.
+        folder = base / transcripts.object_name(validation.path_segment(target.bot_id, "bot_id"))
+        name = transcripts.object_name(validation.path_segment(target.transcript_id, "transcript_id"))
         final = folder / f"{name}.jsonl"
-        write_atomically(final, transcripts.jsonl(segments, asdict(target)))
-        text_uri = None
-        if self.write_text:
-            text_path = folder / f"{name}.txt"
-            write_atomically(text_path, transcripts.plain_text(segments))
-            text_uri = str(text_path)
+        text_path = folder / f"{name}.txt" if self.write_text else None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(final, transcripts.jsonl(segments, asdict(target)))
+            if text_path is not None:
+                write_atomically(text_path, transcripts.plain_text(segments))
+        except Exception as err:
+            raise MeetStreamStorageError(
+                target.bot_id, str(target.transcript_id), str(final), f"{type(err).__name__}: {err}"
+            ) from err
+        text_uri = None if text_path is None else str(text_path)
         metadata = {
             "uri": str(final),
             "text_uri": text_uri,

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
+from airflow_provider_meetstream.operators.base import KeepsLiteralText
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
     from airflow.triggers.base import BaseTrigger
 
 
-class CheckThenDeferSensor(BaseSensorOperator):
+class CheckThenDeferSensor(KeepsLiteralText, BaseSensorOperator):
     """
     A sensor that, when deferrable, checks once in the worker and only then defers to its trigger.
 

@@ -141,12 +141,19 @@ class ScheduledCriteria:
             raise MeetStreamInputError(
                 "min_count", min_count, f"cannot exceed limit={limit}, the most bots one page can show"
             )
+        # Each id may be sent in a path later (a status read, the event's own listing): it is
+        # checked as such now, so that a bad one is refused before the first listing is sent.
+        if event_id is not None:
+            validation.path_segment(event_id, "event_id")
+        if deduplication_key is not None:
+            validation.deduplication_key(deduplication_key)
+        ids = parse_bot_ids(bot_ids)
+        for bot_id in ids or ():
+            validation.path_segment(bot_id, "bot_ids")
         return cls(
-            event_id=None if event_id is None else validation.non_empty_text(event_id, "event_id"),
-            deduplication_key=None
-            if deduplication_key is None
-            else validation.non_empty_text(deduplication_key, "deduplication_key"),
-            bot_ids=parse_bot_ids(bot_ids),
+            event_id=event_id,
+            deduplication_key=deduplication_key,
+            bot_ids=ids,
             min_count=min_count,
             wait_for=wait_for,
             limit=limit,

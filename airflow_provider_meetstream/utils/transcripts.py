@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -15,6 +17,13 @@ START_FIELDS = ("start_time", "start", "startTime", "timestamp")
 END_FIELDS = ("end_time", "end", "endTime", "timestamp")
 #: Where a segment may name its speaker, in the order read.
 SPEAKER_FIELDS = ("speaker", "speakerName", "speaker_name")
+#: Longest object name, in UTF-8 bytes, taken from an id as it is: a file system holds 255 bytes
+#: a name, and the temporary object beside it adds its extension and 40 more.
+MAX_NAME_BYTES = 150
+#: A lone surrogate (a broken UTF-16 pair) that UTF-8 cannot carry.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: A trailing, incomplete percent-escape left by cutting a name short.
+_CUT_ESCAPE = re.compile("%[0-9A-Fa-f]?$")
 
 
 def is_ready(transcription: Mapping[str, Any]) -> bool:
@@ -75,20 +84,55 @@ def segment_record(segment: Mapping[str, Any], context: Mapping[str, Any]) -> di
 
 
 def jsonl(segments: Iterable[Mapping[str, Any]], context: Mapping[str, Any]) -> str:
-    """The transcript as JSON lines, one segment a line (see :func:`segment_record`)."""
+    """
+    The transcript as JSON lines, one segment a line (see :func:`segment_record`).
+
+    A lone surrogate in a segment is written as its JSON escape (``\\udc80``), so the file stays
+    valid UTF-8 and reads back as the same text.
+
+    :param segments: The segments.
+    :param context: ``bot_id``, ``transcript_id``, ``meeting_url`` and ``event_id``.
+    """
     return "".join(
-        json.dumps(segment_record(segment, context), ensure_ascii=False, default=str) + "\n"
+        _escape_surrogates(json.dumps(segment_record(segment, context), ensure_ascii=False, default=str))
+        + "\n"
         for segment in segments
     )
 
 
+def _escape_surrogates(text: str) -> str:
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def plain_text(segments: Iterable[Mapping[str, Any]]) -> str:
-    """The transcript as ``Speaker: words`` lines."""
+    """
+    The transcript as ``Speaker: words`` lines, one segment a line whatever its text holds.
+
+    A line break in a speaker's name or words becomes a space, so that no segment can forge a
+    line (``Eve\\nInjected: ...``); a lone surrogate becomes U+FFFD.
+    """
     lines = []
     for segment in segments:
         words = segment.get("transcript", segment.get("text"))
-        lines.append(f"{speaker_of(segment) or 'Unknown'}: {'' if words is None else words}\n")
+        line = f"{speaker_of(segment) or 'Unknown'}: {'' if words is None else words}"
+        lines.append(_LONE_SURROGATE.sub("\ufffd", " ".join(line.splitlines())) + "\n")
     return "".join(lines)
+
+
+def object_name(segment: str) -> str:
+    """
+    An id, already one percent-encoded path segment, as an object name every store can hold.
+
+    A name of at most :data:`MAX_NAME_BYTES` bytes is the segment itself; a longer one is its start
+    and a digest of the whole, the same on every run (the id itself is in the file's content).
+
+    :param segment: ``validation.path_segment``'s result.
+    """
+    if len(segment.encode("utf-8")) <= MAX_NAME_BYTES:
+        return segment
+    digest = hashlib.sha256(segment.encode("utf-8")).hexdigest()[:32]
+    head = _CUT_ESCAPE.sub("", segment[: MAX_NAME_BYTES - len(digest) - 1])
+    return f"{head}~{digest}"
 
 
 def speakers(segments: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 import pytest
 import requests
 import requests_mock as rm
+from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_meetstream import __version__
 from airflow_provider_meetstream.exceptions import (
@@ -282,8 +283,15 @@ class TestEvents:
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/calendar/events", json={"results": [{"id": "e1"}, {"id": "e2"}], "next": None})
             assert hook.get_event("e2") == {"id": "e2"}
-            with pytest.raises(MeetStreamNotFoundError, match="no event 'e9'"):
+            with pytest.raises(MeetStreamNotFoundError) as caught:
                 hook.get_event("e9")
+        # MeetStream answered 200: the provider says what it searched and what to check.
+        assert str(caught.value).startswith(
+            "Event 'e9' is not among the events MeetStream lists from now - 1 day to now + 28 days: "
+            "GET /calendar/events answered with 2 other event(s) but without it. Check that 'e9' is "
+            "MeetStream's event id"
+        )
+        assert "answered 404" not in str(caught.value)
 
 
 class TestErrors:
@@ -319,6 +327,9 @@ class TestErrors:
         assert error.request_id == "req-42"
         assert "req-42" in str(error)
         assert "POST /calendar/schedule/evt_1" in str(error)
+        # A refused key names the connection it came from, and fails the task without a retry.
+        assert ("Airflow connection 'meetstream_default'" in str(error)) is (status in (401, 403))
+        assert isinstance(error, AirflowFailException) is (status in (401, 403))
 
     def test_conflict_names_existing_bot(self, hook: MeetStreamHook) -> None:
         with rm.Mocker() as mock:

@@ -241,6 +241,36 @@ class TestScheduleEventOperator:
             ScheduleEventOperator("t", "e", "k")  # type: ignore[misc]
 
 
+class TestWhatANewcomerReadsFirst:
+    def test_a_series_not_in_the_listing_says_what_was_searched_and_what_to_check(self) -> None:
+        op = ScheduleRecurringEventOperator(task_id="b", event_id="evt_123", deduplication_key="k")
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/calendar/events", json={"results": [{"id": "evt_other"}], "next": None})
+            with pytest.raises(MeetStreamNotFoundError) as caught:
+                op.execute({})
+        message = str(caught.value)
+        assert message.startswith("Event 'evt_123' is not among the events MeetStream lists from ")
+        assert "answered with 1 other event(s) but without it" in message
+        assert "not Google's or Outlook's" in message
+        assert "answered 404" not in message
+        # A year and a month from now, then eleven years: both windows were listed.
+        assert [r.qs["time_max"] != [] for r in mock.request_history] == [True, True]
+
+    @pytest.mark.parametrize("status", [401, 403])
+    def test_a_refused_key_names_the_connection_and_fails_without_retry(self, status: int) -> None:
+        from airflow.providers.common.compat.sdk import AirflowFailException
+
+        op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
+        with rm.Mocker() as mock:
+            mock.get(SCHEDULED, status_code=status, json={"detail": "Invalid token."})
+            with pytest.raises(AirflowFailException) as caught:
+                op.execute({})
+        assert "Invalid token." in str(caught.value)
+        assert "Airflow connection 'meetstream_default'" in str(caught.value)
+        assert API_KEY not in str(caught.value)
+        assert mock.call_count == 1
+
+
 class TestCancelScheduledBot:
     """A cancel that finds its bot already gone is done: two overlapping syncs both succeed."""
 

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, Mock
+from urllib.parse import quote
 
 import pytest
 import requests_mock as rm
@@ -17,6 +18,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamError,
     MeetStreamInputError,
     MeetStreamNotReadyError,
+    MeetStreamStorageError,
     MeetStreamTimeoutError,
 )
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
@@ -269,6 +271,81 @@ class TestFetchTranscript:
         assert result["uri"] == f"file://{tmp_path}/..%2Fb/t%2F1.jsonl"
         assert (tmp_path / "..%2Fb" / "t%2F1.jsonl").exists()
 
+    def test_ids_too_long_for_a_file_name_are_cut_deterministically(self, tmp_path: Path) -> None:
+        # Validation takes ids of up to 1,024 characters; a file system holds 255 bytes a name.
+        bot_id, transcript_id = "b" * 1024, "é" * 1000
+        operator = FetchTranscriptOperator(
+            task_id="f", bot_id=bot_id, transcript_id=transcript_id, base_path=f"file://{tmp_path}"
+        )
+        segment = quote(transcript_id, safe="")
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/{bot_id}/detail", json={"bot_details": {}})
+            mock.get(f"{BASE}/transcript/{segment}/get_transcript", json=SEGMENTS)
+            first = operator.execute(context())
+            again = operator.execute(context())
+        assert again == first
+        (written,) = tmp_path.rglob("*.jsonl")
+        assert all(len(part.encode()) <= 150 for part in written.relative_to(tmp_path).parts[:-1])
+        assert len(written.name.encode()) <= 150 + len(".jsonl")
+        assert {(line["bot_id"], line["transcript_id"]) for line in lines(written)} == {
+            (bot_id, transcript_id)
+        }
+
+    def test_a_lone_surrogate_in_a_segment_is_written_and_reads_back(self, tmp_path: Path) -> None:
+        broken = [
+            {"speaker": "Ada\udc80", "transcript": "half a pair: \ud83d", "start_time": 0, "end_time": 1}
+        ]
+        operator = FetchTranscriptOperator(
+            task_id="f", bot_id="bot_1", transcript_id="tr_1", base_path=f"file://{tmp_path}", write_text=True
+        )
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {}})
+            mock.get(TRANSCRIPT_URL, text=json.dumps(broken))
+            result = operator.execute(context())
+        (line,) = lines(tmp_path / "bot_1" / "tr_1.jsonl")
+        assert (line["speaker"], line["transcript"]) == ("Ada\udc80", "half a pair: \ud83d")
+        assert (
+            Path(result["text_uri"].removeprefix("file://")).read_text() == "Ada\ufffd: half a pair: \ufffd\n"
+        )
+
+    def test_a_write_failure_is_a_typed_error_naming_the_bot_and_the_transcript(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+        def broken(self: Any, target: Any) -> Any:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(type(ObjectStoragePath(f"file://{tmp_path}")), "rename", broken)
+        operator = FetchTranscriptOperator(
+            task_id="f", bot_id="bot_1", transcript_id="tr_1", base_path=f"file://{tmp_path}"
+        )
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {}})
+            mock.get(TRANSCRIPT_URL, json=SEGMENTS)
+            with pytest.raises(MeetStreamStorageError) as caught:
+                operator.execute(context())
+        assert (caught.value.bot_id, caught.value.transcript_id) == ("bot_1", "tr_1")
+        assert "transcript tr_1 of bot bot_1" in str(caught.value)
+        assert "No space left on device" in str(caught.value)
+        assert [path.name for path in tmp_path.rglob("*") if path.is_file()] == []
+
+    def test_a_later_run_removes_the_temporaries_a_killed_worker_left(self, tmp_path: Path) -> None:
+        folder = tmp_path / "bot_1"
+        folder.mkdir()
+        stale = folder / f".tr_1.jsonl.{'0' * 32}.tmp"
+        stale.write_text('{"half": ')
+        unrelated = folder / ".tr_2.jsonl.0123.tmp"
+        unrelated.write_text("another transcript's")
+        operator = FetchTranscriptOperator(
+            task_id="f", bot_id="bot_1", transcript_id="tr_1", base_path=f"file://{tmp_path}"
+        )
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {}})
+            mock.get(TRANSCRIPT_URL, json=SEGMENTS)
+            operator.execute(context())
+        assert sorted(path.name for path in folder.iterdir()) == [".tr_2.jsonl.0123.tmp", "tr_1.jsonl"]
+
     def test_first_asset_outlet_gets_the_metadata(self, tmp_path: Path, fake_time: FakeTime) -> None:
         from airflow.providers.common.compat.sdk import Asset
 
@@ -434,3 +511,12 @@ class TestRendering:
 
     def test_plain_text_names_an_unknown_speaker(self) -> None:
         assert transcripts.plain_text([{"transcript": "hello"}]) == "Unknown: hello\n"
+
+    @pytest.mark.parametrize("brk", ["\n", "\r\n", "\r", "\u2028", "\x0b", "\x85"])
+    def test_one_segment_is_one_line_whatever_its_text_holds(self, brk: str) -> None:
+        forged = [
+            {"speaker": f"Eve{brk}Injected", "transcript": f"fake line{brk}Mallory: more"},
+            {"speaker": "Ada", "transcript": "Real."},
+        ]
+        text = transcripts.plain_text(forged)
+        assert text.splitlines() == ["Eve Injected: fake line Mallory: more", "Ada: Real."]
