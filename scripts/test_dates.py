@@ -1,4 +1,7 @@
-"""`make test-dates`: the pytest suite under libfaketime on a week of days and on calendar-breaking dates."""
+"""
+`make test-dates`: the pytest suite under libfaketime on a week of days, on calendar-breaking dates
+and while a demo meeting is in progress.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTEST = REPO_ROOT / ".venv" / "bin" / "pytest"
@@ -26,6 +31,15 @@ FIXED_DATES = (
     ("2026-12-31 22:00:00", "New Year's Eve"),
 )
 DAYS = 7
+
+# While a demo meeting is in progress: the demo calendar's weekly stand-up (evt_demo_standup_weekly,
+# Mondays 09:00-09:15 New York) is then a series' first occurrence, whose bot joins at once and is
+# never listed as scheduled, which a test reading the calendar at today's instant does not expect.
+# A week of days at the current hour rarely lands there, so the next Monday at 09:05 New York is run
+# once in winter (14:05 UTC) and once in summer (13:05 UTC), both relative to today like the week.
+# The run starts in the meeting and leaves it ten minutes later: the tests that run first see it.
+STANDUP_ZONE = ZoneInfo("America/New_York")
+STANDUP_IN_PROGRESS = (9, 5)  # 09:05 local, five minutes into the 09:00-09:15 stand-up
 
 INSTALL_HINT = """\
 faketime (libfaketime) is not installed; `make test-dates` needs it to run the suite on other dates.
@@ -68,10 +82,36 @@ def faketime_env() -> dict[str, str]:
     return env
 
 
-def specs(days: int) -> list[tuple[str, str]]:
-    """Each faketime ``-f`` spec and what it stands for: today and the next days, then the fixed dates."""
+def in_meeting_dates(today: date) -> list[tuple[str, str]]:
+    """
+    The next Monday after ``today`` at 09:05 New York in winter, then in summer, as UTC dates and labels.
+
+    Winter is New York on standard time (14:05 UTC), summer on daylight saving time (13:05 UTC).
+    """
+    found: dict[bool, tuple[str, str]] = {}
+    day = today + timedelta(days=1)
+    while len(found) < 2:
+        if day.weekday() == 0:
+            local = datetime(day.year, day.month, day.day, *STANDUP_IN_PROGRESS, tzinfo=STANDUP_ZONE)
+            summer = bool(local.dst())
+            if summer not in found:
+                when = local.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                season = "summer, EDT" if summer else "winter, EST"
+                found[summer] = (when, f"stand-up in progress, Mon 09:05 New York ({season})")
+        day += timedelta(days=1)
+    return [found[False], found[True]]
+
+
+def specs(days: int, today: date | None = None) -> list[tuple[str, str]]:
+    """
+    Each faketime ``-f`` spec and what it stands for.
+
+    Today and the next days, then the fixed dates, then the instants in a demo meeting.
+    """
+    today = datetime.now(timezone.utc).date() if today is None else today
     relative = [(f"+{day}d", "today" if day == 0 else f"today +{day}d") for day in range(days)]
-    return relative + [(f"@{date}", label) for date, label in FIXED_DATES]
+    fixed = [(f"@{when}", label) for when, label in FIXED_DATES]
+    return relative + fixed + [(f"@{when}", label) for when, label in in_meeting_dates(today)]
 
 
 def run_one(

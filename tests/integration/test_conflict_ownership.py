@@ -21,10 +21,16 @@ STANDUP = "evt_demo_standup_weekly"
 
 
 @pytest.fixture
-def conflicts(meetstream_conn_env):
-    """The emulator answering 409 to a repeated schedule, as MeetStream's newer API does."""
-    meetstream_conn_env.admin.set_config(conflict_mode="409")
-    return meetstream_conn_env
+def conflicts(meetstream_frozen_now):
+    """
+    The emulator answering 409 to a repeated schedule, as MeetStream's newer API does.
+
+    At a frozen instant: the demo calendar moves with the clock, and how many of the stand-up's
+    occurrences are still to come (one in progress is not) must not depend on when the suite runs.
+    """
+    emulator = meetstream_frozen_now.emulator
+    emulator.admin.set_config(conflict_mode="409")
+    return emulator
 
 
 def schedule(key: str, **kwargs: object) -> dict:

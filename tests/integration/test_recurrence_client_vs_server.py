@@ -178,7 +178,7 @@ def _compare(frozen: FrozenNow, series: dict[str, Any]) -> str:
     if client == [] or isinstance(client, str):
         # Nothing left from now: the client finds no occurrence (nor the event, which MeetStream
         # lists only where an occurrence falls), the server answers that the series has ended.
-        assert client == [] or client.startswith("MeetStreamNotFoundError"), (event, client, server)
+        assert client == [] or client.startswith("MeetStreamEventNotFoundError"), (event, client, server)
         assert isinstance(server, str), (event, client, server)
         assert "has ended" in server, (event, client, server)
         return "none"

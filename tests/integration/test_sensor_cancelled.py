@@ -17,8 +17,12 @@ ZOOM = "evt_demo_zoom_sync"
 
 
 @pytest.fixture
-def cancelled_bot(meetstream_conn_env) -> str:
-    """A bot scheduled and then deleted: MeetStream still answers its status, ``Cancelled``."""
+def cancelled_bot(meetstream_frozen_now) -> str:
+    """
+    A bot scheduled and then deleted: MeetStream still answers its status, ``Cancelled``.
+
+    At a frozen instant, like every test here: the demo calendar's Zoom call moves with the clock.
+    """
     hook = MeetStreamHook()
     bot_id = hook.schedule_event(ZOOM, deduplication_key="cancel-me")["bot_id"]
     hook.delete_scheduled_bot(bot_id)
@@ -58,7 +62,7 @@ def test_deferrable_mode_fails_before_deferring(cancelled_bot: str) -> None:
         sensor(cancelled_bot, deferrable=True).execute({})
 
 
-def test_a_bot_cancelled_while_deferred(meetstream_conn_env) -> None:
+def test_a_bot_cancelled_while_deferred(meetstream_frozen_now) -> None:
     hook = MeetStreamHook()
     doomed = hook.schedule_event(ZOOM, deduplication_key="doomed")["bot_id"]
     # The other bot is not known yet, so the trigger keeps polling while the doomed one is listed.

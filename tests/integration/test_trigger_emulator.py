@@ -14,6 +14,12 @@ from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
 
 ZOOM = "evt_demo_zoom_sync"
 
+# The demo calendar moves with the clock, so every test here runs with the emulator and the
+# sensors agreeing on one instant (meetstream_frozen_now, a Wednesday morning): which bots are
+# still to join, and in what order, then no longer depends on when the suite runs. On a Monday
+# during the stand-up, its first occurrence would be in progress and its bot never listed.
+pytestmark = pytest.mark.usefixtures("meetstream_frozen_now")
+
 
 def run_trigger(trigger: ListScheduledTrigger) -> list[dict]:
     async def collect() -> list[dict]:
@@ -112,8 +118,8 @@ def test_gone_on_a_full_page_is_confirmed_by_status(meetstream_conn_env) -> None
         occurrence_limit=3,
     )
     assert other["occurrences_scheduled"] == 3
-    # The list is in join order, and whether tomorrow's Zoom call comes before next Monday's
-    # stand-up depends on today's weekday: watch the bot that joins last, whichever it is.
+    # The list is in join order: on the frozen Wednesday, Thursday's Zoom call, then the next three
+    # stand-ups (none in progress). Watch the bot that joins last.
     listed = [bot["bot_id"] for bot in hook.list_scheduled_bots()]
     assert len(listed) == 4
     watched = listed[-1]

@@ -62,7 +62,8 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_the_loop_keeps_ticking_while_a_trigger_starts(meetstream_conn_env) -> None:
+def test_the_loop_keeps_ticking_while_a_trigger_starts(meetstream_frozen_now) -> None:
+    # The demo calendar's Zoom call, at a frozen instant so that it is the same meeting every day.
     bot_id = MeetStreamHook().schedule_event("evt_demo_zoom_sync", deduplication_key="loop")["bot_id"]
     criteria = ScheduledCriteria.build(bot_ids=[bot_id]).serialize()
     done = subprocess.run(
