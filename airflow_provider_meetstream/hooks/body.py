@@ -50,9 +50,13 @@ class BodyReader:
     def check_time(self) -> None:
         """Raise when the call's deadline has passed, mid-body."""
         if self.budget.remaining() <= 0:
-            raise TransportFailure(
-                f"the answer did not arrive in full within the call's deadline of {self.budget.seconds:g} s"
-            )
+            raise self.cut_off()
+
+    def cut_off(self) -> TransportFailure:
+        """The failure of a body the deadline cut short."""
+        return TransportFailure(
+            f"the answer did not arrive in full within the call's deadline of {self.budget.seconds:g} s"
+        )
 
     def add(self, chunk: bytes) -> None:
         """Keep one chunk; past the cap, stop with an error."""
@@ -93,7 +97,9 @@ def read_body(response: requests.Response, request: ApiRequest, budget: Budget) 
         try:
             chunk = response.raw.read1(CHUNK_BYTES, decode_content=True)
         except (urllib3.exceptions.HTTPError, OSError) as err:
-            failure = TransportFailure(f"{type(err).__name__}: {err}"[:300])
+            # A read the deadline ended (the transport caps each at the time left) says so.
+            spent = budget.remaining() <= 0
+            failure = reader.cut_off() if spent else TransportFailure(f"{type(err).__name__}: {err}"[:300])
         else:
             if not chunk:
                 return reader.text(response.encoding)

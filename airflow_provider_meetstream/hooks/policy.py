@@ -58,6 +58,14 @@ class Budget:
         """Seconds left; zero or less once the deadline has passed."""
         return self.seconds - (self.clock() - self.started)
 
+    def out_of_time(self, *, sent: bool = True) -> TransportFailure:
+        """
+        The failure of an attempt the deadline cut short, naming it; both clients say the same.
+
+        :param sent: Whether the request may have reached MeetStream (see ``TransportFailure``).
+        """
+        return TransportFailure(f"no answer within the call's deadline of {self.seconds:g} s", sent=sent)
+
 
 @dataclass
 class _Attempts:
@@ -224,7 +232,7 @@ class RequestPolicy:
             try:
                 return await asyncio.wait_for(attempt(attempts.budget), max(attempts.budget.remaining(), 0.0))
             except asyncio.TimeoutError:
-                failure = TransportFailure(f"no answer within the call's deadline of {self.deadline:g} s")
+                failure = attempts.budget.out_of_time()
             except TransportFailure as transport:
                 failure = transport
             attempts.note_failure(failure)

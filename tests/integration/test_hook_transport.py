@@ -1,10 +1,12 @@
 """The sync hook over real sockets against a local, misbehaving server: deadline, storms, pool, bombs.
 
-Timings are printed and asserted only as generous upper bounds.
+The async client meets the server that drips its headers too. Timings are printed and asserted only
+as generous upper bounds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import itertools
 import json
@@ -17,8 +19,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from airflow_provider_meetstream.constants import MAX_BODY_BYTES
-from airflow_provider_meetstream.exceptions import MeetStreamAPIError, MeetStreamError
-from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamAPIError,
+    MeetStreamConnectionError,
+    MeetStreamError,
+)
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamAsyncClient, MeetStreamHook
 
 Behaviour = Callable[[BaseHTTPRequestHandler], None]
 
@@ -30,6 +36,8 @@ class Server(ThreadingHTTPServer):
         self.behaviour = behaviour
         self.connections = 0
         self.lock = threading.Lock()
+        # Set when the test ends: a behaviour that waits on it stops at once instead of outliving it.
+        self.stopping = threading.Event()
         super().__init__(("127.0.0.1", 0), Handler)
 
 
@@ -82,6 +90,7 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Behaviour], Ser
 
     yield start
     for server in servers:
+        server.stopping.set()
         server.shutdown()
         server.server_close()
 
@@ -153,3 +162,52 @@ def test_a_gzip_bomb_is_stopped_over_the_wire(serve) -> None:
     serve(answer)
     with pytest.raises(MeetStreamAPIError, match="larger than 10 MiB"):
         MeetStreamHook().list_scheduled_bots()
+
+
+def drip_headers(handler: BaseHTTPRequestHandler) -> None:
+    # Raw bytes on the handler's socket: the status line, then one header line every 0.4 s for
+    # 10 s, each gap far shorter than the read timeout; only then a complete, valid answer.
+    server = handler.server
+    assert isinstance(server, Server)
+    body = b'{"scheduled_bots": []}'
+    try:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for line in range(25):
+            if server.stopping.wait(0.4):
+                return
+            handler.wfile.write(f"X-Drip-{line}: {line}\r\n".encode())
+        handler.wfile.write(b"Content-Type: application/json\r\n")
+        handler.wfile.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    except OSError:
+        pass  # the client gave up and closed the connection
+
+
+def call_sync_hook(deadline: float, read_timeout: float) -> None:
+    MeetStreamHook(deadline=deadline, timeout=read_timeout).list_scheduled_bots()
+
+
+def call_async_client(deadline: float, read_timeout: float) -> None:
+    async def call() -> None:
+        async with MeetStreamAsyncClient(deadline=deadline, timeout=read_timeout) as client:
+            await client.list_scheduled_bots()
+
+    asyncio.run(call())
+
+
+@pytest.mark.parametrize("call", [call_sync_hook, call_async_client], ids=["sync hook", "async client"])
+def test_headers_dripped_line_by_line_end_at_the_deadline(
+    serve, call: Callable[[float, float], None]
+) -> None:
+    # Every read returns within its 1 s timeout: only the call's deadline can stop the headers.
+    serve(drip_headers)
+    deadline, read_timeout = 2.0, 1.0
+    started = time.monotonic()
+    with pytest.raises(MeetStreamConnectionError, match="deadline of 2 s") as caught:
+        call(deadline, read_timeout)
+    took = time.monotonic() - started
+    print(
+        f"\nheaders dripped a line per 0.4 s for 10 s, read timeout {read_timeout:g} s, "
+        f"deadline {deadline:g} s: ended after {took:.2f} s"
+    )
+    print(f"  {caught.value}")
+    assert took < deadline + 1.5

@@ -1,10 +1,11 @@
 """
-Every call ends within its budget (the hook's ``deadline``): a silent server, a drip, a 429 storm.
+Every call ends within its budget (the hook's ``deadline``): a silent server, a drip of the body or
+of the headers, a 429 storm.
 
 tests/integration/test_hook_transport.py already bounds the sync hook against a hand-made server
-that drips or storms; here the same three bad servers are the emulator's own faults and a socket
-that never answers, for the sync hook and for the async client the triggers use. The waits are
-real: waiting is the point. Each bound is asserted with generous slack and printed.
+that drips or storms; here the bad servers are the emulator's own faults and raw sockets that never
+answer or drip their headers, for the sync hook and for the async client the triggers use. The
+waits are real: waiting is the point. Each bound is asserted with generous slack and printed.
 """
 
 from __future__ import annotations
@@ -26,11 +27,15 @@ DEADLINE = 2.0
 SLACK = 3.0
 
 
-@pytest.fixture
-def silent_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A server that accepts connections, reads the requests, and never answers."""
+#: What a raw server does with one accepted connection: given it and the event set at teardown.
+Answer = Callable[[socket.socket, threading.Event], None]
+
+
+def raw_server(monkeypatch: pytest.MonkeyPatch, answer: Answer) -> Iterator[str]:
+    """A socket server on loopback, each connection handed to ``answer`` in its own thread."""
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
+    workers: list[threading.Thread] = []
     stop = threading.Event()
 
     def accept() -> None:
@@ -41,6 +46,9 @@ def silent_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             except OSError:
                 continue
             held.append(connection)
+            worker = threading.Thread(target=answer, args=(connection, stop), daemon=True)
+            worker.start()
+            workers.append(worker)
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -49,12 +57,43 @@ def silent_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         "AIRFLOW_CONN_MEETSTREAM_DEFAULT",
         f'{{"conn_type": "meetstream", "host": "{host}", "password": "time-bounds-key"}}',
     )
-    yield host
-    stop.set()
-    thread.join(5)
-    for connection in held:
-        connection.close()
-    listener.close()
+    try:
+        yield host
+    finally:
+        stop.set()
+        thread.join(5)
+        for worker in workers:
+            worker.join(5)
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+@pytest.fixture
+def silent_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A server that accepts connections and never answers."""
+    yield from raw_server(monkeypatch, lambda connection, stop: None)
+
+
+def drip_headers(connection: socket.socket, stop: threading.Event) -> None:
+    # The status line, then a header line every 0.4 s for 10 s: each far within the read timeout.
+    body = b'{"scheduled_bots": []}'
+    try:
+        connection.recv(65536)  # the request: a GET, its head in one segment on loopback
+        connection.sendall(b"HTTP/1.1 200 OK\r\n")
+        for line in range(25):
+            if stop.wait(0.4):
+                return
+            connection.sendall(f"X-Drip-{line}: {line}\r\n".encode())
+        connection.sendall(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    except OSError:
+        pass  # the client gave up and closed the connection
+
+
+@pytest.fixture
+def header_drip_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A server that answers 200 but drips its headers, one line at a time, for 10 s."""
+    yield from raw_server(monkeypatch, drip_headers)
 
 
 def sync_call() -> None:
@@ -94,6 +133,12 @@ def test_an_answer_dripped_past_the_deadline(meetstream_conn_env, figures, clien
     # The body trickles in over 60 s: no read ever waits long, only the deadline can stop it.
     meetstream_conn_env.admin.set_faults(probability=1, statuses=["drip"], drip_ms=60_000)
     bounded(figures, f"{client}, emulator drip over 60 s", CLIENTS[client])
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_headers_dripped_past_the_deadline(header_drip_server, figures, client: str) -> None:
+    # Each header line comes long before the read timeout: only the deadline can stop the headers.
+    bounded(figures, f"{client}, headers dripped a line per 0.4 s for 10 s", CLIENTS[client])
 
 
 @pytest.mark.parametrize("client", CLIENTS)
