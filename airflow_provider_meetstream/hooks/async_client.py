@@ -17,6 +17,7 @@ from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
+from airflow_provider_meetstream.exceptions import MeetStreamAuthError
 from airflow_provider_meetstream.hooks.body import aread_body
 from airflow_provider_meetstream.hooks.bots import AsyncBotsMixin
 from airflow_provider_meetstream.hooks.builders import (
@@ -41,6 +42,7 @@ from airflow_provider_meetstream.hooks.errors import (
     status_answer,
     transport_failure,
 )
+from airflow_provider_meetstream.hooks.guidance import naming_the_connection
 from airflow_provider_meetstream.hooks.headers import auth_headers
 from airflow_provider_meetstream.hooks.policy import Budget, Logger, RequestPolicy
 
@@ -201,7 +203,10 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
                 raise failure
             return handle_answer(response.status_code, response.headers, text, request, config.api_key)
 
-        return await policy.acall(attempt, request, self.log, _async_sleep, _clock)
+        try:
+            return await policy.acall(attempt, request, self.log, _async_sleep, _clock)
+        except MeetStreamAuthError as err:
+            raise naming_the_connection(err, self.meetstream_conn_id) from None
 
     async def list_scheduled_bots(self, limit: int = MAX_LIST_LIMIT) -> list[dict[str, Any]]:
         """Async :meth:`MeetStreamHook.list_scheduled_bots`."""

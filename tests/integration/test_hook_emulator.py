@@ -105,6 +105,16 @@ class TestSchedule:
             MeetStreamHook("ms_wrong").list_scheduled_bots()
         assert denied.value.status_code == 403
         assert "wrong-key-123" not in str(denied.value)
+        # The first thing a newcomer needs: which connection's key it was, sync and async.
+        assert "Airflow connection 'ms_wrong'" in str(denied.value)
+
+        async def listed() -> None:
+            async with MeetStreamAsyncClient(meetstream_conn_id="ms_wrong") as client:
+                await client.list_scheduled_bots()
+
+        with pytest.raises(MeetStreamAuthError, match="Airflow connection 'ms_wrong'") as async_denied:
+            asyncio.run(listed())
+        assert "wrong-key-123" not in str(async_denied.value)
 
     @pytest.mark.parametrize("event_id", ["a/b", "..", "what?x=1#frag", "réunion du lundi"])
     def test_odd_ids_reach_the_server_as_one_segment(
