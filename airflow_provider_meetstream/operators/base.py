@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetstream import validation
@@ -32,8 +31,8 @@ def meetstream_hook(conn_id: str, **kwargs: Any) -> MeetStreamHook:
     return MeetStreamHook(conn_id, **kwargs)
 
 
-#: Where Jinja's default syntax starts: ``{{``, ``{%`` and ``{#``.
-_TEMPLATE_SYNTAX = re.compile(r"\{[{%#]")
+#: Where Jinja's syntax starts unless the DAG's environment says otherwise.
+_DEFAULT_STARTS = ("{{", "{%", "{#")
 
 
 class KeepsLiteralText:
@@ -44,8 +43,18 @@ class KeepsLiteralText:
     ``"\\na%\\r#.."`` would reach MeetStream as another id merely by passing through rendering.
     """
 
-    def render_template(self, content: Any, *args: Any, **kwargs: Any) -> Any:
+    def render_template(
+        self, content: Any, context: Any, jinja_env: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
         """Render ``content``, unless it is a string without template syntax."""
-        if isinstance(content, str) and not _TEMPLATE_SYNTAX.search(content):
-            return content
-        return super().render_template(content, *args, **kwargs)  # type: ignore[misc]
+        if isinstance(content, str):
+            starts: tuple[str, ...] = _DEFAULT_STARTS
+            if jinja_env is not None:
+                # A DAG may set its own delimiters (variable_start_string="[[", ...).
+                names = ("variable_start_string", "block_start_string", "comment_start_string")
+                starts = tuple(
+                    getattr(jinja_env, name, start) for name, start in zip(names, starts, strict=True)
+                )
+            if not any(start in content for start in starts):
+                return content
+        return super().render_template(content, context, jinja_env, *args, **kwargs)  # type: ignore[misc]

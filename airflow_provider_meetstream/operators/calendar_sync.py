@@ -68,6 +68,16 @@ def _pattern(value: Any) -> str | None:
     return value
 
 
+def _sync_id(value: Any) -> str:
+    # "|" ends the prefix of the keys a sync owns: "crm" would own every key of a sync "crm|eu".
+    key = validation.deduplication_key(value, "sync_id", 200)
+    if "|" in key:
+        raise MeetStreamInputError(
+            "sync_id", value, 'must not contain "|", which ends the prefix of its keys'
+        )
+    return key
+
+
 def _sync_bot_config(value: Any) -> dict[str, Any]:
     config = validation.bot_config(value)
     if "join_at" in config:
@@ -191,7 +201,7 @@ class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
 
     def _check_arguments(self) -> None:
         check = validation.check_now
-        check(self.sync_id, validation.deduplication_key, "sync_id", 200)
+        check(self.sync_id, _sync_id)
         check(self.window_start, validation.iso_datetime, "window_start")
         check(self.window_end, validation.iso_datetime, "window_end")
         check(self.lookahead, _duration, "lookahead")
@@ -224,7 +234,7 @@ class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
         from airflow_provider_meetstream.utils.workspace_bots import list_reach, listed_bots
 
         self._check_arguments()
-        sync_id = self.sync_id or f"{self.dag_id}.{self.task_id}"
+        sync_id = _sync_id(self.sync_id or f"{self.dag_id}.{self.task_id}")
         bot_config = _sync_bot_config(self.bot_config)
         window_start, window_end = self._window()
         selection = Selection(
@@ -330,6 +340,10 @@ class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
             meeting = action.meeting
             assert meeting is not None
             assert action.new_join is not None
+            if action.displaces is not None:
+                # Taken over: the other owner's bot goes first, whichever copy of the meeting it
+                # sits on (MeetStream's override would only replace one on the same event).
+                cancel_scheduled_bot(hook, action.displaces)
             return schedule_on_meeting(
                 hook,
                 meeting.event_id,

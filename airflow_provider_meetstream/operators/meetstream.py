@@ -42,8 +42,9 @@ class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
 
     One bot per meeting, whoever made it: MeetStream replaces an event's bot when another key
     schedules one, which in a workspace shared with other teams cancels their recording. So the
-    operator first reads the bots already scheduled on the event (``GET /calendar/scheduled``, one
-    request) and, when another key's bot waits there, does what ``if_other_bot`` says.
+    operator first reads the bots already scheduled on the event (``GET /calendar/scheduled``;
+    when that page is full, the event's own ``bots`` from the events listing too) and, when
+    another key's bot waits there, does what ``if_other_bot`` says.
 
     .. code-block:: python
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.utils.workspace_bots import ListedBot
 
 MODES = ("client", "server")
 
@@ -262,7 +263,11 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
         moments, event = self._occurrences(hook)
         occurrences = [format_occurrence(moment) for moment in moments]
         total = len(occurrences)
-        others = self._other_bots(hook, event, moments, self.if_other_bot)
+        others: dict[str, list[ListedBot]] = {}
+        if self.if_other_bot != "replace" and moments:
+            # Read once for the series: which occurrences another owner's bot already records.
+            found = other_bots(hook, self.event_id, self._own_key, moments, event=event)
+            others = {format_occurrence(moment): bots for moment, bots in found.items() if moment}
         created: list[dict[str, Any]] = []
         failed: list[dict[str, str]] = []
         skipped: list[dict[str, Any]] = []
@@ -308,14 +313,8 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
         return _report(self.event_id, total, created, failed, skipped)
 
     def _schedule_on_server(self, hook: MeetStreamHook, bot_config: dict[str, Any]) -> dict[str, Any]:
-        from airflow_provider_meetstream.exceptions import MeetStreamOtherBotError
-
-        key = self.deduplication_key
-        theirs = [] if self.if_other_bot == "replace" else other_bots(hook, self.event_id, key, None)
-        if theirs:
-            # One request schedules the whole series: no occurrence can be left out of it.
-            bot = theirs[0]
-            raise MeetStreamOtherBotError(self.event_id, bot.bot_id, bot.deduplication_key)
+        if self.if_other_bot != "replace":
+            self._refuse_other_owners(hook, bot_config)
         answer = hook.schedule_event(
             self.event_id,
             deduplication_key=self.deduplication_key,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +11,7 @@ from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import (
     MeetStreamAPIError,
+    MeetStreamAuthError,
     MeetStreamConflictError,
     MeetStreamNotFoundError,
     MeetStreamOtherBotError,
@@ -41,30 +42,40 @@ def occurrence_instant(occurrence_date: datetime | str | None) -> datetime | Non
 
 
 def other_bots(
-    hook: MeetStreamHook, event_id: str, deduplication_key: str, occurrence: datetime | None
-) -> list[ListedBot]:
+    hook: MeetStreamHook,
+    event_id: str,
+    own: Callable[[str], bool],
+    occurrences: Sequence[datetime | None],
+    *,
+    event: dict[str, Any] | None = None,
+) -> dict[datetime | None, list[ListedBot]]:
     """
-    The live bots of other keys on an event (and occurrence), which a schedule would displace.
+    The live bots of other keys on an event's occurrences, which a schedule would displace.
 
-    Read from ``GET /calendar/scheduled`` (one request); when that page comes back full, the
-    event's own ``bots`` in the events listing settle what it may have left out (around the
-    occurrence, or in MeetStream's default window of four weeks).
+    Read once for all of them: ``GET /calendar/scheduled`` (one request), and the event's own
+    ``bots`` when the caller listed the event already; otherwise, when the scheduled page comes
+    back full, the event is listed around the occurrences (or in MeetStream's default window of
+    four weeks) so that its ``bots`` settle what the page may have left out.
 
     :param hook: The hook to call.
     :param event_id: MeetStream's event id.
-    :param deduplication_key: The key about to be scheduled.
-    :param occurrence: The occurrence, UTC, or None for the event (or all its occurrences).
+    :param own: Tells the caller's own keys.
+    :param occurrences: The occurrences, UTC; None stands for the event (every occurrence of it).
+    :param event: The event as the events listing showed it, when the caller has it.
     """
     scheduled = hook.list_scheduled_bots(limit=MAX_LIST_LIMIT)
-    events: list[dict[str, Any]] = []
-    if len(scheduled) >= MAX_LIST_LIMIT:
+    known = sorted(occurrence for occurrence in occurrences if occurrence is not None)
+    if event is None and len(scheduled) >= MAX_LIST_LIMIT:
         window: dict[str, datetime] = {}
-        if occurrence is not None:
-            window = {"time_min": occurrence - timedelta(days=1), "time_max": occurrence + timedelta(days=1)}
+        if known:
+            window = {"time_min": known[0] - timedelta(days=1), "time_max": known[-1] + timedelta(days=1)}
         event = event_or_none(lambda name: hook.get_event(name, **window), event_id)
-        events = [event] if event is not None else []
-    bots = listed_bots(events, scheduled)
-    return other_owners(bots, [(event_id, occurrence)], deduplication_key, datetime.now(timezone.utc))
+    bots = listed_bots([event] if event is not None else [], scheduled)
+    now = datetime.now(timezone.utc)
+    return {
+        occurrence: other_owners(bots, [(event_id, occurrence)], own, now, known if len(known) > 1 else ())
+        for occurrence in occurrences
+    }
 
 
 def read_bot(hook: MeetStreamHook, bot_id: str) -> ListedBot:
@@ -79,7 +90,8 @@ def read_bot(hook: MeetStreamHook, bot_id: str) -> ListedBot:
     """
     try:
         bot = bot_from_answer({**hook.get_bot_status(bot_id), "bot_id": bot_id})
-    except MeetStreamNotFoundError:
+    except (MeetStreamNotFoundError, MeetStreamAuthError):
+        # Unknown, or another API key's in the same workspace: its key cannot be read.
         bot = None
     if bot is None or bot.deduplication_key is None:
         listed = [item for item in hook.list_scheduled_bots() if item.get("bot_id") == bot_id]
@@ -155,7 +167,8 @@ def schedule_on_meeting(
     occurrence = occurrence_instant(occurrence_date)
     if others is None and if_other_bot != "replace":
         everywhere = arguments.get("schedule_all_occurrences") or arguments.get("recurring_event")
-        others = other_bots(hook, event_id, deduplication_key, None if everywhere else occurrence)
+        slot = None if everywhere else occurrence
+        others = other_bots(hook, event_id, lambda key: key == deduplication_key, [slot])[slot]
     if others and if_other_bot != "replace":
         return left_to(others[0], event_id, occurrence_date, if_other_bot)
     try:
@@ -164,11 +177,8 @@ def schedule_on_meeting(
         if not err.existing_bot_id:
             raise
         holder = read_bot(hook, err.existing_bot_id)
-        if holder.deduplication_key is None:
-            raise err.with_message(
-                f"{err.message}; event {event_id} already has bot {holder.bot_id}, whose deduplication "
-                f"key could not be read, so it is neither taken as this task's bot nor replaced"
-            ) from err
+        # A bot whose key cannot be read is not confirmed this task's: another owner's, as far as
+        # displacing it goes.
         if holder.deduplication_key != deduplication_key:
             if if_other_bot != "replace":
                 return left_to(holder, event_id, occurrence_date, if_other_bot)

@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH, MAX_LIST_LIMIT
+from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.operators.base import check_occurrence_limit, rendered_int
 
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-    from airflow_provider_meetstream.utils.workspace_bots import ListedBot
 
 
 #: What a per-occurrence key adds to the series key: ":" and a UTC instant like 2027-01-04T14:00:00Z.
@@ -145,39 +144,29 @@ class RecurringSeriesMixin:
             )
         return {"time_min": start, "time_max": end}
 
-    def _other_bots(
-        self,
-        hook: MeetStreamHook,
-        event: dict[str, Any] | None,
-        moments: list[datetime],
-        if_other_bot: str,
-    ) -> dict[str, list[ListedBot]]:
+    def _refuse_other_owners(self, hook: MeetStreamHook, bot_config: dict[str, Any]) -> None:
         """
-        Other owners' bots per occurrence, read once for the series; none are read for "replace".
+        Refuse to schedule the whole series in one request when another owner's bot is on it.
 
-        From ``GET /calendar/scheduled`` and the series' own ``bots`` when it was listed; when it
-        was not and the scheduled page came back full, the series is listed over the occurrences.
+        One request cannot leave an occurrence out; every argument is checked before the look.
         """
-        from datetime import timedelta, timezone
+        from airflow_provider_meetstream.exceptions import MeetStreamOtherBotError
+        from airflow_provider_meetstream.hooks.builders import schedule_event_request
+        from airflow_provider_meetstream.operators.scheduling import other_bots
 
-        from airflow_provider_meetstream.recurrence import format_occurrence
-        from airflow_provider_meetstream.utils.event_bots import event_or_none
-        from airflow_provider_meetstream.utils.workspace_bots import listed_bots, other_owners
+        schedule_event_request(
+            self.event_id,
+            deduplication_key=self.deduplication_key,
+            bot_config=bot_config,
+            schedule_all_occurrences=True,
+            occurrence_limit=rendered_int(self.occurrence_limit),
+        )
+        for bot in other_bots(hook, self.event_id, self._own_key, [None])[None][:1]:
+            raise MeetStreamOtherBotError(self.event_id, bot.bot_id, bot.deduplication_key)
 
-        if if_other_bot == "replace" or not moments:
-            return {}
-        scheduled = hook.list_scheduled_bots()
-        if event is None and len(scheduled) >= MAX_LIST_LIMIT:
-            window = {"time_min": moments[0], "time_max": moments[-1] + timedelta(seconds=1)}
-            event = event_or_none(lambda name: hook.get_event(name, **window), self.event_id)
-        bots = listed_bots([event] if event else [], scheduled)
-        now = datetime.now(timezone.utc)
-        found: dict[str, list[ListedBot]] = {}
-        for moment in moments:
-            occurrence = format_occurrence(moment)
-            key = self._occurrence_key(occurrence)
-            found[occurrence] = other_owners(bots, [(self.event_id, moment)], key, now)
-        return found
+    def _own_key(self, key: str) -> bool:
+        """Whether a bot's key is this series' own: the series key, or one occurrence's."""
+        return key == self.deduplication_key or key.startswith(f"{self.deduplication_key}:")
 
     def _occurrence_key(self, occurrence: str) -> str:
         # Deterministic per occurrence, so a re-run updates the same schedules instead of adding new ones.

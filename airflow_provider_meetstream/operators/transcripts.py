@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import logging
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+
+log = logging.getLogger(__name__)
 
 #: Where transcripts go unless told otherwise.
 DEFAULT_BASE_PATH = "file:///tmp/meetstream-transcripts"
@@ -64,8 +68,7 @@ def write_atomically(path: ObjectStoragePath, text: str) -> None:
     :param path: The final object.
     :param text: Its whole content.
     """
-    prefix = f".{path.name}."
-    temporary = path.parent / f"{prefix}{uuid.uuid4().hex}.tmp"
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
         temporary.write_text(text, encoding="utf-8")
         temporary.rename(path)
@@ -73,9 +76,20 @@ def write_atomically(path: ObjectStoragePath, text: str) -> None:
         if temporary.exists():
             temporary.unlink()
         raise
-    for leftover in path.parent.iterdir():
-        if leftover.name.startswith(prefix) and leftover.name.endswith(".tmp"):
-            leftover.unlink(missing_ok=True)
+    _remove_leftovers(path)
+
+
+def _remove_leftovers(path: ObjectStoragePath) -> None:
+    # Best effort: the object is written, and a store that lets a worker write but not list (or
+    # delete) must not fail it. Only this object's own temporaries match, not another's whose name
+    # merely starts the same (the transcript "abc.jsonl" beside "abc").
+    own = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{32}}\.tmp")
+    try:
+        for leftover in path.parent.iterdir():
+            if own.fullmatch(leftover.name):
+                leftover.unlink(missing_ok=True)
+    except Exception as err:
+        log.warning("Could not remove the temporaries a killed write may have left beside %s: %s", path, err)
 
 
 class FetchTranscriptOperator(KeepsLiteralText, BaseOperator):

@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow_provider_meetstream.recurrence import format_occurrence
 from airflow_provider_meetstream.utils.calendar_meetings import Calendar, Meeting, Selection
-from airflow_provider_meetstream.utils.workspace_bots import ListedBot
+from airflow_provider_meetstream.utils.workspace_bots import LONE_SLOT_REACH, ListedBot
 
 _UTC = timezone.utc
 #: Longest deduplication key MeetStream takes; a longer identity is hashed to fit.
@@ -33,6 +33,7 @@ class Action:
     :param old_join: Its join time now.
     :param new_join: Its join time after the step.
     :param reason: Why, in a few words.
+    :param displaces: For an add that takes a meeting over: the other owner's bot it replaces.
     """
 
     kind: str
@@ -42,6 +43,7 @@ class Action:
     old_join: datetime | None = None
     new_join: datetime | None = None
     reason: str = ""
+    displaces: str | None = None
 
     def summary(self) -> dict[str, Any]:
         """The action as the operator's XCom shows it: small and JSON-ready."""
@@ -118,7 +120,8 @@ def plan(
     """
     What makes MeetStream's bots match the calendar in a window, one bot per meeting.
 
-    - **add** a selected meeting that has no bot at all;
+    - **add** a selected meeting that has no bot at all, or whose bot of ours joined at the
+      meeting's old time (it moved after that);
     - **keep** a selected meeting that has another owner's bot (a key that is not this sync's):
       the meeting is recorded, and scheduling on it would displace that bot; with ``take_over``
       it is an **add** that replaces it;
@@ -143,6 +146,7 @@ def plan(
     """
     ours = our_bots(sync_id, bots, now, list_reach)
     others = [bot for bot in bots if bot.deduplication_key not in ours]
+    starts = _starts_by_event(calendar)
     actions: list[Action] = []
     wanted: set[str] = set()
     for identity, meeting in sorted(calendar.meetings.items(), key=lambda item: (item[1].start, item[0])):
@@ -153,18 +157,33 @@ def plan(
         # Whole seconds, as join times travel: a start with microseconds must not look moved.
         join = (meeting.start - join_lead).replace(microsecond=0)
         bot = ours.get(key)
-        if bot is None:
+        joined = bot is not None and not bot.waiting(now, list_reach)
+        if bot is not None and joined and _done_at_another_time(bot, meeting, now):
+            # It joined and left at the meeting's old time, before the meeting moved: this time
+            # needs a bot of its own (one still in the room is left alone).
+            actions.append(Action(ADD, key, meeting, new_join=join, reason="its bot joined at the old time"))
+        elif bot is None:
             seats = calendar.seats.get(identity) or ((meeting.event_id, None),)
-            holder = next((b for b in others if any(b.sits_on(*seat) for seat in seats)), None)
+            holder = next(
+                (
+                    other
+                    for other in others
+                    if any(other.sits_on(event, slot, starts.get(event, ())) for event, slot in seats)
+                    and (other.waiting(now, list_reach) or _for_this_time(other, meeting))
+                ),
+                None,
+            )
             if holder is None:
                 actions.append(Action(ADD, key, meeting, new_join=join, reason="no bot yet"))
             elif take_over:
                 reason = f"taken over from another owner's bot (key {short_key(holder.deduplication_key)})"
-                actions.append(Action(ADD, key, meeting, new_join=join, reason=reason))
+                actions.append(
+                    Action(ADD, key, meeting, new_join=join, reason=reason, displaces=holder.bot_id)
+                )
             else:
                 reason = f"{OTHER_OWNER} (key {short_key(holder.deduplication_key)})"
                 actions.append(Action(KEEP, key, meeting, holder.bot_id, holder.join_time, None, reason))
-        elif not bot.waiting(now, list_reach):
+        elif joined:
             actions.append(
                 Action(KEEP, key, meeting, bot.bot_id, bot.join_time, bot.join_time, "joined or finished")
             )
@@ -183,6 +202,30 @@ def plan(
         reason = _why_unwanted(known, last_seen, calendar, window_start, window_end)
         actions.append(Action(CANCEL, key, last_seen, bot.bot_id, bot.join_time, None, reason))
     return actions
+
+
+def _starts_by_event(calendar: Calendar) -> dict[str, list[datetime]]:
+    """Each series' listed occurrences, by the event they are scheduled on (copies included)."""
+    starts: dict[str, list[datetime]] = {}
+    for seats in calendar.seats.values():
+        for event_id, occurrence in seats:
+            if occurrence is not None:
+                starts.setdefault(event_id, []).append(occurrence)
+    return starts
+
+
+def _done_at_another_time(bot: ListedBot, meeting: Meeting, now: datetime) -> bool:
+    """Whether our bot joined for another time of the meeting, and that meeting is over by now."""
+    join = bot.join_time
+    return (
+        join is not None and not _for_this_time(bot, meeting) and join + (meeting.end - meeting.start) < now
+    )
+
+
+def _for_this_time(bot: ListedBot, meeting: Meeting) -> bool:
+    """Whether a bot that joined did so for the meeting at its present time (unknown counts)."""
+    join = bot.join_time
+    return join is None or meeting.start - LONE_SLOT_REACH <= join < meeting.end
 
 
 def short_key(key: str | None) -> str:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow_provider_meetstream.recurrence import RecurrenceError, parse_aware_datetime
 
-#: A listed bot without an occurrence sits on the occurrence whose start is this close to its join
-#: time (MeetStream's own lead is three minutes).
-SLOT_REACH = timedelta(hours=1)
+#: A listed bot that says not which occurrence it is on sits on the one whose start is nearest its
+#: join time, within this reach (MeetStream's own lead is three minutes; a join_at may be earlier).
+SLOT_REACH = timedelta(days=1)
+#: The same reach when no other occurrence is known to be nearer: a daily series' next bot must
+#: not count as today's.
+LONE_SLOT_REACH = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -58,16 +61,20 @@ class ListedBot:
             return False
         return self.join_time > now
 
-    def sits_on(self, event_id: str, occurrence: datetime | None) -> bool:
+    def sits_on(self, event_id: str, occurrence: datetime | None, starts: Sequence[datetime] = ()) -> bool:
         """
         True when the bot is the bot of this event, or of this occurrence of it.
 
         Without an occurrence asked for, every bot of the event is. Otherwise the bot's own
-        occurrence must be that one, or, when MeetStream does not say which, its join time must
-        fall within :data:`SLOT_REACH` of the occurrence's start.
+        occurrence must be that one; when MeetStream does not say which (its listing's items
+        carry no such field), the bot is on the occurrence nearest its join time, among
+        ``starts`` and ``occurrence``, within :data:`SLOT_REACH` of it (:data:`LONE_SLOT_REACH`
+        without ``starts``): each bot on one occurrence only, however close the series'
+        occurrences are.
 
         :param event_id: MeetStream's event id.
         :param occurrence: The occurrence's start, UTC, or None.
+        :param starts: The event's other known occurrences, to tell which one is nearest.
         """
         if self.event_id != event_id:
             return False
@@ -75,7 +82,10 @@ class ListedBot:
             return True
         if self.occurrence is not None:
             return self.occurrence == occurrence
-        return self.join_time is not None and abs(self.join_time - occurrence) < SLOT_REACH
+        join = self.join_time
+        if join is None or abs(join - occurrence) >= (SLOT_REACH if starts else LONE_SLOT_REACH):
+            return False
+        return min((*starts, occurrence), key=lambda start: (abs(start - join), start)) == occurrence
 
 
 def listed_bots(
@@ -152,26 +162,28 @@ def bot_from_answer(answer: Mapping[str, Any], *, listed: bool = False) -> Liste
 def other_owners(
     bots: Iterable[ListedBot],
     seats: Iterable[tuple[str, datetime | None]],
-    deduplication_key: str,
+    own: Callable[[str], bool],
     now: datetime,
+    starts: Sequence[datetime] = (),
 ) -> list[ListedBot]:
     """
-    The live bots of other keys on a meeting: those a schedule of ``deduplication_key`` would displace.
+    The live bots of other keys on a meeting: those a schedule of the caller's would displace.
 
     A bot counts while it waits to join, or when its join time is unknown.
 
     :param bots: :func:`listed_bots`.
     :param seats: Where the meeting is listed: ``(event id, occurrence or None)`` pairs.
-    :param deduplication_key: The key about to be scheduled: its own bots are not others'.
+    :param own: Tells the caller's own keys (a bot whose key is unknown is never its own).
     :param now: The instant that tells a waiting bot from one that joined.
+    :param starts: The event's known occurrences (:meth:`ListedBot.sits_on`).
     """
     places = list(seats)
     return [
         bot
         for bot in bots
-        if bot.deduplication_key != deduplication_key
+        if not (bot.deduplication_key is not None and own(bot.deduplication_key))
         and (bot.join_time is None or bot.waiting(now))
-        and any(bot.sits_on(*place) for place in places)
+        and any(bot.sits_on(*place, starts) for place in places)
     ]
 
 

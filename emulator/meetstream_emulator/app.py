@@ -119,6 +119,8 @@ class Emulator:
         self.requests = RequestLog()
         self.connections = ConnectionTracker()
         self.faults: FaultPlan | None = None
+        #: Counts resets: a request that arrived before one must not act on the state after it.
+        self.generation = 0
 
     def reset(self, now: datetime | None = None) -> None:
         """
@@ -127,6 +129,7 @@ class Emulator:
         :param now: Freeze the clock at this aware instant and resolve the calendar against it;
             None restores the real-time clock.
         """
+        self.generation += 1
         self.state.reset(now)
         self.requests.clear()
         self.faults = None
@@ -138,6 +141,7 @@ class Emulator:
 
         :param request: The incoming request.
         """
+        generation = self.generation
         method = request.method.upper()
         raw_path = _raw_path(request.scope)
         body = await request.body()
@@ -177,6 +181,10 @@ class Emulator:
                     else "Injected fault: drop (unsupported)."
                 )
                 return JSONResponse({"message": message}, status_code=status, headers=headers)
+        if generation != self.generation:
+            # A test reset the emulator while this request waited (an injected latency, a client
+            # killed mid-call): acting now would leak one test's work into the next one's state.
+            return JSONResponse({"message": "The emulator was reset while this request waited."}, 503)
         response = self._answer(method, raw_path, body, request)
         entry["status"] = response.status_code
         if decision is not None and decision.act_then_drop:

@@ -70,6 +70,33 @@ def test_reset_restores_everything(meetstream_emulator: EmulatorServer, api: req
     assert {item["id"] for item in admin.events()} == DEMO_IDS
 
 
+def test_a_request_waiting_across_a_reset_does_not_act_on_the_new_state(
+    meetstream_emulator: EmulatorServer, api: requests.Session
+) -> None:
+    # A test's last request, held by injected latency, must not land in the next test's state.
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin = meetstream_emulator.admin
+    admin.set_faults(latency_ms=600, method="POST")
+    with ThreadPoolExecutor(1) as pool:
+        late = pool.submit(
+            api.post,
+            url(meetstream_emulator, "/calendar/schedule/evt_demo_zoom_sync"),
+            json={"deduplication_key": "previous-test", "bot_config": {}},
+            timeout=10,
+        )
+        deadline = time.monotonic() + 5
+        while not admin.requests():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        admin.reset()
+        answer = late.result()
+    assert answer.status_code == 503
+    assert "reset" in answer.json()["message"]
+    assert admin.state()["schedules"] == []
+    assert admin.requests() == []
+
+
 def by_id(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {event["id"]: event for event in events}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from calendar_events import event, weekly
+from calendar_events import event, in_two_calendars, weekly
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
 from airflow_provider_meetstream.hooks import meetstream as hook_module
@@ -159,9 +159,7 @@ def test_a_title_that_no_longer_matches_and_a_new_meeting(calendar) -> None:
 def test_the_same_meeting_in_two_calendars_gets_one_bot(calendar) -> None:
     emulator = calendar.emulator
     start = calendar.now + timedelta(hours=8)
-    mine = event("evt_shared_a", start, calendar_id="cal_a", ical_uid="shared@example.com")
-    theirs = event("evt_shared_b", start, calendar_id="cal_b", ical_uid="shared@example.com")
-    emulator.admin.load_events([mine, theirs], replace=False)
+    emulator.admin.load_events(in_two_calendars("evt_shared", start), replace=False)
     report = sync()
     assert sorted(item["event_id"] for item in report["added"]) == ["evt_shared_a", "evt_sync"]
     assert len(live_bots(emulator)) == 2

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from calendar_events import event
+from calendar_events import event, in_two_calendars
 
 from airflow_provider_meetstream.exceptions import MeetStreamOtherBotError
 from airflow_provider_meetstream.hooks import meetstream as hook_module
@@ -87,6 +87,47 @@ def test_take_over_replaces_the_other_owners_bot(calendar, conflict_mode: str) -
     assert taken["reason"] == f"taken over from another owner's bot (key {SALES!r})"
     assert bots_by_status(emulator)[theirs] == "Cancelled"
     assert sorted(live(emulator)) == sorted(item["deduplication_key"] for item in report["added"])
+
+
+def test_take_over_of_a_bot_on_a_copy_of_the_meeting_in_another_calendar(calendar) -> None:
+    # MeetStream's override replaces a bot on the same event only: the sync deletes theirs first.
+    emulator = calendar.emulator
+    start = calendar.now + timedelta(hours=8)
+    emulator.admin.load_events(in_two_calendars("evt_copy", start), replace=False)
+    theirs = MeetStreamHook().schedule_event("evt_copy_b", deduplication_key=SALES)["bot_id"]
+    kept = sync(title_pattern="sync")
+    assert {item["event_id"]: item["bot_id"] for item in kept["kept"]}["evt_copy_a"] == theirs
+    taken = sync(title_pattern="sync", take_over=True)
+    assert [item["event_id"] for item in taken["added"]] == ["evt_copy_a"]
+    assert bots_by_status(emulator)[theirs] == "Cancelled"
+    assert [b["event_id"] for b in emulator.admin.state()["bots"] if b["status"] == "Scheduled"].count(
+        "evt_copy_a"
+    ) == 1
+
+
+def test_a_sync_id_holding_the_key_separator_is_refused() -> None:
+    # "crm" owns the keys starting "crm|": a sync "crm|eu" would have its bots taken for them.
+    from airflow_provider_meetstream.exceptions import MeetStreamInputError
+
+    with pytest.raises(MeetStreamInputError, match="sync_id"):
+        SyncCalendarBotsOperator(task_id="sync", sync_id="crm|eu")
+
+
+def test_a_series_key_switched_between_modes_counts_its_bots_as_its_own(meetstream_frozen_now) -> None:
+    from airflow_provider_meetstream.operators.recurring import ScheduleRecurringEventOperator
+
+    def bulk(mode: str) -> dict:
+        return ScheduleRecurringEventOperator(
+            task_id="b",
+            event_id="evt_demo_standup_weekly",
+            deduplication_key="ours",
+            occurrence_limit=3,
+            mode=mode,
+        ).execute({})
+
+    assert bulk("client")["occurrences_scheduled"] == 3
+    assert bulk("server")["occurrences_scheduled"] == 3
+    assert bulk("client")["occurrences_skipped"] == 0
 
 
 def test_a_409_naming_another_owners_bot_keeps_the_meeting(calendar, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,3 +29,11 @@ def weekly(
         start={"dateTime": first.isoformat(), "timeZone": "America/New_York"}, recurrence=[rule]
     )
     return item
+
+
+def in_two_calendars(prefix: str, start: datetime) -> list[dict]:
+    """One meeting as two attendees' calendars list it: two events, one iCalendar UID."""
+    return [
+        event(f"{prefix}_{side}", start, calendar_id=f"cal_{side}", ical_uid="shared@example.com")
+        for side in ("a", "b")
+    ]

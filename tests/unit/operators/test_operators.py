@@ -150,15 +150,26 @@ class TestScheduleEventOperator:
             {"bot_id": "bot_old", "status": "Scheduled", "deduplication_key": 7, "custom_attributes": "k"},
         ],
     )
-    def test_a_key_that_cannot_be_read_fails(self, status: dict) -> None:
+    def test_a_key_that_cannot_be_read_is_not_ours_and_not_displaced(self, status: dict) -> None:
         op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k")
+        with rm.Mocker() as mock:
+            mock.get(SCHEDULED, json={"scheduled_bots": [{"bot_id": "someone_else"}]})
+            mock.post(rm.ANY, status_code=409, json=CONFLICT)
+            mock.get(f"{BASE}/bots/bot_old/status", json=status)
+            with pytest.raises(MeetStreamOtherBotError, match="an unreadable key") as caught:
+                op.execute({})
+        assert caught.value.bot_id == "bot_old"
+        assert [r.method for r in mock.request_history].count("POST") == 1
+
+    def test_another_api_keys_bot_is_another_owners(self) -> None:
+        # Teams of one workspace may use keys of their own: a 403 on its status reads as that.
+        op = ScheduleEventOperator(task_id="t", event_id="e1", deduplication_key="k", if_other_bot="skip")
         with rm.Mocker() as mock:
             mock.get(SCHEDULED, json=NOBODY)
             mock.post(rm.ANY, status_code=409, json=CONFLICT)
-            mock.get(f"{BASE}/bots/bot_old/status", json=status)
-            mock.get(SCHEDULED, json={"scheduled_bots": [{"bot_id": "someone_else"}]})
-            with pytest.raises(MeetStreamConflictError, match="could not be read"):
-                op.execute({})
+            mock.get(f"{BASE}/bots/bot_old/status", status_code=403, json={"detail": "Not yours."})
+            result = op.execute({})
+        assert (result["skipped"], result["bot_id"], result["deduplication_key"]) == (True, "bot_old", None)
 
     def test_conflict_fails_when_asked(self) -> None:
         op = ScheduleEventOperator(
@@ -269,6 +280,25 @@ class TestWhatANewcomerReadsFirst:
         assert "Airflow connection 'meetstream_default'" in str(caught.value)
         assert API_KEY not in str(caught.value)
         assert mock.call_count == 1
+
+
+class TestTemplatedText:
+    def test_text_without_template_syntax_is_kept_as_given(self) -> None:
+        import jinja2
+
+        op = ScheduleEventOperator(task_id="t", event_id="e", deduplication_key="k")
+        env = jinja2.Environment(autoescape=False)  # noqa: S701 - ids, not HTML
+        assert op.render_template("\na%\r#..", {}, env) == "\na%\r#.."
+        assert op.render_template("a\n", {}, env) == "a\n"
+        assert op.render_template("{{ 1 + 1 }}", {}, env) == "2"
+
+    def test_a_dags_own_delimiters_still_render(self) -> None:
+        import jinja2
+
+        op = ScheduleEventOperator(task_id="t", event_id="e", deduplication_key="k")
+        env = jinja2.Environment(variable_start_string="[[", variable_end_string="]]", autoescape=False)  # noqa: S701
+        assert op.render_template("evt_[[ 1 + 1 ]]", {}, env) == "evt_2"
+        assert op.render_template("{{ kept }}", {}, env) == "{{ kept }}"
 
 
 class TestCancelScheduledBot:
@@ -456,6 +486,17 @@ class TestServerMode:
             ],
             "skipped_occurrences": [],
         }
+
+    def test_a_bad_rendered_argument_is_refused_before_the_look_for_other_bots(self) -> None:
+        op = ScheduleRecurringEventOperator(
+            task_id="b", event_id="{{ params.e }}", deduplication_key="k", mode="server"
+        )
+        op.event_id = "bad\x00id"  # as rendered
+        with rm.Mocker() as mock:
+            with pytest.raises(MeetStreamInputError) as caught:
+                op.execute({})
+            assert not mock.called
+        assert caught.value.argument == "event_id"
 
     def test_another_owners_bot_on_the_series_is_refused_before_anything_is_sent(self) -> None:
         op = ScheduleRecurringEventOperator(task_id="b", event_id="e", deduplication_key="k", mode="server")

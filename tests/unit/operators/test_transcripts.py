@@ -346,6 +346,27 @@ class TestFetchTranscript:
             operator.execute(context())
         assert sorted(path.name for path in folder.iterdir()) == [".tr_2.jsonl.0123.tmp", "tr_1.jsonl"]
 
+    def test_only_the_objects_own_temporaries_are_removed(self, tmp_path: Path) -> None:
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+        # The transcript "abc.jsonl" writes ".abc.jsonl.jsonl.<hex>.tmp": not a leftover of "abc".
+        in_flight = tmp_path / f".abc.jsonl.jsonl.{'1' * 32}.tmp"
+        in_flight.write_text("being written")
+        transcripts_module.write_atomically(ObjectStoragePath(f"file://{tmp_path}/abc.jsonl"), "{}\n")
+        assert sorted(path.name for path in tmp_path.iterdir()) == [in_flight.name, "abc.jsonl"]
+
+    def test_a_store_that_cannot_list_still_keeps_the_written_object(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+        def refused(self: Any) -> Any:
+            raise PermissionError("s3:ListBucket denied")
+
+        monkeypatch.setattr(type(ObjectStoragePath(f"file://{tmp_path}")), "iterdir", refused)
+        transcripts_module.write_atomically(ObjectStoragePath(f"file://{tmp_path}/a.jsonl"), "{}\n")
+        assert (tmp_path / "a.jsonl").read_text() == "{}\n"
+
     def test_first_asset_outlet_gets_the_metadata(self, tmp_path: Path, fake_time: FakeTime) -> None:
         from airflow.providers.common.compat.sdk import Asset
 

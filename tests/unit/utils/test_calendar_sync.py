@@ -285,16 +285,51 @@ class TestPlan:
         assert [a.kind for a in self.run([single("evt_precise", start)], [bot])] == [KEEP]
 
     def test_a_bot_in_its_meeting_is_never_touched(self) -> None:
-        # Joined: neither listed as scheduled nor joining after now.
+        # Joined ten minutes ago, at the meeting's old time: neither listed nor joining after now.
         start = T0 + timedelta(hours=1)
         actions = self.run(
             [single("evt_moved", start)],
             [
-                bot_for("evt_moved", T0 - timedelta(hours=2), scheduled=False),
+                bot_for("evt_moved", T0 - timedelta(minutes=10), scheduled=False),
                 bot_for("evt_gone", T0, scheduled=False),
             ],
         )
         assert kinds(actions) == {"evt_moved@example.com": KEEP}
+
+    def test_a_meeting_whose_bot_came_and_went_at_its_old_time_gets_a_bot(self) -> None:
+        # Moved far ahead after its bot had joined and left at the old time.
+        start = T0 + timedelta(hours=5)
+        gone = bot_for("evt_moved", T0 - timedelta(days=3), scheduled=False)
+        actions = self.run([single("evt_moved", start)], [gone])
+        assert [(a.kind, a.reason) for a in actions] == [(ADD, "its bot joined at the old time")]
+
+    def test_another_owners_bot_that_left_at_another_time_does_not_record_it(self) -> None:
+        start = T0 + timedelta(hours=5)
+        left = ListedBot("their_evt_a", "sales-tool|1", "evt_a", None, T0 - timedelta(days=2), False)
+        assert [a.kind for a in self.run([single("evt_a", start)], [left])] == [ADD]
+
+    def test_take_over_names_the_bot_it_replaces(self) -> None:
+        start = T0 + timedelta(hours=5)
+        (action,) = self.run([single("evt_a", start)], [theirs("evt_a", start - LEAD)], take_over=True)
+        assert (action.kind, action.displaces) == (ADD, "their_evt_a")
+
+    def test_a_bot_without_its_occurrence_is_on_the_nearest_one_only(self) -> None:
+        # A series every 30 minutes: a bot joining at 09:57 is the 10:00 occurrence's, not 10:30's.
+        first = datetime(2027, 2, 4, 10, 0, tzinfo=UTC)
+        master = single("evt_half", first, title="Line check")
+        master["raw"] = {
+            "id": "g_half",
+            "start": {"dateTime": first.isoformat(), "timeZone": "UTC"},
+            "recurrence": ["RRULE:FREQ=MINUTELY;INTERVAL=30;COUNT=3"],
+        }
+        master["end_time"] = (first + timedelta(minutes=15)).isoformat()
+        other = ListedBot("b", "sales|x", "evt_half", None, first - LEAD, True)
+        actions = self.run([master], [other])
+        assert [(a.meeting.start.strftime("%H:%M"), a.kind) for a in actions] == [
+            ("10:00", KEEP),
+            ("10:30", ADD),
+            ("11:00", ADD),
+        ]
 
     def test_a_bot_only_the_events_show_is_still_waiting_when_it_joins_later(self) -> None:
         # Beyond a full scheduled page: the events' bots carry no status, and need no status read.
