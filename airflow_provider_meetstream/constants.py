@@ -52,3 +52,8 @@ MAX_ID_LENGTH = 1024
 MAX_JSON_DEPTH = 64
 #: Shortest API key scrubbed from answers; a shorter one would corrupt them (``K`` in ``WEEKLY``).
 MIN_SCRUBBED_SECRET_LENGTH = 8
+
+#: What a schedule does on a 409 naming its own bot on the same meeting: count it done, or fail.
+IF_ALREADY_SCHEDULED = ("succeed", "fail")
+#: What a schedule does when the meeting has another owner's bot: refuse, leave it, or replace it.
+IF_OTHER_BOT = ("fail", "skip", "replace")

@@ -6,6 +6,9 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, redact
 
+from airflow_provider_meetstream.constants import MAX_JSON_DEPTH
+from airflow_provider_meetstream.shapes import depth_within
+
 #: Longest slice of a response body kept on an error, so a huge HTML error page stays out of logs.
 MAX_ERROR_BODY_CHARS = 1024
 
@@ -89,7 +92,10 @@ class MeetStreamAPIError(MeetStreamError):
 
 
 def _shown(value: Any) -> str:
-    # A hostile value (5,000 levels deep) must not turn the error itself into a RecursionError.
+    # A hostile value (5,000 levels deep) must not turn the error itself into a RecursionError: not
+    # even one caught, since the garbage collector may run finalizers while the stack is that deep.
+    if not depth_within(value, MAX_JSON_DEPTH):
+        return f"<{type(value).__name__} nested too deeply to show>"
     try:
         return repr(redact(value))
     except RecursionError:

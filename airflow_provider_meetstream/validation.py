@@ -17,6 +17,7 @@ from airflow_provider_meetstream.constants import (
 )
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.recurrence import RecurrenceError, parse_aware_datetime
+from airflow_provider_meetstream.shapes import depth_within
 
 
 def non_empty_text(value: Any, argument: str, *, strip: bool = False) -> str:
@@ -176,7 +177,7 @@ def json_object(value: Any, argument: str) -> dict[str, Any]:
     """
     if not isinstance(value, dict):
         raise MeetStreamInputError(argument, value, f"must be a dict, not {type(value).__name__}")
-    if not _depth_within(value, MAX_JSON_DEPTH):
+    if not depth_within(value, MAX_JSON_DEPTH):
         raise MeetStreamInputError(argument, value, f"is nested more than {MAX_JSON_DEPTH} levels deep")
     try:
         json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
@@ -184,19 +185,6 @@ def json_object(value: Any, argument: str) -> dict[str, Any]:
         # UnicodeEncodeError (a lone surrogate) is a ValueError.
         raise MeetStreamInputError(argument, value, f"must be JSON-serialisable ({str(err)[:200]})") from None
     return value
-
-
-def _depth_within(value: Any, limit: int) -> bool:
-    # Iterative, so that the check itself cannot overflow the stack; a cycle counts as too deep.
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list, tuple)):
-            if depth > limit:
-                return False
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return True
 
 
 def iso_datetime(value: Any, argument: str) -> str:

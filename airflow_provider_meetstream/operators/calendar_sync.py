@@ -13,7 +13,6 @@ from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
 from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook
-from airflow_provider_meetstream.operators.scheduling import cancel_scheduled_bot, schedule_on_meeting
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -333,6 +332,7 @@ class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
         return outcomes
 
     def _write(self, hook: MeetStreamHook, action: Action, bot_config: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_meetstream.operators.scheduling import cancel_scheduled_bot, schedule_on_meeting
         from airflow_provider_meetstream.recurrence import format_occurrence
         from airflow_provider_meetstream.utils.calendar_sync import ADD, MOVE
 

@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import (
-    DEFAULT_CONN_ID,
-)
+from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, IF_ALREADY_SCHEDULED, IF_OTHER_BOT
 from airflow_provider_meetstream.exceptions import (
     MeetStreamNotFoundError,
 )
@@ -19,11 +17,6 @@ from airflow_provider_meetstream.operators.base import (
     check_occurrence_limit,
     meetstream_hook,
     rendered_int,
-)
-from airflow_provider_meetstream.operators.scheduling import (
-    IF_ALREADY_SCHEDULED,
-    IF_OTHER_BOT,
-    schedule_on_meeting,
 )
 
 if TYPE_CHECKING:
@@ -127,6 +120,8 @@ class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Schedule the bot and return MeetStream's answer."""
+        from airflow_provider_meetstream.operators.scheduling import schedule_on_meeting
+
         with meetstream_hook(self.meetstream_conn_id) as hook:
             result = schedule_on_meeting(
                 hook,

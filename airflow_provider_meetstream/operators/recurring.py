@@ -12,6 +12,7 @@ from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import (
     DEFAULT_CONN_ID,
     DEFAULT_OCCURRENCE_LIMIT,
+    IF_OTHER_BOT,
 )
 from airflow_provider_meetstream.exceptions import (
     MeetStreamAPIError,
@@ -19,7 +20,6 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamInputError,
 )
 from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook, rendered_int
-from airflow_provider_meetstream.operators.scheduling import IF_OTHER_BOT, other_bots, schedule_on_meeting
 from airflow_provider_meetstream.operators.series import RecurringSeriesMixin
 
 if TYPE_CHECKING:
@@ -258,6 +258,7 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
     def _schedule_each(self, hook: MeetStreamHook, bot_config: dict[str, Any]) -> dict[str, Any]:
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
+        from airflow_provider_meetstream.operators.scheduling import other_bots, schedule_on_meeting
         from airflow_provider_meetstream.recurrence import format_occurrence
 
         moments, event = self._occurrences(hook)

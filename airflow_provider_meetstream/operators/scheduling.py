@@ -28,10 +28,6 @@ from airflow_provider_meetstream.utils.workspace_bots import (
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
-IF_ALREADY_SCHEDULED = ("succeed", "fail")
-#: What to do when the meeting has another owner's bot: refuse, leave it, or replace that bot.
-IF_OTHER_BOT = ("fail", "skip", "replace")
-
 
 def occurrence_instant(occurrence_date: datetime | str | None) -> datetime | None:
     """An ``occurrence_date`` as a UTC instant, or None; a bad one is refused naming the argument."""
