@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import (
     MeetStreamAPIError,
@@ -16,7 +15,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamNotFoundError,
     MeetStreamOtherBotError,
 )
-from airflow_provider_meetstream.utils.calendar_sync import OTHER_OWNER, short_key
+from airflow_provider_meetstream.utils.calendar_sync import recorded_by, short_key
 from airflow_provider_meetstream.utils.event_bots import event_or_none
 from airflow_provider_meetstream.utils.workspace_bots import (
     ListedBot,
@@ -27,14 +26,6 @@ from airflow_provider_meetstream.utils.workspace_bots import (
 
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-
-
-def occurrence_instant(occurrence_date: datetime | str | None) -> datetime | None:
-    """An ``occurrence_date`` as a UTC instant, or None; a bad one is refused naming the argument."""
-    if occurrence_date is None:
-        return None
-    text = validation.iso_datetime(occurrence_date, "occurrence_date")
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def other_bots(
@@ -95,27 +86,26 @@ def read_bot(hook: MeetStreamHook, bot_id: str) -> ListedBot:
     return bot or ListedBot(bot_id, None, None, None, None)
 
 
-def left_to(bot: ListedBot, event_id: str, occurrence_date: Any, if_other_bot: str) -> dict[str, Any]:
+def left_to(bot: ListedBot, event_id: str, occurrence_date: str | None, if_other_bot: str) -> dict[str, Any]:
     """
     Leave a meeting to another owner's bot: raise for ``"fail"``, report it for ``"skip"``.
 
     :param bot: The other owner's bot.
     :param event_id: The event asked for.
-    :param occurrence_date: The occurrence asked for, or None.
+    :param occurrence_date: The occurrence asked for (UTC, ISO 8601), or None.
     :param if_other_bot: ``"fail"`` or ``"skip"``.
     :raises MeetStreamOtherBotError: For ``"fail"``.
     """
-    shown = None if occurrence_date is None else validation.iso_datetime(occurrence_date, "occurrence_date")
     if if_other_bot == "fail":
-        raise MeetStreamOtherBotError(event_id, bot.bot_id, bot.deduplication_key, shown)
+        raise MeetStreamOtherBotError(event_id, bot.bot_id, bot.deduplication_key, occurrence_date)
     return {
         "scheduled": False,
         "skipped": True,
         "bot_id": bot.bot_id,
         "deduplication_key": bot.deduplication_key,
         "event_id": event_id,
-        "occurrence_date": shown,
-        "reason": f"{OTHER_OWNER} (key {short_key(bot.deduplication_key)})",
+        "occurrence_date": occurrence_date,
+        "reason": recorded_by(bot.deduplication_key),
     }
 
 
@@ -158,15 +148,18 @@ def schedule_on_meeting(
     from airflow_provider_meetstream.hooks.builders import schedule_event_request
 
     schedule = {"deduplication_key": deduplication_key, "occurrence_date": occurrence_date, **arguments}
-    # Every argument is checked before the first request, the look for other bots included.
-    schedule_event_request(event_id, **schedule)
-    occurrence = occurrence_instant(occurrence_date)
+    # Every argument is checked before the first request, the look for other bots included; the
+    # built request carries the occurrence as UTC ISO 8601.
+    occurrence_text = (schedule_event_request(event_id, **schedule).body or {}).get("occurrence_date")
+    occurrence = (
+        None if occurrence_text is None else datetime.fromisoformat(occurrence_text.replace("Z", "+00:00"))
+    )
     if others is None and if_other_bot != "replace":
         everywhere = arguments.get("schedule_all_occurrences") or arguments.get("recurring_event")
         slot = None if everywhere else occurrence
         others = other_bots(hook, event_id, lambda key: key == deduplication_key, [slot])[slot]
     if others and if_other_bot != "replace":
-        return left_to(others[0], event_id, occurrence_date, if_other_bot)
+        return left_to(others[0], event_id, occurrence_text, if_other_bot)
     try:
         return hook.schedule_event(event_id, **schedule)
     except MeetStreamConflictError as err:
@@ -177,7 +170,7 @@ def schedule_on_meeting(
         # displacing it goes.
         if holder.deduplication_key != deduplication_key:
             if if_other_bot != "replace":
-                return left_to(holder, event_id, occurrence_date, if_other_bot)
+                return left_to(holder, event_id, occurrence_text, if_other_bot)
             hook.log.info("Replacing bot %s of another owner on event %s.", holder.bot_id, event_id)
             with contextlib.suppress(MeetStreamNotFoundError):
                 hook.delete_scheduled_bot(holder.bot_id)

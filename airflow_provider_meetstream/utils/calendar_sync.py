@@ -181,7 +181,7 @@ def plan(
                     Action(ADD, key, meeting, new_join=join, reason=reason, displaces=holder.bot_id)
                 )
             else:
-                reason = f"{OTHER_OWNER} (key {short_key(holder.deduplication_key)})"
+                reason = recorded_by(holder.deduplication_key)
                 actions.append(Action(KEEP, key, meeting, holder.bot_id, holder.join_time, None, reason))
         elif joined:
             actions.append(
@@ -226,6 +226,11 @@ def _for_this_time(bot: ListedBot, meeting: Meeting) -> bool:
     """Whether a bot that joined did so for the meeting at its present time (unknown counts)."""
     join = bot.join_time
     return join is None or meeting.start - LONE_SLOT_REACH <= join < meeting.end
+
+
+def recorded_by(key: str | None) -> str:
+    """Why a meeting is left to a bot of another owner: :data:`OTHER_OWNER` and that bot's key."""
+    return f"{OTHER_OWNER} (key {short_key(key)})"
 
 
 def short_key(key: str | None) -> str:
