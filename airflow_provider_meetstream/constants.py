@@ -1,6 +1,12 @@
-"""The provider's shared facts (connection, API path, limits); imports nothing, so any module may use them."""
+"""The provider's shared facts (connection, API path, limits, defaults); imports nothing of the provider."""
 
 from __future__ import annotations
+
+from typing import Any
+
+#: Airflow's loggers are structlog-backed in Airflow 3 and stdlib in Airflow 2: anything with ``info``
+#: and ``warning``.
+Logger = Any
 
 #: The Airflow connection every hook, operator and sensor uses unless told otherwise.
 DEFAULT_CONN_ID = "meetstream_default"
@@ -32,6 +38,10 @@ DEFAULT_OCCURRENCE_LIMIT = 52
 #: MeetStream's largest ``occurrence_limit``.
 MAX_OCCURRENCE_LIMIT = 1000
 
+#: Read timeout in seconds when neither the connection nor the hook sets one.
+DEFAULT_READ_TIMEOUT = 30.0
+#: Attempts per request, the first included, when neither the connection nor the hook sets them.
+DEFAULT_MAX_ATTEMPTS = 5
 #: Longest read timeout a connection or a hook argument may ask for, in seconds.
 MAX_TIMEOUT = 3600.0
 #: Total seconds one call may take, connect, reads, retries and waits together, unless told otherwise.
@@ -42,6 +52,8 @@ MAX_DEADLINE = 3600.0
 DEFAULT_POOL_MAXSIZE = 10
 #: Most connections a hook may keep open to MeetStream.
 MAX_POOL_MAXSIZE = 256
+#: Most requests an operator keeps in flight at once (``max_concurrency``).
+MAX_CONCURRENCY = 64
 #: Pages ``iter_events`` follows before it gives up, unless told otherwise.
 DEFAULT_MAX_PAGES = 1000
 #: Largest answer body read, after decompression, in bytes.
