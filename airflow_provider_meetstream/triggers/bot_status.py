@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_meetstream.triggers.polling import poll_until, run_with_client
-from airflow_provider_meetstream.utils.bot_status import BotWait, reason_of
+from airflow_provider_meetstream.utils.bot_wait import BotWait, reason_of
 
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient

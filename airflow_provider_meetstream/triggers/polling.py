@@ -1,18 +1,49 @@
-"""The bounded poll loop the bot-status and transcript triggers share: one client, one scrubbed event."""
+"""
+The one poll loop every trigger runs on: one async client, one bounded wait, one scrubbed event.
+
+The import rule of ``triggers/``: a trigger module imports nothing heavy at its top, because
+Airflow's triggerer imports a trigger's class on its event loop, where every millisecond of import
+delays every other trigger. Not httpx, not requests, not
+``airflow_provider_meetstream.hooks.async_client``, not the sync hook, not the sensors; only Airflow's
+trigger base classes and the provider's light vocabulary (``exceptions``, ``constants``, ``utils``).
+The heavy part, the async client's module (which imports httpx), is imported by :func:`run_with_client`
+on first use, in a worker thread, never on the loop; ``sys.modules`` keeps it for every later run.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+from airflow_provider_meetstream.constants import Logger
+from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
 
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 
 Event = dict[str, Any]
-#: Airflow's loggers are structlog-backed in Airflow 3 and stdlib in Airflow 2.
-Logger = Any
+Scrubber = Callable[[Any, Any], Any]
+
+#: The async client's module, its public import path; heavy: imported off the event loop.
+ASYNC_CLIENT_MODULE = "airflow_provider_meetstream.hooks.async_client"
+
+
+def load_client() -> tuple[type[MeetStreamAsyncClient], Scrubber]:
+    """
+    Import the async client and the scrubber: blocking on first use, so call it in a worker thread.
+
+    The class is read from its module at each call, so that a test patches one name:
+    ``airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient``.
+    """
+    from airflow_provider_meetstream.hooks.scrub import scrub_value
+
+    client_class: type[MeetStreamAsyncClient] = importlib.import_module(
+        ASYNC_CLIENT_MODULE
+    ).MeetStreamAsyncClient
+    return client_class, scrub_value
 
 
 async def run_with_client(
@@ -21,25 +52,30 @@ async def run_with_client(
     """
     Run ``wait`` with a new async client; an exception becomes an error event; the API key is scrubbed.
 
+    A :class:`~airflow_provider_meetstream.exceptions.MeetStreamBotCancelledError` becomes an error
+    event that also carries ``bot_id`` and ``bot_status``, from which a sensor rebuilds the same error
+    (and fails without a retry); any other exception becomes ``{"status": "error", "message"}``.
+
     :param meetstream_conn_id: The Airflow connection to use.
     :param log: The trigger's logger, for the client's retry lines.
     :param wait: The trigger's wait, given the client; it returns the event.
     """
-    # Imported when the trigger runs, so that importing a trigger module stays cheap.
-    from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
-    from airflow_provider_meetstream.hooks.scrub import scrub_value
-
     secret: Any = None
+    scrub: Scrubber | None = None
     try:
-        async with MeetStreamAsyncClient(meetstream_conn_id, log=log) as client:
+        client_class, scrub = await asyncio.to_thread(load_client)
+        async with client_class(meetstream_conn_id, log=log) as client:
             try:
                 event = await wait(client)
             finally:
                 secret = client.api_key
+    except MeetStreamBotCancelledError as err:
+        event = {"status": "error", "message": str(err), "bot_id": err.bot_id, "bot_status": err.status}
     except Exception as err:
         event = {"status": "error", "message": f"{type(err).__name__}: {err}"}
-    # The event is stored in the metadata database: no echo of the key may reach it.
-    scrubbed: Event = scrub_value(event, secret)
+    # The event is stored in the metadata database: no echo of the key may reach it. Without a
+    # scrubber the client was never built, so no key was read.
+    scrubbed: Event = event if scrub is None else scrub(event, secret)
     return scrubbed
 
 

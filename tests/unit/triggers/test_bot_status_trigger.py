@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
-from unittest.mock import AsyncMock
+from unittest.mock import AsyncMock, MagicMock
 
 import pytest
 
-from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+from airflow_provider_meetstream.constants import BotStatus
 from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
-from airflow_provider_meetstream.utils.bot_status import REFUSED_STATUSES, BotWait
+from airflow_provider_meetstream.utils.bot_wait import BotWait
 
 BASE = "https://api.meetstream.test/api/v1"
 API_KEY = "bot-status-key-31337"
-FAILED = sorted(status.value for status in REFUSED_STATUSES)
+FAILED = sorted(status.value for status in BotStatus.REFUSED_STATUSES)
 
 
 @pytest.fixture(autouse=True)
@@ -41,14 +41,9 @@ def test_trigger_serialize_round_trip() -> None:
 
 class TestTrigger:
     @pytest.fixture
-    def client(self, monkeypatch: pytest.MonkeyPatch) -> AsyncMock:
-        client = AsyncMock(spec=MeetStreamAsyncClient)
-        client.__aenter__.return_value = client
+    def client(self, client_class: MagicMock) -> AsyncMock:
+        client: AsyncMock = client_class.return_value
         client.api_key = API_KEY
-        monkeypatch.setattr(
-            "airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient",
-            lambda *args, **kwargs: client,
-        )
         return client
 
     @staticmethod

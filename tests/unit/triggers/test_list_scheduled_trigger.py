@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
+from unittest.mock import MagicMock
 
 import pytest
 
-from airflow_provider_meetstream.sensors.meetstream import ScheduledCriteria
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
+from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
 
 BASE = "https://api.meetstream.test/api/v1"
 
@@ -64,7 +67,7 @@ def test_trigger_runs_to_one_event_without_a_server(monkeypatch: pytest.MonkeyPa
         built.append((args, kwargs))
         return client
 
-    monkeypatch.setattr("airflow_provider_meetstream.triggers.meetstream.MeetStreamAsyncClient", build)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient", build)
     criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"]).serialize()
     trigger = ListScheduledTrigger(
         meetstream_conn_id="ms", criteria=criteria, poll_interval=0.01, timeout=0.05
@@ -87,3 +90,30 @@ def test_trigger_runs_to_one_event_without_a_server(monkeypatch: pytest.MonkeyPa
         "status": "success",
         "bots": [bot("b1"), {"bot_id": "b2", "status": "InMeeting"}],
     }
+
+
+def test_a_cancelled_bot_is_one_error_event_naming_it(client_class: MagicMock) -> None:
+    # Not listed, and MeetStream answers Cancelled: it never comes back, so the wait ends at once.
+    client = client_class.return_value
+    client.list_scheduled_bots.return_value = []
+    client.get_bot_status.return_value = {"bot_id": "b1", "status": "Cancelled"}
+    trigger = ListScheduledTrigger(
+        meetstream_conn_id="ms",
+        criteria=ScheduledCriteria.build(bot_ids=["b1"]).serialize(),
+        poll_interval=60,
+        timeout=600,
+    )
+
+    async def events() -> list[Any]:
+        return [event.payload async for event in trigger.run()]
+
+    # The sensor rebuilds MeetStreamBotCancelledError from bot_id and bot_status, to fail without a retry.
+    assert asyncio.run(asyncio.wait_for(events(), 10)) == [
+        {
+            "status": "error",
+            "message": "MeetStream bot b1 is Cancelled: a cancelled bot never comes back, so it will not "
+            "be scheduled again; schedule a new bot and wait for that one",
+            "bot_id": "b1",
+            "bot_status": "Cancelled",
+        }
+    ]
