@@ -1,8 +1,9 @@
-"""The provider's shared facts (connection, API path, limits, defaults); imports nothing of the provider."""
+"""The provider's shared facts (connection, API path, limits, defaults, bot status); imports nothing of it."""
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from typing import Any, ClassVar
 
 #: Airflow's loggers are structlog-backed in Airflow 3 and stdlib in Airflow 2: anything with ``info``
 #: and ``warning``.
@@ -35,8 +36,11 @@ MAX_URL_LENGTH = 2048
 MAX_LIST_LIMIT = 100
 #: Occurrences of a series scheduled when no ``occurrence_limit`` is given (MeetStream's default).
 DEFAULT_OCCURRENCE_LIMIT = 52
-#: MeetStream's largest ``occurrence_limit``.
+#: MeetStream's largest ``occurrence_limit``, and the most occurrences one expansion returns (far
+#: below Airflow's default ``max_map_length`` of 1024).
 MAX_OCCURRENCE_LIMIT = 1000
+#: The most bots one ``BotStatusSensor`` waits for: each is one status request per look.
+MAX_WAITED_BOTS = 1000
 
 #: Read timeout in seconds when neither the connection nor the hook sets one.
 DEFAULT_READ_TIMEOUT = 30.0
@@ -69,3 +73,63 @@ MIN_SCRUBBED_SECRET_LENGTH = 8
 IF_ALREADY_SCHEDULED = ("succeed", "fail")
 #: What a schedule does when the meeting has another owner's bot: refuse, leave it, or replace it.
 IF_OTHER_BOT = ("fail", "skip", "replace")
+
+
+class BotStatus(str, Enum):
+    """
+    The statuses of a MeetStream bot (``GET /bots/{bot_id}/status``), with their groups.
+
+    Members compare equal to MeetStream's strings, so ``answer["status"] in BotStatus.WAITING_STATUSES``
+    works on a decoded answer.
+    """
+
+    SCHEDULED = "Scheduled"
+    JOINING = "Joining"
+    IN_WAITING_ROOM = "InWaitingRoom"
+    IN_MEETING = "InMeeting"
+    RECORDING = "Recording"
+    LEAVING = "Leaving"
+    STOPPED = "Stopped"
+    NOT_ALLOWED = "NotAllowed"
+    DENIED = "Denied"
+    ERROR = "Error"
+    DONE = "Done"
+    CANCELLED = "Cancelled"
+
+    #: Still waiting to join: the only statuses of a bot on the scheduled list.
+    WAITING_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: The bot went into its meeting (or tried to, and got in): it left the scheduled list for that.
+    JOINED_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: A normal end: it left the meeting (``Stopped``), then its data was processed (``Done``).
+    SUCCESS_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: A failed end: never admitted (``NotAllowed``), refused by a host (``Denied``), crashed (``Error``).
+    FAILED_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: The bot's meeting is over for it: a normal end, a failed one, or cancelled before it joined.
+    TERMINAL_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: The bot may still change status.
+    NON_TERMINAL_STATUSES: ClassVar[frozenset[BotStatus]]
+    #: Terminal statuses that fail a wait unless the DAG accepts them: the failed ends, and a bot
+    #: cancelled before it joined.
+    REFUSED_STATUSES: ClassVar[frozenset[BotStatus]]
+
+
+# Assigned after the class: inside an Enum's body they would become members.
+BotStatus.WAITING_STATUSES = frozenset({BotStatus.SCHEDULED})
+BotStatus.JOINED_STATUSES = frozenset(
+    {
+        BotStatus.JOINING,
+        BotStatus.IN_WAITING_ROOM,
+        BotStatus.IN_MEETING,
+        BotStatus.RECORDING,
+        BotStatus.LEAVING,
+        BotStatus.STOPPED,
+        BotStatus.DONE,
+    }
+)
+BotStatus.SUCCESS_STATUSES = frozenset({BotStatus.STOPPED, BotStatus.DONE})
+BotStatus.FAILED_STATUSES = frozenset({BotStatus.NOT_ALLOWED, BotStatus.DENIED, BotStatus.ERROR})
+BotStatus.TERMINAL_STATUSES = (
+    BotStatus.SUCCESS_STATUSES | BotStatus.FAILED_STATUSES | frozenset({BotStatus.CANCELLED})
+)
+BotStatus.NON_TERMINAL_STATUSES = frozenset(BotStatus) - BotStatus.TERMINAL_STATUSES
+BotStatus.REFUSED_STATUSES = BotStatus.TERMINAL_STATUSES - BotStatus.SUCCESS_STATUSES

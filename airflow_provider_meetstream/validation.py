@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timezone
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -13,11 +13,13 @@ from airflow_provider_meetstream.constants import (
     MAX_DEDUPLICATION_KEY_LENGTH,
     MAX_ID_LENGTH,
     MAX_JSON_DEPTH,
+    MAX_OCCURRENCE_LIMIT,
     MAX_URL_LENGTH,
 )
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.recurrence import RecurrenceError, parse_aware_datetime
 from airflow_provider_meetstream.shapes import depth_within
+from airflow_provider_meetstream.templating import rendered_data
 
 
 def non_empty_text(value: Any, argument: str, *, strip: bool = False) -> str:
@@ -78,7 +80,7 @@ def deduplication_key(
     value: Any, argument: str = "deduplication_key", max_length: int = MAX_DEDUPLICATION_KEY_LENGTH
 ) -> str:
     """
-    Check a deduplication key: 1 to 2000 printable characters.
+    Check a deduplication key: printable characters, at most MeetStream's limit on one.
 
     :param value: The key.
     :param argument: The argument's name, for the error.
@@ -166,7 +168,7 @@ def create_bot_config(value: Any) -> dict[str, Any]:
 
 def json_object(value: Any, argument: str) -> dict[str, Any]:
     """
-    Check a dict that goes on the wire as strict JSON: finite numbers, no sets, at most 64 levels deep.
+    Check a dict that goes on the wire as strict JSON: finite numbers, no sets, not nested too deep.
 
     ``NaN`` and infinities are not JSON, sets and other objects do not serialise, and very deep
     nesting overflows the encoder's recursion: each would fail inside the HTTP library, after
@@ -187,15 +189,25 @@ def json_object(value: Any, argument: str) -> dict[str, Any]:
     return value
 
 
-def iso_datetime(value: Any, argument: str) -> str:
+def aware_datetime(value: Any, argument: str) -> datetime:
     """
-    Check an aware datetime (or ISO 8601 string with an offset) and render it as ISO 8601 in UTC.
+    Read an instant: an aware datetime, or an ISO 8601 string with an offset, kept in its own zone.
 
     :param value: The instant.
     :param argument: The argument's name, for the error.
     """
     with recurrence_errors():
-        moment = parse_aware_datetime(value, argument)
+        return parse_aware_datetime(value, argument)
+
+
+def iso_datetime(value: Any, argument: str) -> str:
+    """
+    Check an instant (see :func:`aware_datetime`) and render it as ISO 8601 in UTC.
+
+    :param value: The instant.
+    :param argument: The argument's name, for the error.
+    """
+    moment = aware_datetime(value, argument)
     try:
         in_utc = moment.astimezone(timezone.utc)
     except OverflowError:
@@ -223,20 +235,115 @@ def optional_iso_datetime(value: Any, argument: str) -> str | None:
     return None if value is None else iso_datetime(value, argument)
 
 
-def bounded_int(value: Any, argument: str, low: int, high: int) -> int:
+def integer(value: Any, argument: str, low: int, high: int, *, rendered: bool = False) -> int:
     """
-    Check an int within ``low..high``; a bool is refused although Python counts it as an int.
+    Read an int within ``low..high``; a bool is refused although Python counts it as an int.
 
     :param value: The number.
     :param argument: The argument's name, for the error.
     :param low: The smallest allowed value.
     :param high: The largest allowed value.
+    :param rendered: Also read a string of digits: a templated field or a connection extra, which
+        arrive as text unless the DAG renders native objects.
     """
+    if rendered and isinstance(value, str) and value.strip().isdecimal():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise MeetStreamInputError(argument, value, f"must be an int from {low} to {high}")
     if not low <= value <= high:
         raise MeetStreamInputError(argument, value, f"must be from {low} to {high}")
     return value
+
+
+#: The hooks' name for :func:`integer`, until the hooks' rebuild calls it by that name.
+bounded_int = integer
+
+
+def occurrence_limit(value: Any) -> int:
+    """
+    Read an ``occurrence_limit``, literal or rendered: from 1 to MeetStream's largest.
+
+    :param value: The limit.
+    """
+    return integer(value, "occurrence_limit", 1, MAX_OCCURRENCE_LIMIT, rendered=True)
+
+
+def seconds(
+    value: Any,
+    argument: str,
+    low: float,
+    high: float,
+    *,
+    above_low: bool = False,
+    rendered: bool = False,
+    durations: bool = False,
+) -> float:
+    """
+    Read a number of seconds within ``low..high``; a bool, NaN and infinities are refused.
+
+    :param value: The number of seconds.
+    :param argument: The argument's name, for the error.
+    :param low: The shortest allowed.
+    :param high: The longest allowed.
+    :param above_low: Refuse ``low`` itself: the value must be above it.
+    :param rendered: Also read a numeric string: a templated field or a connection extra.
+    :param durations: Also read a ``timedelta``.
+    """
+    number = float("nan")
+    if durations and isinstance(value, timedelta):
+        number = value.total_seconds()
+    elif (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+        rendered and isinstance(value, str)
+    ):
+        # NaN fails every comparison below, so what float() refuses is refused with it.
+        with suppress(ValueError, OverflowError):
+            number = float(value)
+    if not (low < number if above_low else low <= number) or not number <= high:
+        kind = "a timedelta or a number of seconds" if durations else "a number of seconds"
+        bound = "above" if above_low else "at least"
+        raise MeetStreamInputError(
+            argument, value, f"must be {kind}, {bound} {low:g} and at most {_span(high)}"
+        )
+    return number
+
+
+def _span(seconds: float) -> str:
+    days, rest = divmod(seconds, 86400)
+    return f"{days:g} days" if days > 1 and not rest else f"{seconds:g}"
+
+
+def bot_ids(value: Any, argument: str = "bot_ids") -> tuple[str, ...] | None:
+    """
+    Read bot ids: one id, a list of ids, an upstream XCom with ``bot_id``, or a list of those XComs.
+
+    Lists and XComs come as they are (``task.output``, ``task.output["bot_ids"]``, mapped outputs);
+    a rendered string is one id, or JSON (:func:`rendered_data`). Each id is checked as a path segment.
+
+    :param value: The ids; None means any bot.
+    :param argument: The argument's name, for the error.
+    """
+    if value is None:
+        return None
+    value = rendered_data(
+        value, argument, 'schedule.output, or sync.output["bot_ids"] of a task with multiple_outputs=True'
+    )
+    if isinstance(value, str):
+        value = value.strip()
+    items = (
+        [value] if isinstance(value, (str, dict)) else list(value) if isinstance(value, Iterable) else [value]
+    )
+    ids = [item.get("bot_id") if isinstance(item, dict) else item for item in items]
+    valid = [bot_id for bot_id in ids if isinstance(bot_id, str) and _looks_like_an_id(bot_id)]
+    if not ids or len(valid) != len(ids):
+        raise MeetStreamInputError(argument, value, "must be bot ids, or ScheduleEventOperator results")
+    for bot_id in valid:
+        path_segment(bot_id, argument)
+    return tuple(valid)
+
+
+def _looks_like_an_id(text: str) -> bool:
+    # A template that rendered "None" or a Python repr is a mistake upstream, never a bot id.
+    return bool(text) and text != "None" and not any(char.isspace() or char in "[](){}'\"" for char in text)
 
 
 def optional_bool(value: Any, argument: str) -> bool | None:
@@ -251,26 +358,3 @@ def one_of(value: Any, argument: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise MeetStreamInputError(argument, value, f"must be one of {', '.join(map(repr, choices))}")
     return str(value)
-
-
-def is_templated(value: Any) -> bool:
-    """
-    Tell whether an operator argument is still a template, to be checked at execute time instead.
-
-    :param value: An operator argument as given to ``__init__``.
-    """
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    # XComArg, MappedArgument and the like resolve later; they are never plain data.
-    return hasattr(value, "resolve")
-
-
-def check_now(value: Any, check: Any, *args: Any) -> None:
-    """
-    Run ``check(value, *args)`` unless ``value`` is None or still a template.
-
-    Operators call this in ``__init__`` so a literal mistake fails at DAG parse time, and again in
-    ``execute`` once templates are rendered.
-    """
-    if value is not None and not is_templated(value):
-        check(value, *args)

@@ -153,7 +153,7 @@ def main() -> int:
     )
     try:
         from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-        from airflow_provider_meetstream.operators.meetstream import ScheduleRecurringEventOperator
+        from airflow_provider_meetstream.operators.recurring import ScheduleRecurringEventOperator
         from airflow_provider_meetstream.recurrence import expand_occurrences
         from meetstream_emulator.admin import EmulatorAdmin
 

@@ -47,6 +47,8 @@ with DAG(
         # From now: a late or backfilled run still looks at the meetings that have not begun.
         lookahead="{{ params.hours_ahead * 3600 }}",
         bot_config={"bot_name": "Airflow notetaker"},
+        # Each key of the report is an XCom of its own too, so the sensor can take sync.output["bot_ids"].
+        multiple_outputs=True,
     )
 
     @task.short_circuit
@@ -56,7 +58,8 @@ with DAG(
 
     ListScheduledSensor(
         task_id="wait_until_listed",
-        bot_ids="{{ ti.xcom_pull(task_ids='sync_bots')['bot_ids'] }}",
+        # The sync's list itself: a template would hand the sensor its text instead.
+        bot_ids=sync.output["bot_ids"],
         deferrable=True,
         poke_interval=30,
         timeout=30 * 60,

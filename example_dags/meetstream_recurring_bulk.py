@@ -19,7 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, Param
 
-from airflow_provider_meetstream.operators.meetstream import ScheduleRecurringEventOperator
+from airflow_provider_meetstream.operators.recurring import ScheduleRecurringEventOperator
 
 with DAG(
     dag_id="meetstream_recurring_bulk",

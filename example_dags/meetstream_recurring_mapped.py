@@ -25,10 +25,8 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, Param, task
 
-from airflow_provider_meetstream.operators.meetstream import (
-    ExpandRecurringEventOperator,
-    ScheduleEventOperator,
-)
+from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator
+from airflow_provider_meetstream.operators.recurring import ExpandRecurringEventOperator
 from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
 
 with DAG(

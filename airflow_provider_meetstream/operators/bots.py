@@ -10,7 +10,8 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_IDEMPOTENCY_KEY_LENGTH
-from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook
+from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
+from airflow_provider_meetstream.templating import KeepsLiteralText, check_now
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -37,7 +38,7 @@ def task_instance_key(context: Context) -> str:
     return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, identity))
 
 
-class CreateBotOperator(KeepsLiteralText, BaseOperator):
+class CreateBotOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperator):
     """
     Send a MeetStream bot into a meeting by its URL, now or at ``bot_config["join_at"]``.
 
@@ -60,6 +61,7 @@ class CreateBotOperator(KeepsLiteralText, BaseOperator):
         ``automatic_leave``...). Templated.
     :param idempotency_key: Overrides the derived key, e.g. to share one bot between DAGs. Templated.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param hook_params: The hook's arguments: ``timeout``, ``max_retries``, ``pool_maxsize``, ``deadline``.
     """
 
     template_fields: Sequence[str] = ("meeting_link", "bot_config", "idempotency_key", "meetstream_conn_id")
@@ -73,6 +75,7 @@ class CreateBotOperator(KeepsLiteralText, BaseOperator):
         bot_config: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         meetstream_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -80,16 +83,15 @@ class CreateBotOperator(KeepsLiteralText, BaseOperator):
         self.bot_config = bot_config
         self.idempotency_key = idempotency_key
         self.meetstream_conn_id = meetstream_conn_id
-        validation.check_now(meeting_link, validation.http_url, "meeting_link")
-        validation.check_now(bot_config, validation.create_bot_config)
-        validation.check_now(
-            idempotency_key, validation.header_value, "idempotency_key", MAX_IDEMPOTENCY_KEY_LENGTH
-        )
+        self.hook_params = merge_hook_params(hook_params)
+        check_now(meeting_link, validation.http_url, "meeting_link")
+        check_now(bot_config, validation.create_bot_config)
+        check_now(idempotency_key, validation.header_value, "idempotency_key", MAX_IDEMPOTENCY_KEY_LENGTH)
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Create the bot (or find the one an earlier try created) and return its small XCom."""
         key = self.idempotency_key or task_instance_key(context)
-        with meetstream_hook(self.meetstream_conn_id) as hook:
+        with self.hook as hook:
             answer = hook.create_bot(self.meeting_link, bot_config=self.bot_config, idempotency_key=key)
         self.log.info("Bot %s sent to %s (%s).", answer["bot_id"], self.meeting_link, answer.get("status"))
         return {name: answer.get(name) for name in XCOM_FIELDS}

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
+from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_CONCURRENCY, MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
-from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook
+from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
+from airflow_provider_meetstream.templating import KeepsLiteralText, check_now
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -26,21 +27,13 @@ DEFAULT_JOIN_LEAD = timedelta(minutes=3)
 #: A moved bot whose new join time has already passed joins this soon instead (MeetStream refuses
 #: a join time in the past).
 _PAST_JOIN_GRACE = timedelta(seconds=30)
+#: The longest window or lead a sync takes, in seconds: a year and a day.
+MAX_SPAN = 366 * 24 * 3600.0
 
 
 def _duration(value: Any, argument: str) -> timedelta:
-    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-        # A templated number of seconds renders to a string unless the DAG renders native objects.
-        value = float(value)
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        raise MeetStreamInputError(argument, value, "must be a timedelta or a number of seconds")
-    if not 0 <= seconds <= 366 * 24 * 3600:
-        raise MeetStreamInputError(argument, value, "must be from 0 seconds to 366 days")
-    return timedelta(seconds=seconds)
+    # ``lookahead`` is templated: a number of seconds may arrive rendered as text.
+    return timedelta(seconds=validation.seconds(value, argument, 0, MAX_SPAN, rendered=True, durations=True))
 
 
 def _names(value: Any, argument: str) -> frozenset[str] | None:
@@ -86,7 +79,7 @@ def _sync_bot_config(value: Any) -> dict[str, Any]:
     return config
 
 
-class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
+class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperator):
     """
     Make MeetStream's bots for a window of the calendar match the calendar.
 
@@ -117,7 +110,8 @@ class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
     "move", "cancel", "keep", "failed"}, "added", "moved", "cancelled", "kept", "failed",
     "bot_ids"}``: each list holds ``{"event_id", "occurrence", "title", "bot_id",
     "deduplication_key", "old_join", "new_join", "reason"}``, and ``bot_ids`` the bots added or
-    moved, ready for a :class:`~airflow_provider_meetstream.sensors.meetstream.ListScheduledSensor`.
+    moved, ready for a :class:`~airflow_provider_meetstream.sensors.meetstream.ListScheduledSensor`:
+    with ``multiple_outputs=True`` each key is an XCom of its own, ``sync.output["bot_ids"]``.
 
     :param sync_id: The prefix of every key this sync owns; default ``"<dag_id>.<task_id>"``. Two
         syncs with different ids never touch each other's bots: the first to record a meeting keeps
@@ -140,8 +134,10 @@ class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
         records, replacing that bot (default False: the meeting is kept, and the plan says whose
         bot records it).
     :param dry_run: Compute and log the plan, write nothing.
-    :param max_concurrency: Write requests in flight at once, 1 to 64.
+    :param max_concurrency: Write requests in flight at once, up to ``MAX_CONCURRENCY``.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param hook_params: The hook's arguments: ``timeout``, ``max_retries``, ``pool_maxsize``, ``deadline``;
+        ``pool_maxsize`` defaults to ``max_concurrency``.
     """
 
     template_fields: Sequence[str] = (
@@ -175,6 +171,7 @@ class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
         dry_run: bool = False,
         max_concurrency: int = 8,
         meetstream_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -194,34 +191,32 @@ class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
         self.take_over = bool(validation.optional_bool(take_over, "take_over"))
         # BaseOperator.dry_run() is a method of Airflow's own; the flag keeps another name.
         self.plan_only = bool(validation.optional_bool(dry_run, "dry_run"))
-        self.max_concurrency = validation.bounded_int(max_concurrency, "max_concurrency", 1, 64)
+        self.max_concurrency = validation.integer(max_concurrency, "max_concurrency", 1, MAX_CONCURRENCY)
         self.meetstream_conn_id = meetstream_conn_id
+        # Every thread holds a pooled connection; fewer would make threads wait for one.
+        self.hook_params = merge_hook_params(hook_params, pool_maxsize=self.max_concurrency)
         self._check_arguments()
 
     def _check_arguments(self) -> None:
-        check = validation.check_now
-        check(self.sync_id, _sync_id)
-        check(self.window_start, validation.iso_datetime, "window_start")
-        check(self.window_end, validation.iso_datetime, "window_end")
-        check(self.lookahead, _duration, "lookahead")
-        check(self.calendar_id, validation.non_empty_text, "calendar_id")
-        check(self.title_pattern, _pattern)
-        check(self.bot_config, _sync_bot_config)
+        check_now(self.sync_id, _sync_id)
+        check_now(self.window_start, validation.iso_datetime, "window_start")
+        check_now(self.window_end, validation.iso_datetime, "window_end")
+        check_now(self.lookahead, _duration, "lookahead")
+        check_now(self.calendar_id, validation.non_empty_text, "calendar_id")
+        check_now(self.title_pattern, _pattern)
+        check_now(self.bot_config, _sync_bot_config)
 
     def _window(self) -> tuple[datetime, datetime]:
-        with validation.recurrence_errors():
-            from airflow_provider_meetstream.recurrence import parse_aware_datetime
-
-            start = (
-                datetime.now(timezone.utc)
-                if self.window_start is None
-                else parse_aware_datetime(self.window_start, "window_start")
-            )
-            end = (
-                start + _duration(self.lookahead, "lookahead")
-                if self.window_end is None
-                else parse_aware_datetime(self.window_end, "window_end")
-            )
+        start = (
+            datetime.now(timezone.utc)
+            if self.window_start is None
+            else validation.aware_datetime(self.window_start, "window_start")
+        )
+        end = (
+            start + _duration(self.lookahead, "lookahead")
+            if self.window_end is None
+            else validation.aware_datetime(self.window_end, "window_end")
+        )
         if end <= start:
             raise MeetStreamInputError("window_end", self.window_end, "must be later than window_start")
         return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
@@ -242,7 +237,7 @@ class SyncCalendarBotsOperator(KeepsLiteralText, BaseOperator):
             calendar_ids=self.calendar_ids,
             select=self.select,
         )
-        with meetstream_hook(self.meetstream_conn_id, pool_maxsize=self.max_concurrency) as hook:
+        with self.hook as hook:
             events = list(
                 hook.iter_events(
                     time_min=window_start,

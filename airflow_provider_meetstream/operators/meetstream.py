@@ -9,15 +9,9 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, IF_ALREADY_SCHEDULED, IF_OTHER_BOT
-from airflow_provider_meetstream.exceptions import (
-    MeetStreamNotFoundError,
-)
-from airflow_provider_meetstream.operators.base import (
-    KeepsLiteralText,
-    check_occurrence_limit,
-    meetstream_hook,
-    rendered_int,
-)
+from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
+from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
+from airflow_provider_meetstream.templating import KeepsLiteralText, check_now
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -25,7 +19,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 
-class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
+class ScheduleEventOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperator):
     """
     Schedule a MeetStream bot for a calendar event, one occurrence of it, or its whole series.
 
@@ -49,13 +43,14 @@ class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
         )
 
     :param event_id: MeetStream's event id (the ``id`` of ``GET /calendar/events``). Templated.
-    :param deduplication_key: 1 to 2000 printable characters. Templated.
+    :param deduplication_key: Printable characters, at most MeetStream's limit
+        (:data:`~airflow_provider_meetstream.constants.MAX_DEDUPLICATION_KEY_LENGTH`). Templated.
     :param bot_config: The bot's configuration (``bot_name``, ``join_at``, ``callback_url``...).
         Templated.
     :param occurrence_date: One occurrence of a recurring event: an aware datetime or an ISO 8601
         string with an offset. Templated.
     :param schedule_all_occurrences: Let MeetStream expand the whole series.
-    :param occurrence_limit: At most this many occurrences (1 to 1000). Templated.
+    :param occurrence_limit: At most this many occurrences, within MeetStream's cap. Templated.
     :param recurring_event: After each occurrence, let MeetStream schedule the next.
     :param if_already_scheduled: ``"succeed"`` (default) returns ``{"already_scheduled": True,
         "bot_id", "schedule_id", "scheduled_time", ...}`` when MeetStream answers 409 naming a bot
@@ -70,6 +65,7 @@ class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
         ``{"scheduled": False, "skipped": True, "bot_id": <their bot>, "deduplication_key": <theirs>,
         "reason"...}``; ``"replace"`` schedules this task's bot in its place.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param hook_params: The hook's arguments: ``timeout``, ``max_retries``, ``pool_maxsize``, ``deadline``.
     """
 
     template_fields: Sequence[str] = (
@@ -96,6 +92,7 @@ class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
         if_already_scheduled: str = "succeed",
         if_other_bot: str = "fail",
         meetstream_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -109,20 +106,22 @@ class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
         self.recurring_event = recurring_event
         self.if_already_scheduled = if_already_scheduled
         self.meetstream_conn_id = meetstream_conn_id
+        self.hook_params = merge_hook_params(hook_params)
         validation.one_of(if_already_scheduled, "if_already_scheduled", IF_ALREADY_SCHEDULED)
         validation.optional_bool(schedule_all_occurrences, "schedule_all_occurrences")
         validation.optional_bool(recurring_event, "recurring_event")
-        validation.check_now(event_id, validation.path_segment, "event_id")
-        validation.check_now(deduplication_key, validation.deduplication_key)
-        validation.check_now(bot_config, validation.bot_config)
-        validation.check_now(occurrence_date, validation.iso_datetime, "occurrence_date")
-        validation.check_now(occurrence_limit, check_occurrence_limit)
+        check_now(event_id, validation.path_segment, "event_id")
+        check_now(deduplication_key, validation.deduplication_key)
+        check_now(bot_config, validation.bot_config)
+        check_now(occurrence_date, validation.iso_datetime, "occurrence_date")
+        check_now(occurrence_limit, validation.occurrence_limit)
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Schedule the bot and return MeetStream's answer."""
         from airflow_provider_meetstream.operators.scheduling import schedule_on_meeting
 
-        with meetstream_hook(self.meetstream_conn_id) as hook:
+        limit = self.occurrence_limit
+        with self.hook as hook:
             result = schedule_on_meeting(
                 hook,
                 self.event_id,
@@ -132,7 +131,7 @@ class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
                 bot_config=self.bot_config,
                 occurrence_date=self.occurrence_date,
                 schedule_all_occurrences=self.schedule_all_occurrences or None,
-                occurrence_limit=rendered_int(self.occurrence_limit),
+                occurrence_limit=None if limit is None else validation.occurrence_limit(limit),
                 recurring_event=self.recurring_event or None,
             )
         if result.get("skipped"):
@@ -147,7 +146,7 @@ class ScheduleEventOperator(KeepsLiteralText, BaseOperator):
         return result
 
 
-class UnscheduleEventOperator(KeepsLiteralText, BaseOperator):
+class UnscheduleEventOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperator):
     """
     Cancel the MeetStream bots scheduled for a calendar event.
 
@@ -162,6 +161,7 @@ class UnscheduleEventOperator(KeepsLiteralText, BaseOperator):
         with ``{"unscheduled": False, "missing": True}`` instead of failing, so that cleanup DAGs can
         run twice.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param hook_params: The hook's arguments: ``timeout``, ``max_retries``, ``pool_maxsize``, ``deadline``.
     """
 
     template_fields: Sequence[str] = ("event_id", "from_date", "meetstream_conn_id")
@@ -175,6 +175,7 @@ class UnscheduleEventOperator(KeepsLiteralText, BaseOperator):
         from_date: datetime | str | None = None,
         missing_ok: bool = True,
         meetstream_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -183,15 +184,16 @@ class UnscheduleEventOperator(KeepsLiteralText, BaseOperator):
         self.from_date = from_date
         self.missing_ok = missing_ok
         self.meetstream_conn_id = meetstream_conn_id
+        self.hook_params = merge_hook_params(hook_params)
         validation.optional_bool(cancel_all_occurrences, "cancel_all_occurrences")
         validation.optional_bool(missing_ok, "missing_ok")
-        validation.check_now(event_id, validation.path_segment, "event_id")
-        validation.check_now(from_date, validation.iso_datetime, "from_date")
+        check_now(event_id, validation.path_segment, "event_id")
+        check_now(from_date, validation.iso_datetime, "from_date")
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Unschedule and return MeetStream's answer."""
         try:
-            with meetstream_hook(self.meetstream_conn_id) as hook:
+            with self.hook as hook:
                 result = hook.unschedule_event(
                     self.event_id,
                     cancel_all_occurrences=self.cancel_all_occurrences,
@@ -208,17 +210,3 @@ class UnscheduleEventOperator(KeepsLiteralText, BaseOperator):
             result.get("schedules_cancelled"),
         )
         return result
-
-
-# The operators of recurring events live in their own module; importing them from here keeps working.
-from airflow_provider_meetstream.operators.recurring import (  # noqa: E402
-    ExpandRecurringEventOperator,
-    ScheduleRecurringEventOperator,
-)
-
-__all__ = [
-    "ExpandRecurringEventOperator",
-    "ScheduleEventOperator",
-    "ScheduleRecurringEventOperator",
-    "UnscheduleEventOperator",
-]

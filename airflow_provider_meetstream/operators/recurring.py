@@ -12,15 +12,18 @@ from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import (
     DEFAULT_CONN_ID,
     DEFAULT_OCCURRENCE_LIMIT,
+    DEFAULT_POOL_MAXSIZE,
     IF_OTHER_BOT,
+    MAX_CONCURRENCY,
 )
 from airflow_provider_meetstream.exceptions import (
     MeetStreamAPIError,
     MeetStreamError,
     MeetStreamInputError,
 )
-from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook, rendered_int
+from airflow_provider_meetstream.hooks.mixin import merge_hook_params
 from airflow_provider_meetstream.operators.series import RecurringSeriesMixin
+from airflow_provider_meetstream.templating import KeepsLiteralText, check_now
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -58,10 +61,11 @@ class ExpandRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, BaseO
         None. Templated.
     :param start: The series' first start, aware or ISO 8601 with offset. Templated.
     :param timezone: The event's IANA zone; the series is expanded in it. Templated.
-    :param occurrence_limit: At most this many occurrences, 1 to 1000 (default 52). Templated.
+    :param occurrence_limit: At most this many occurrences, within MeetStream's cap (default 52). Templated.
     :param window_start: Only occurrences starting at or after this instant (default: now). Templated.
     :param window_end: Only occurrences starting before this instant. Templated.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param hook_params: The hook's arguments: ``timeout``, ``max_retries``, ``pool_maxsize``, ``deadline``.
     """
 
     template_fields: Sequence[str] = (
@@ -89,9 +93,11 @@ class ExpandRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, BaseO
         window_start: datetime | str | None = None,
         window_end: datetime | str | None = None,
         meetstream_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.hook_params = merge_hook_params(hook_params)
         self._init_series(
             event_id=event_id,
             deduplication_key=deduplication_key,
@@ -108,7 +114,7 @@ class ExpandRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, BaseO
         """Return one ``{"event_id", "occurrence_date", "deduplication_key"}`` per occurrence."""
         from airflow_provider_meetstream.recurrence import format_occurrence
 
-        with meetstream_hook(self.meetstream_conn_id) as hook:
+        with self.hook as hook:
             occurrences = [format_occurrence(moment) for moment in self._occurrences(hook)[0]]
         self.log.info("Event %s has %d occurrence(s) to schedule.", self.event_id, len(occurrences))
         return [
@@ -155,11 +161,11 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
         None (client mode). Templated.
     :param start: The series' first start (client mode). Templated.
     :param timezone: The event's IANA zone (client mode). Templated.
-    :param occurrence_limit: At most this many occurrences, 1 to 1000 (default 52). Templated.
+    :param occurrence_limit: At most this many occurrences, within MeetStream's cap (default 52). Templated.
     :param window_start: Only occurrences starting at or after this instant (client mode; default
         now). Templated.
     :param window_end: Only occurrences starting before this instant (client mode). Templated.
-    :param max_concurrency: Requests in flight at once (client mode), 1 to 64.
+    :param max_concurrency: Requests in flight at once (client mode), up to ``MAX_CONCURRENCY``.
     :param allow_partial_failure: Succeed even when some occurrences failed; the XCom lists them.
     :param mode: ``"client"`` or ``"server"``.
     :param if_other_bot: An occurrence with another owner's bot: ``"skip"`` it (default),
@@ -167,6 +173,8 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
         bot. In server mode MeetStream schedules the whole series at once, so any other owner's bot
         on it fails the task unless ``"replace"``.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param hook_params: Arguments of the hook (``timeout``, ``max_retries``, ``pool_maxsize``,
+        ``deadline``); ``pool_maxsize`` defaults to ``max_concurrency`` (at least 10).
     """
 
     template_fields: Sequence[str] = (*ExpandRecurringEventOperator.template_fields, "bot_config")
@@ -190,16 +198,21 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
         mode: str = "client",
         if_other_bot: str = "skip",
         meetstream_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.if_other_bot = validation.one_of(if_other_bot, "if_other_bot", IF_OTHER_BOT)
         self.bot_config = bot_config
-        self.max_concurrency = validation.bounded_int(max_concurrency, "max_concurrency", 1, 64)
+        self.max_concurrency = validation.integer(max_concurrency, "max_concurrency", 1, MAX_CONCURRENCY)
+        # Every thread holds a pooled connection; fewer would make threads wait for one.
+        self.hook_params = merge_hook_params(
+            hook_params, pool_maxsize=max(DEFAULT_POOL_MAXSIZE, self.max_concurrency)
+        )
         self.allow_partial_failure = allow_partial_failure
         self.mode = validation.one_of(mode, "mode", MODES)
         validation.optional_bool(allow_partial_failure, "allow_partial_failure")
-        validation.check_now(bot_config, validation.bot_config)
+        check_now(bot_config, validation.bot_config)
         if mode == "server":
             # MeetStream expands the series itself, from now: these would be silently ignored.
             for name, value in (
@@ -228,8 +241,7 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
     def execute(self, context: Context) -> dict[str, Any]:
         """Schedule every occurrence and return the report; fail when any failed, unless allowed."""
         bot_config = validation.bot_config(self.bot_config)
-        hook = meetstream_hook(self.meetstream_conn_id, pool_maxsize=max(10, self.max_concurrency))
-        with hook:
+        with self.hook as hook:
             if self.mode == "server":
                 report = self._schedule_on_server(hook, bot_config)
             else:
@@ -321,7 +333,7 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
             deduplication_key=self.deduplication_key,
             bot_config=bot_config,
             schedule_all_occurrences=True,
-            occurrence_limit=rendered_int(self.occurrence_limit),
+            occurrence_limit=validation.occurrence_limit(self.occurrence_limit),
         )
         if not isinstance(answer.get("schedules_created"), list):
             raise MeetStreamAPIError(

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
-from airflow_provider_meetstream.operators.base import check_occurrence_limit, rendered_int
+from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin
+from airflow_provider_meetstream.templating import check_now, is_templated
 
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
@@ -32,7 +33,7 @@ def _check_series_key(value: Any) -> None:
     validation.deduplication_key(value, max_length=MAX_DEDUPLICATION_KEY_LENGTH - OCCURRENCE_KEY_SUFFIX)
 
 
-class RecurringSeriesMixin:
+class RecurringSeriesMixin(MeetStreamHookMixin):
     """Holds, checks and expands a recurring event's series; shared by the two recurring operators."""
 
     def _init_series(
@@ -61,23 +62,21 @@ class RecurringSeriesMixin:
 
     def _check_series_arguments(self) -> None:
         """Check every argument that is not a template any more: literals in ``__init__``, all in execute."""
-        from airflow_provider_meetstream.recurrence import parse_aware_datetime, resolve_timezone
+        from airflow_provider_meetstream.recurrence import resolve_timezone
 
-        check = validation.check_now
-        check(self.event_id, validation.path_segment, "event_id")
-        check(self.deduplication_key, _check_series_key)
-        check(self.occurrence_limit, check_occurrence_limit)
-        check(self.recurrence, _check_recurrence)
-        check(self.start, validation.iso_datetime, "start")
-        check(self.window_start, validation.iso_datetime, "window_start")
-        check(self.window_end, validation.iso_datetime, "window_end")
+        check_now(self.event_id, validation.path_segment, "event_id")
+        check_now(self.deduplication_key, _check_series_key)
+        check_now(self.occurrence_limit, validation.occurrence_limit)
+        check_now(self.recurrence, _check_recurrence)
+        check_now(self.start, validation.iso_datetime, "start")
+        check_now(self.window_start, validation.iso_datetime, "window_start")
+        check_now(self.window_end, validation.iso_datetime, "window_end")
         with validation.recurrence_errors():
-            check(self.timezone, resolve_timezone)
+            check_now(self.timezone, resolve_timezone)
         bounds = (self.window_start, self.window_end)
-        if all(value is not None and not validation.is_templated(value) for value in bounds):
-            with validation.recurrence_errors():
-                start = parse_aware_datetime(self.window_start, "window_start")  # type: ignore[arg-type]
-                end = parse_aware_datetime(self.window_end, "window_end")  # type: ignore[arg-type]
+        if all(value is not None and not is_templated(value) for value in bounds):
+            start = validation.aware_datetime(self.window_start, "window_start")
+            end = validation.aware_datetime(self.window_end, "window_end")
             if end <= start:
                 raise MeetStreamInputError("window_end", self.window_end, "must be later than window_start")
 
@@ -102,7 +101,7 @@ class RecurringSeriesMixin:
                 timezone=timezone,
                 window_start=self.window_start,
                 window_end=self.window_end,
-                limit=rendered_int(self.occurrence_limit),
+                limit=validation.occurrence_limit(self.occurrence_limit),
             )
         return occurrences, event
 
@@ -129,19 +128,16 @@ class RecurringSeriesMixin:
         from datetime import timedelta
         from datetime import timezone as dt_timezone
 
-        from airflow_provider_meetstream.recurrence import parse_aware_datetime
-
-        with validation.recurrence_errors():
-            start = (
-                datetime.now(dt_timezone.utc)
-                if self.window_start is None
-                else parse_aware_datetime(self.window_start, "window_start")
-            )
-            end = (
-                start + timedelta(days=days or 0)
-                if self.window_end is None
-                else parse_aware_datetime(self.window_end, "window_end")
-            )
+        start = (
+            datetime.now(dt_timezone.utc)
+            if self.window_start is None
+            else validation.aware_datetime(self.window_start, "window_start")
+        )
+        end = (
+            start + timedelta(days=days or 0)
+            if self.window_end is None
+            else validation.aware_datetime(self.window_end, "window_end")
+        )
         return {"time_min": start, "time_max": end}
 
     def _refuse_other_owners(self, hook: MeetStreamHook, bot_config: dict[str, Any]) -> None:
@@ -159,7 +155,7 @@ class RecurringSeriesMixin:
             deduplication_key=self.deduplication_key,
             bot_config=bot_config,
             schedule_all_occurrences=True,
-            occurrence_limit=rendered_int(self.occurrence_limit),
+            occurrence_limit=validation.occurrence_limit(self.occurrence_limit),
         )
         for bot in other_bots(hook, self.event_id, self._own_key, [None])[None][:1]:
             raise MeetStreamOtherBotError(self.event_id, bot.bot_id, bot.deduplication_key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import logging
 import re
 import time
@@ -23,7 +22,8 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamStorageError,
     MeetStreamTimeoutError,
 )
-from airflow_provider_meetstream.operators.base import KeepsLiteralText, meetstream_hook
+from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
+from airflow_provider_meetstream.templating import KeepsLiteralText, check_now, is_templated, rendered_data
 from airflow_provider_meetstream.utils import transcripts
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Where transcripts go unless told otherwise.
 DEFAULT_BASE_PATH = "file:///tmp/meetstream-transcripts"
+#: The longest ``transcript_timeout`` and ``poll_interval``, in seconds: a week.
+MAX_WAIT = 7 * 86400.0
 
 
 def _sleep(seconds: float) -> None:
@@ -92,7 +94,7 @@ def _remove_leftovers(path: ObjectStoragePath) -> None:
         log.warning("Could not remove the temporaries a killed write may have left beside %s: %s", path, err)
 
 
-class FetchTranscriptOperator(KeepsLiteralText, BaseOperator):
+class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperator):
     """
     Wait for a bot's transcript, within ``transcript_timeout``, and write it through object storage.
 
@@ -114,17 +116,19 @@ class FetchTranscriptOperator(KeepsLiteralText, BaseOperator):
     "meeting_url", "event_id"}``.
 
     :param bot_id: The bot, or an upstream XCom with ``bot_id`` (``CreateBotOperator``'s also
-        brings ``transcript_id`` and ``meeting_url``). Templated.
+        brings ``transcript_id`` and ``meeting_url``): pass it as it is (``create_bot.output``), or
+        rendered as JSON; its Python repr is refused. Templated.
     :param transcript_id: The transcript, when known. Templated.
     :param base_path: The folder the transcripts go under. Templated.
     :param storage_conn_id: The Airflow connection of the object store, if it needs one. Templated.
     :param event_id: The calendar event, for the metadata, when the bot's record does not say. Templated.
     :param write_text: Also write a plain-text rendering.
     :param raw: Fetch the provider's raw transcript instead of the formatted one.
-    :param transcript_timeout: Seconds to wait for the transcript in all.
-    :param poll_interval: Seconds between two looks.
+    :param transcript_timeout: Seconds to wait for the transcript in all, at most a week.
+    :param poll_interval: Seconds between two looks, at most a week.
     :param deferrable: Wait in the triggerer between looks. Defaults to ``[operators] default_deferrable``.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param hook_params: The hook's arguments: ``timeout``, ``max_retries``, ``pool_maxsize``, ``deadline``.
     """
 
     template_fields: Sequence[str] = (
@@ -151,6 +155,7 @@ class FetchTranscriptOperator(KeepsLiteralText, BaseOperator):
         poll_interval: float = 60.0,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         meetstream_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -161,35 +166,22 @@ class FetchTranscriptOperator(KeepsLiteralText, BaseOperator):
         self.event_id = event_id
         self.write_text = write_text
         self.raw = raw
-        self.transcript_timeout = transcript_timeout
-        self.poll_interval = poll_interval
+        self.transcript_timeout = validation.seconds(
+            transcript_timeout, "transcript_timeout", 0, MAX_WAIT, above_low=True
+        )
+        self.poll_interval = validation.seconds(poll_interval, "poll_interval", 0, MAX_WAIT, above_low=True)
         self.deferrable = deferrable
         self.meetstream_conn_id = meetstream_conn_id
+        self.hook_params = merge_hook_params(hook_params)
         for name, value in (("write_text", write_text), ("raw", raw), ("deferrable", deferrable)):
             if not isinstance(value, bool):
                 raise MeetStreamInputError(name, value, "must be a bool")
-        for name, number in (("transcript_timeout", transcript_timeout), ("poll_interval", poll_interval)):
-            if (
-                isinstance(number, bool)
-                or not isinstance(number, (int, float))
-                or not 0 < number <= 7 * 86400
-            ):
-                raise MeetStreamInputError(
-                    name, number, "must be a number of seconds, above 0 and at most 7 days"
-                )
-        validation.check_now(transcript_id, validation.path_segment, "transcript_id")
-        if not validation.is_templated(bot_id):
+        check_now(transcript_id, validation.path_segment, "transcript_id")
+        if not is_templated(bot_id):
             self._target()
 
     def _target(self) -> Target:
-        value = self.bot_id
-        if isinstance(value, str) and value.strip().startswith("{"):
-            try:
-                value = ast.literal_eval(value.strip())
-            except (ValueError, SyntaxError):
-                raise MeetStreamInputError(
-                    "bot_id", value, "is not a bot id or an XCom with bot_id"
-                ) from None
+        value = rendered_data(self.bot_id, "bot_id", "create_bot.output")
         given = value if isinstance(value, dict) else {"bot_id": value}
         bot_id = validation.non_empty_text(given.get("bot_id"), "bot_id", strip=True)
         validation.path_segment(bot_id, "bot_id")
@@ -227,7 +219,7 @@ class FetchTranscriptOperator(KeepsLiteralText, BaseOperator):
     def execute(self, context: Context) -> dict[str, Any] | None:
         """Find the transcript, wait for it (polling or deferring), and write it."""
         started, wall = _clock(), time.time()
-        with meetstream_hook(self.meetstream_conn_id) as hook:
+        with self.hook as hook:
             target = self._resolve(hook, self._target())
             segments = self._fetch(hook, target)
             while segments is None and not self.deferrable:
@@ -268,7 +260,7 @@ class FetchTranscriptOperator(KeepsLiteralText, BaseOperator):
         if status != "success":
             raise MeetStreamError(f"Waiting for the transcript failed: {event.get('message', event)}")
         resolved = replace(Target(**target), transcript_id=event["transcript_id"])
-        with meetstream_hook(self.meetstream_conn_id) as hook:
+        with self.hook as hook:
             segments = hook.get_transcript(event["transcript_id"], raw=self.raw)
         return self._write(context, resolved, segments)
 

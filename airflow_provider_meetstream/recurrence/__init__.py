@@ -16,9 +16,9 @@ dependencies to read what is already split into lines. This package only does wh
 - it starts a rule without ``COUNT`` at the period just before the window, so that a daily series
   begun years ago costs no more than one begun last week.
 
-The package is pure: it imports nothing from Airflow or the rest of the provider, so the local
-MeetStream emulator can use it. It fails with its own :class:`RecurrenceError` (a ``ValueError``);
-the operators and the validators turn that into ``MeetStreamInputError``.
+The package is pure: it imports nothing from Airflow, and of the provider only its constants. It
+fails with its own :class:`RecurrenceError` (a ``ValueError``); the operators and the validators
+turn that into ``MeetStreamInputError``.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from typing import Any
 
 from dateutil.rrule import rrule
 
+from airflow_provider_meetstream.constants import MAX_OCCURRENCE_LIMIT
 from airflow_provider_meetstream.recurrence.errors import RecurrenceError, fail
 from airflow_provider_meetstream.recurrence.graph import read_graph
 from airflow_provider_meetstream.recurrence.rfc5545 import RecurrenceSet, read_lines
 from airflow_provider_meetstream.recurrence.zones import in_zone, resolve_timezone
 
 __all__ = [
-    "MAX_OCCURRENCE_LIMIT",
     "EventSeries",
     "RecurrenceError",
     "expand_occurrences",
@@ -54,9 +54,6 @@ _UTC = dt_timezone.utc
 
 # The last instant a datetime can hold, for bounds that would otherwise overflow past it.
 _LAST_INSTANT = datetime.max.replace(tzinfo=_UTC)
-
-#: Most occurrences one call may return; far below Airflow's default ``max_map_length`` of 1024.
-MAX_OCCURRENCE_LIMIT = 1000
 
 # A local time in a DST gap takes the offset from before the gap (RFC 5545), so a rule may yield it
 # up to one DST shift after instants that follow it; looking this far past a bound keeps the
@@ -111,7 +108,8 @@ def expand_occurrences(
         An aware datetime or an ISO 8601 string with an offset.
     :param window_end: Only occurrences starting strictly before this instant count; default no
         end. An aware datetime or an ISO 8601 string with an offset.
-    :param limit: The most occurrences to return, counted from ``window_start``: 1 to 1000.
+    :param limit: The most occurrences to return, counted from ``window_start``: 1 to
+        ``constants.MAX_OCCURRENCE_LIMIT``.
     :return: Aware UTC datetimes, ascending, without duplicates.
     :raises RecurrenceError: Naming the argument: a malformed line or Graph field (named in
         the message), an unknown zone, a naive instant, an instant outside the years 1 to 9999

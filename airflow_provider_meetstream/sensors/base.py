@@ -9,19 +9,21 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
-from airflow_provider_meetstream.operators.base import KeepsLiteralText
+from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin
+from airflow_provider_meetstream.templating import KeepsLiteralText
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
     from airflow.triggers.base import BaseTrigger
 
 
-class CheckThenDeferSensor(KeepsLiteralText, BaseSensorOperator):
+class CheckThenDeferSensor(MeetStreamHookMixin, KeepsLiteralText, BaseSensorOperator):
     """
     A sensor that, when deferrable, checks once in the worker and only then defers to its trigger.
 
-    Subclasses set ``self.deferrable``, implement ``poke`` (returning a ``PokeReturnValue``),
-    :meth:`build_trigger` and :meth:`raise_for_event`, and name their log line and timeout message.
+    Subclasses set ``self.deferrable``, ``meetstream_conn_id`` and ``hook_params``, implement ``poke``
+    (returning a ``PokeReturnValue``, with ``self.hook``), :meth:`build_trigger` and
+    :meth:`raise_for_event`, and name their log line and timeout message.
     """
 
     deferrable: bool

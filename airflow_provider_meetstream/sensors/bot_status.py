@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import PokeReturnValue, conf
 
-from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID
 from airflow_provider_meetstream.exceptions import MeetStreamBotFailedError
-from airflow_provider_meetstream.operators.base import meetstream_hook
+from airflow_provider_meetstream.hooks.mixin import merge_hook_params
 from airflow_provider_meetstream.sensors.base import CheckThenDeferSensor
-from airflow_provider_meetstream.utils.bot_status import BotWait
+from airflow_provider_meetstream.templating import is_templated
+from airflow_provider_meetstream.utils.bot_wait import BotWait, accepted_statuses, waited_bot_ids
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -30,17 +30,20 @@ class BotStatusSensor(CheckThenDeferSensor):
     :class:`~airflow_provider_meetstream.exceptions.MeetStreamBotFailedError` (an
     ``AirflowFailException``: no retry) with the status and MeetStream's reason, unless
     ``accept_statuses`` names them. The XCom is each bot's final status answer, in order. It runs
-    in poke, reschedule and deferrable modes with one condition (:class:`BotWait`).
+    in poke, reschedule and deferrable modes with one condition
+    (:class:`~airflow_provider_meetstream.utils.bot_wait.BotWait`).
 
     .. code-block:: python
 
         BotStatusSensor(task_id="wait_for_meeting", bot_ids=create_bot.output, deferrable=True)
 
     :param bot_ids: One id, a list of ids, an upstream XCom with ``bot_id`` (``CreateBotOperator``,
-        ``ScheduleEventOperator``), a list of them, or mapped outputs. Templated.
+        ``ScheduleEventOperator``), a list of them, or mapped outputs, passed as they are
+        (``create_bot.output``) or rendered as JSON; a Python repr is refused. Templated.
     :param accept_statuses: Terminal statuses that succeed besides ``Stopped`` and ``Done``, e.g.
         ``["Denied"]`` (``["Stopped"]``, documented before ``Stopped`` was a success, still works).
     :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param hook_params: The hook's arguments: ``timeout``, ``max_retries``, ``pool_maxsize``, ``deadline``.
     :param deferrable: Wait in the triggerer instead of a worker slot. Defaults to the
         ``[operators] default_deferrable`` setting.
     """
@@ -57,18 +60,19 @@ class BotStatusSensor(CheckThenDeferSensor):
         accept_statuses: Sequence[str] | str | None = None,
         meetstream_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.bot_ids = bot_ids
         self.accept_statuses = accept_statuses
         self.meetstream_conn_id = meetstream_conn_id
+        self.hook_params = merge_hook_params(hook_params)
         self.deferrable = deferrable
         # Literal ids fail at parse time; templates and XComs (alone or in a list) once resolved.
-        literal = not validation.is_templated(bot_ids) and not (
-            isinstance(bot_ids, (list, tuple)) and any(validation.is_templated(item) for item in bot_ids)
-        )
-        BotWait.build(bot_ids=bot_ids if literal else "placeholder", accept_statuses=accept_statuses)
+        if not is_templated(bot_ids):
+            waited_bot_ids(bot_ids)
+        accepted_statuses(accept_statuses)
 
     def _wait(self) -> BotWait:
         return BotWait.build(bot_ids=self.bot_ids, accept_statuses=self.accept_statuses)
@@ -76,7 +80,7 @@ class BotStatusSensor(CheckThenDeferSensor):
     def poke(self, context: Context) -> PokeReturnValue:
         """Read each bot's status once (poke and reschedule modes, and before deferring)."""
         wait = self._wait()
-        with meetstream_hook(self.meetstream_conn_id) as hook:
+        with self.hook as hook:
             answers = {bot_id: hook.get_bot_status(bot_id) for bot_id in wait.bot_ids}
         verdict = wait.judge(answers)
         if verdict.failed is not None:

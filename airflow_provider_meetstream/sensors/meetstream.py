@@ -7,15 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import PokeReturnValue, conf
 
-from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
+from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT, BotStatus
 from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
+from airflow_provider_meetstream.hooks.mixin import merge_hook_params
 from airflow_provider_meetstream.sensors.base import CheckThenDeferSensor
+from airflow_provider_meetstream.templating import is_templated
 from airflow_provider_meetstream.utils.event_bots import consult_event, event_or_none, event_to_consult
-
-# ScheduledCriteria is re-exported: DAGs and tests import it from here, beside the sensor.
 from airflow_provider_meetstream.utils.scheduled_bots import (
-    BotStatus,
     ScheduledCriteria,
     log_verdict,
     result_bots,
@@ -35,7 +33,8 @@ class ListScheduledSensor(CheckThenDeferSensor):
     With ``wait_for="scheduled"`` it succeeds once every id of ``bot_ids`` is listed, or once at least
     ``min_count`` bots fit the filters. With ``wait_for="gone"`` it succeeds once no bot fits: they
     have joined their meetings, finished, or been cancelled. The matching bots are the XCom. It runs
-    in poke, reschedule and deferrable modes with one condition (:class:`ScheduledCriteria`).
+    in poke, reschedule and deferrable modes with one condition
+    (:class:`~airflow_provider_meetstream.utils.scheduled_bots.ScheduledCriteria`).
 
     ``GET /calendar/scheduled`` has no cursor: a full page may be truncated. The sensor warns then;
     with ``bot_ids`` it confirms each bot with ``GET /bots/{id}/status``; with an ``event_id`` it
@@ -49,21 +48,19 @@ class ListScheduledSensor(CheckThenDeferSensor):
 
     .. code-block:: python
 
-        ListScheduledSensor(
-            task_id="wait_for_bot",
-            bot_ids="{{ ti.xcom_pull(task_ids='schedule')['bot_id'] }}",
-            deferrable=True,
-        )
+        ListScheduledSensor(task_id="wait_for_bot", bot_ids=schedule.output, deferrable=True)
 
     :param event_id: Only bots scheduled for this event (``custom_attributes.event_id``). Templated.
     :param deduplication_key: Only bots scheduled with this key. Templated.
-    :param bot_ids: Only these bots: a list of ids, one id, or a ``ScheduleEventOperator`` XCom.
-        Templated.
+    :param bot_ids: Only these bots: a list of ids, one id, or a ``ScheduleEventOperator`` XCom,
+        passed as they are (``schedule.output``; ``sync.output["bot_ids"]`` of a sync with
+        ``multiple_outputs=True``) or rendered as JSON; a Python repr is refused. Templated.
     :param min_count: With ``"scheduled"`` and no ``bot_ids``: how many matches are enough, at
         most ``limit``.
     :param wait_for: ``"scheduled"`` (default) or ``"gone"``.
     :param limit: Page size of the list, 1 to 100.
     :param meetstream_conn_id: The Airflow connection to use. Templated.
+    :param hook_params: The hook's arguments: ``timeout``, ``max_retries``, ``pool_maxsize``, ``deadline``.
     :param deferrable: Wait in the triggerer instead of a worker slot. Defaults to the
         ``[operators] default_deferrable`` setting.
     """
@@ -82,6 +79,7 @@ class ListScheduledSensor(CheckThenDeferSensor):
         limit: int = MAX_LIST_LIMIT,
         meetstream_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -92,11 +90,12 @@ class ListScheduledSensor(CheckThenDeferSensor):
         self.wait_for = wait_for
         self.limit = limit
         self.meetstream_conn_id = meetstream_conn_id
+        self.hook_params = merge_hook_params(hook_params)
         self.deferrable = deferrable
         # Literal values fail at parse time; templated filters are checked once rendered.
         ScheduledCriteria.build(
             **{
-                name: None if validation.is_templated(value) else value
+                name: None if is_templated(value) else value
                 for name, value in (
                     ("event_id", event_id),
                     ("deduplication_key", deduplication_key),
@@ -120,10 +119,8 @@ class ListScheduledSensor(CheckThenDeferSensor):
 
     def poke(self, context: Context) -> PokeReturnValue:
         """Look at the scheduled list once (poke and reschedule modes, and before deferring)."""
-        from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-
         criteria = self._criteria()
-        with MeetStreamHook(self.meetstream_conn_id) as hook:
+        with self.hook as hook:
             verdict = criteria.evaluate(hook.list_scheduled_bots(limit=criteria.limit))
             event_id = event_to_consult(criteria, verdict)
             if event_id is not None:

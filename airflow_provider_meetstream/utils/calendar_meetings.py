@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow_provider_meetstream.constants import MAX_OCCURRENCE_LIMIT
 from airflow_provider_meetstream.recurrence import (
     RecurrenceError,
     expand_occurrences,
@@ -20,8 +21,6 @@ from airflow_provider_meetstream.recurrence import (
 _UTC = timezone.utc
 #: Where a meeting is listed: MeetStream's event id, and the occurrence of a series (None otherwise).
 Seat = tuple[str, datetime | None]
-#: Occurrences of one series in one window, at most (recurrence's own cap).
-_MAX_OCCURRENCES = 1000
 
 
 @dataclass(frozen=True)
@@ -223,7 +222,8 @@ def read_calendar(
                 timezone=series.timezone,
                 window_start=window_start,
                 window_end=window_end,
-                limit=_MAX_OCCURRENCES,
+                # As many as one expansion returns: the window, not the cap, bounds a series here.
+                limit=MAX_OCCURRENCE_LIMIT,
             )
         except (RecurrenceError, KeyError) as err:
             problems.append((str(master["id"]), str(err)))

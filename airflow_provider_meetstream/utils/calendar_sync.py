@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH
 from airflow_provider_meetstream.recurrence import format_occurrence
 from airflow_provider_meetstream.utils.calendar_meetings import Calendar, Meeting, Selection
 from airflow_provider_meetstream.utils.workspace_bots import LONE_SLOT_REACH, ListedBot
 
 _UTC = timezone.utc
-#: Longest deduplication key MeetStream takes; a longer identity is hashed to fit.
-_MAX_KEY = 2000
 
 ADD, MOVE, CANCEL, KEEP, FAILED = "add", "move", "cancel", "keep", "failed"
 #: The reason a selected meeting is left to a bot the sync did not make; the plan's log shows these.
@@ -64,13 +63,15 @@ def deduplication_key(sync_id: str, identity: str) -> str:
     """
     The key a sync gives the bot of one meeting: ``f"{sync_id}|{identity}"``.
 
-    An identity that would make the key too long, or unprintable, is replaced by its SHA-256.
+    An identity that would make the key longer than MeetStream takes, or unprintable, is replaced
+    by its SHA-256: the sync builds the key from calendar data, so it makes it fit (a key a user
+    gives is refused instead, by ``validation.deduplication_key``).
 
     :param sync_id: The sync's id.
     :param identity: :attr:`Meeting.identity`.
     """
     key = f"{sync_id}|{identity}"
-    if len(key) > _MAX_KEY or not key.isprintable():
+    if len(key) > MAX_DEDUPLICATION_KEY_LENGTH or not key.isprintable():
         key = f"{sync_id}|sha256:{hashlib.sha256(identity.encode('utf-8', 'surrogatepass')).hexdigest()}"
     return key
 
@@ -234,7 +235,7 @@ def recorded_by(key: str | None) -> str:
 
 
 def short_key(key: str | None) -> str:
-    """A deduplication key as a log line shows it: quoted, and cut at 80 characters (keys reach 2,000)."""
+    """A deduplication key as a log line shows it: quoted, and cut at 80 characters (keys run far longer)."""
     if key is None:
         return "unknown"
     shown = repr(key)

@@ -1,80 +1,20 @@
-"""What the sensor and its trigger share: bot statuses, the condition on the scheduled list, its verdict."""
+"""What ListScheduledSensor and its trigger share: the condition on the scheduled list, and its verdict."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import MAX_LIST_LIMIT
+from airflow_provider_meetstream.constants import MAX_LIST_LIMIT, BotStatus, Logger
 from airflow_provider_meetstream.exceptions import (
     MeetStreamBotCancelledError,
     MeetStreamInputError,
     MeetStreamNotFoundError,
 )
 
-#: Logs of Airflow 3 are structlog-backed and of Airflow 2 stdlib: anything with ``info`` and ``warning``.
-Logger = Any
-
 WAIT_FOR = ("scheduled", "gone")
-
-
-class BotStatus(str, Enum):
-    """
-    The statuses of a MeetStream bot (``GET /bots/{bot_id}/status``), with their groups.
-
-    Members compare equal to MeetStream's strings, so ``answer["status"] in BotStatus.WAITING_STATUSES``
-    works on a decoded answer.
-    """
-
-    SCHEDULED = "Scheduled"
-    JOINING = "Joining"
-    IN_WAITING_ROOM = "InWaitingRoom"
-    IN_MEETING = "InMeeting"
-    RECORDING = "Recording"
-    LEAVING = "Leaving"
-    STOPPED = "Stopped"
-    NOT_ALLOWED = "NotAllowed"
-    DENIED = "Denied"
-    ERROR = "Error"
-    DONE = "Done"
-    CANCELLED = "Cancelled"
-
-    #: Still waiting to join: the only statuses of a bot on the scheduled list.
-    WAITING_STATUSES: ClassVar[frozenset[BotStatus]]
-    #: The bot went into its meeting (or tried to, and got in): it left the scheduled list for that.
-    JOINED_STATUSES: ClassVar[frozenset[BotStatus]]
-    #: A normal end: it left the meeting (``Stopped``), then its data was processed (``Done``).
-    SUCCESS_STATUSES: ClassVar[frozenset[BotStatus]]
-    #: A failed end: never admitted (``NotAllowed``), refused by a host (``Denied``), crashed (``Error``).
-    FAILED_STATUSES: ClassVar[frozenset[BotStatus]]
-    #: The bot's meeting is over for it: a normal end, a failed one, or cancelled before it joined.
-    TERMINAL_STATUSES: ClassVar[frozenset[BotStatus]]
-    #: The bot may still change status.
-    NON_TERMINAL_STATUSES: ClassVar[frozenset[BotStatus]]
-
-
-# Assigned after the class: inside an Enum's body they would become members.
-BotStatus.WAITING_STATUSES = frozenset({BotStatus.SCHEDULED})
-BotStatus.JOINED_STATUSES = frozenset(
-    {
-        BotStatus.JOINING,
-        BotStatus.IN_WAITING_ROOM,
-        BotStatus.IN_MEETING,
-        BotStatus.RECORDING,
-        BotStatus.LEAVING,
-        BotStatus.STOPPED,
-        BotStatus.DONE,
-    }
-)
-BotStatus.SUCCESS_STATUSES = frozenset({BotStatus.STOPPED, BotStatus.DONE})
-BotStatus.FAILED_STATUSES = frozenset({BotStatus.NOT_ALLOWED, BotStatus.DENIED, BotStatus.ERROR})
-BotStatus.TERMINAL_STATUSES = (
-    BotStatus.SUCCESS_STATUSES | BotStatus.FAILED_STATUSES | frozenset({BotStatus.CANCELLED})
-)
-BotStatus.NON_TERMINAL_STATUSES = frozenset(BotStatus) - BotStatus.TERMINAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -134,8 +74,8 @@ class ScheduledCriteria:
     ) -> ScheduledCriteria:
         """Validate rendered sensor arguments and build the criteria; errors name the argument."""
         validation.one_of(wait_for, "wait_for", WAIT_FOR)
-        validation.bounded_int(limit, "limit", 1, MAX_LIST_LIMIT)
-        validation.bounded_int(min_count, "min_count", 1, 10_000)
+        validation.integer(limit, "limit", 1, MAX_LIST_LIMIT)
+        validation.integer(min_count, "min_count", 1, 10_000)
         if min_count > limit:
             # The list has no cursor: more bots than one page holds can never be seen at once.
             raise MeetStreamInputError(
@@ -147,9 +87,7 @@ class ScheduledCriteria:
             validation.path_segment(event_id, "event_id")
         if deduplication_key is not None:
             validation.deduplication_key(deduplication_key)
-        ids = parse_bot_ids(bot_ids)
-        for bot_id in ids or ():
-            validation.path_segment(bot_id, "bot_ids")
+        ids = validation.bot_ids(bot_ids)
         return cls(
             event_id=event_id,
             deduplication_key=deduplication_key,
@@ -247,46 +185,6 @@ class ScheduledCriteria:
             "wait_for": self.wait_for,
             "limit": self.limit,
         }
-
-
-def parse_bot_ids(value: Any) -> tuple[str, ...] | None:
-    """
-    Bot ids from a list, one id, a ScheduleEventOperator XCom, or a list of those XComs.
-
-    A string is read as a rendered template: ``"b1"``, or the Python form of a list or an XCom.
-
-    :param value: The sensor's ``bot_ids``, rendered; None means any bot.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = _parse_rendered(value)
-    items = (
-        [value] if isinstance(value, (str, dict)) else list(value) if isinstance(value, Iterable) else [value]
-    )
-    ids = [item.get("bot_id") if isinstance(item, dict) else item for item in items]
-    valid = [bot_id for bot_id in ids if isinstance(bot_id, str) and _looks_like_an_id(bot_id)]
-    if not ids or len(valid) != len(ids):
-        raise MeetStreamInputError("bot_ids", value, "must be bot ids, or ScheduleEventOperator results")
-    return tuple(valid)
-
-
-def _looks_like_an_id(text: str) -> bool:
-    # A template that rendered "None" or a Python repr is a mistake upstream, never a bot id.
-    return bool(text) and text != "None" and not any(char.isspace() or char in "[](){}'\"" for char in text)
-
-
-def _parse_rendered(value: str) -> Any:
-    # A templated list or XCom dict renders to its Python form, e.g. "['a', 'b']", unless the DAG
-    # renders native objects.
-    if value.strip().startswith(("[", "{", "(")):
-        import ast
-
-        try:
-            return ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            raise MeetStreamInputError("bot_ids", value, "is not a list of bot ids") from None
-    return value.strip()
 
 
 def status_or_none(get_status: Callable[[str], dict[str, Any]], bot_id: str) -> dict[str, Any] | None:

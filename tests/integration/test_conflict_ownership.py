@@ -10,10 +10,8 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamOtherBotError,
 )
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-from airflow_provider_meetstream.operators.meetstream import (
-    ScheduleEventOperator,
-    ScheduleRecurringEventOperator,
-)
+from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator
+from airflow_provider_meetstream.operators.recurring import ScheduleRecurringEventOperator
 from airflow_provider_meetstream.operators.scheduling import schedule_on_meeting
 
 ZOOM = "evt_demo_zoom_sync"

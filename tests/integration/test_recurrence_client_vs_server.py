@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
-from airflow_provider_meetstream.operators.meetstream import ScheduleRecurringEventOperator
+from airflow_provider_meetstream.operators.recurring import ScheduleRecurringEventOperator
 from airflow_provider_meetstream.recurrence import RecurrenceError, expand_occurrences
 from meetstream_emulator.admin import EmulatorAdminError
 from meetstream_emulator.pytest_plugin import FrozenNow

@@ -11,9 +11,9 @@ import pytest
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
 from airflow_provider_meetstream.hooks import meetstream as hook_module
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-from airflow_provider_meetstream.operators.meetstream import (
+from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator
+from airflow_provider_meetstream.operators.recurring import (
     ExpandRecurringEventOperator,
-    ScheduleEventOperator,
     ScheduleRecurringEventOperator,
 )
 from airflow_provider_meetstream.recurrence import parse_aware_datetime

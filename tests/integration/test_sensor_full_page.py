@@ -10,8 +10,9 @@ import pytest
 from airflow_provider_meetstream.constants import MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor, ScheduledCriteria
+from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
+from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
 
 WATCHED = "evt_watched"
 

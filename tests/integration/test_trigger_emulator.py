@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor, ScheduledCriteria
+from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
+from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
 
 ZOOM = "evt_demo_zoom_sync"
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from airflow_provider_meetstream.operators.meetstream import ScheduleRecurringEventOperator
+from airflow_provider_meetstream.operators.recurring import ScheduleRecurringEventOperator
 
 SERIES = "evt_demo_standup_weekly"
 OCCURRENCES = 30
@@ -25,7 +25,7 @@ KILL_AFTER = 8
 WORKER = textwrap.dedent(
     """
     import sys
-    from airflow_provider_meetstream.operators.meetstream import ScheduleRecurringEventOperator
+    from airflow_provider_meetstream.operators.recurring import ScheduleRecurringEventOperator
 
     ScheduleRecurringEventOperator(
         task_id="bulk", event_id=sys.argv[1], deduplication_key=sys.argv[2],

@@ -20,9 +20,9 @@ import pytest
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
 from airflow_provider_meetstream.operators.calendar_sync import SyncCalendarBotsOperator
-from airflow_provider_meetstream.operators.meetstream import (
+from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator
+from airflow_provider_meetstream.operators.recurring import (
     ExpandRecurringEventOperator,
-    ScheduleEventOperator,
     ScheduleRecurringEventOperator,
 )
 

@@ -59,8 +59,66 @@ def test_no_private_name_crosses_modules() -> None:
     assert crossing == []
 
 
-def test_trigger_never_imports_the_sensor() -> None:
-    imported = _imports(PACKAGE / "triggers" / "meetstream.py", top_level_only=False)
+#: Re-export shims the hooks' rebuild removes (issue 18, item 1); drop each entry with its shim.
+HOOK_SHIMS = {"hooks/auth.py", "hooks/meetstream.py"}
+
+
+def _re_exports(path: Path) -> list[str]:
+    """Names a module imports only to hand them on: ``import X as X``, or imported and in ``__all__``."""
+    tree = ast.parse(path.read_text())
+    listed: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets
+        ):
+            listed = {item.value for item in ast.walk(node.value) if isinstance(item, ast.Constant)}
+    # A package's __init__ may present its own submodules' names: that is its public face.
+    own = f"airflow_provider_meetstream.{path.parent.relative_to(PACKAGE).as_posix().replace('/', '.')}"
+    found = []
+    for node in tree.body:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+        if path.name == "__init__.py" and module.startswith(f"{own}."):
+            continue
+        for alias in node.names:
+            bound = alias.asname or alias.name.split(".")[0]
+            if alias.asname == alias.name or bound in listed:
+                found.append(f"{module}.{alias.name}" if module else alias.name)
+    return found
+
+
+@pytest.mark.parametrize("path", _provider_modules(), ids=_name)
+def test_no_module_re_exports_another_modules_name(path: Path) -> None:
+    # Each public name has one import path: the module that defines it.
+    if _name(path) in HOOK_SHIMS:
+        pytest.skip("a shim the hooks' rebuild removes")
+    assert _re_exports(path) == []
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "sensors").glob("*.py")), ids=_name)
+def test_sensors_do_not_depend_on_the_operators(path: Path) -> None:
+    imported = _imports(path, top_level_only=False)
+    assert not {name for name in imported if name.startswith("airflow_provider_meetstream.operators")}
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in _provider_modules() if p.relative_to(PACKAGE).parts[0] != "hooks"], ids=_name
+)
+def test_only_the_hooks_build_a_hook(path: Path) -> None:
+    # Operators and sensors get theirs from MeetStreamHookMixin.hook, with their hook_params.
+    built = [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == "MeetStreamHook"
+    ]
+    assert built == []
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "triggers").glob("*.py")), ids=_name)
+def test_trigger_never_imports_the_sensor(path: Path) -> None:
+    imported = _imports(path, top_level_only=False)
     assert not {name for name in imported if name.startswith("airflow_provider_meetstream.sensors")}
 
 
@@ -69,22 +127,44 @@ def test_sensor_imports_the_trigger_only_when_it_defers() -> None:
     assert not {name for name in imported if name.startswith("airflow_provider_meetstream.triggers")}
 
 
-def test_importing_the_trigger_loads_the_async_client_but_neither_the_sensor_nor_requests() -> None:
-    # The triggerer imports a trigger's module before running it: what run() needs is imported
-    # there, not on the event loop; the sensor, the sync hook and requests are not needed at all.
-    # Measured against what the triggerer itself loaded first: Airflow 2's triggerer loads requests.
+#: What no trigger module may load on import: the HTTP libraries, the hooks (the async client
+#: imports httpx, the sync hook requests) and the sensors.
+HEAVY_FOR_THE_TRIGGERER = (
+    "httpx",
+    "requests",
+    "airflow_provider_meetstream.hooks",
+    "airflow_provider_meetstream.sensors",
+)
+
+
+def _heavy_for_the_triggerer(name: str) -> bool:
+    return any(name == heavy or name.startswith(f"{heavy}.") for heavy in HEAVY_FOR_THE_TRIGGERER)
+
+
+def test_importing_a_trigger_module_loads_nothing_heavy() -> None:
+    # The triggerer imports a trigger's module on its event loop: the async client (httpx) is loaded
+    # by the trigger loop on first use, in a worker thread; requests and the sensors not at all.
+    # Measured against what the triggerer itself loaded first (Airflow 2's loads requests, Airflow
+    # 3's httpx); one interpreter for all, so a heavy module shows at the first import that loads it.
+    modules = sorted(
+        f"airflow_provider_meetstream.triggers.{path.stem}"
+        for path in (PACKAGE / "triggers").glob("*.py")
+        if path.stem != "__init__"
+    )
+    assert len(modules) >= 4  # the loop and the three triggers, at least
     code = (
-        "import sys; import airflow.jobs.triggerer_job_runner; before = set(sys.modules); "
-        "import airflow_provider_meetstream.triggers.meetstream; "
-        "print(sorted(name for name in set(sys.modules) - before if name == 'requests' or name.startswith("
-        "('airflow_provider_meetstream.sensors', 'airflow_provider_meetstream.hooks'))))"
+        "import importlib, sys; import airflow.jobs.triggerer_job_runner; loaded = {}\n"
+        f"for module in {modules!r}:\n"
+        "    before = set(sys.modules); importlib.import_module(module)\n"
+        "    loaded[module] = sorted(set(sys.modules) - before)\n"
+        "print(loaded)"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     loaded = ast.literal_eval(out.strip().splitlines()[-1])
-    assert "airflow_provider_meetstream.hooks.async_client" in loaded
-    assert not [name for name in loaded if name.startswith("airflow_provider_meetstream.sensors")]
-    assert "airflow_provider_meetstream.hooks.meetstream" not in loaded
-    assert "requests" not in loaded
+    heavy = {
+        module: [name for name in names if _heavy_for_the_triggerer(name)] for module, names in loaded.items()
+    }
+    assert heavy == {module: [] for module in modules}
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "recurrence").rglob("*.py")), ids=_name)

@@ -180,15 +180,26 @@ class TestFetchTranscript:
             mock.get(TRANSCRIPT_URL, json=SEGMENTS)
             assert operator.execute(context())["transcript_id"] == "tr_1"
 
-    def test_takes_a_create_bot_xcom(self, tmp_path: Path, fake_time: FakeTime) -> None:
+    @pytest.mark.parametrize("as_json", [False, True], ids=["native", "json"])
+    def test_takes_a_create_bot_xcom(self, tmp_path: Path, fake_time: FakeTime, as_json: bool) -> None:
         operator = FetchTranscriptOperator(task_id="f", bot_id="{{ x }}", base_path=f"file://{tmp_path}")
-        operator.bot_id = str({k: CREATED[k] for k in ("bot_id", "transcript_id", "meeting_url", "status")})
+        xcom = {k: CREATED[k] for k in ("bot_id", "transcript_id", "meeting_url", "status")}
+        operator.bot_id = json.dumps(xcom) if as_json else xcom
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {"bot_id": "bot_1"}})
             mock.get(TRANSCRIPT_URL, json=SEGMENTS)
             result = operator.execute(context())
         assert (result["transcript_id"], result["meeting_url"]) == ("tr_1", LINK)
         assert not any("transcriptions" in request.path for request in mock.request_history)
+
+    def test_a_python_repr_of_the_xcom_is_refused_with_the_native_way(self, tmp_path: Path) -> None:
+        operator = FetchTranscriptOperator(task_id="f", bot_id="{{ x }}", base_path=f"file://{tmp_path}")
+        operator.bot_id = str({k: CREATED[k] for k in ("bot_id", "transcript_id", "meeting_url", "status")})
+        with rm.Mocker() as mock, pytest.raises(MeetStreamInputError) as caught:
+            operator.execute(context())
+        assert not mock.called
+        assert caught.value.argument == "bot_id"
+        assert "create_bot.output" in str(caught.value)
 
     def test_a_streaming_only_transcript_ends_in_a_bounded_timeout(
         self, tmp_path: Path, fake_time: FakeTime

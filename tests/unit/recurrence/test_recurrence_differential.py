@@ -14,7 +14,8 @@ from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_meetstream.recurrence import MAX_OCCURRENCE_LIMIT, expand_occurrences
+from airflow_provider_meetstream.constants import MAX_OCCURRENCE_LIMIT
+from airflow_provider_meetstream.recurrence import expand_occurrences
 
 UTC = timezone.utc
 

@@ -14,7 +14,7 @@ import requests_mock as rm
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
-from airflow_provider_meetstream.operators.meetstream import ExpandRecurringEventOperator
+from airflow_provider_meetstream.operators.recurring import ExpandRecurringEventOperator
 from airflow_provider_meetstream.recurrence import RecurrenceError, expand_occurrences
 
 # Run in a fresh interpreter: this test process has imported Airflow long ago. A meta-path finder

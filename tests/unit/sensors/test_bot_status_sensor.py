@@ -10,6 +10,7 @@ import pytest
 import requests_mock as rm
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
+from airflow_provider_meetstream.constants import BotStatus
 from airflow_provider_meetstream.exceptions import (
     MeetStreamBotFailedError,
     MeetStreamError,
@@ -17,12 +18,11 @@ from airflow_provider_meetstream.exceptions import (
 )
 from airflow_provider_meetstream.sensors.bot_status import BotStatusSensor
 from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
-from airflow_provider_meetstream.utils.bot_status import REFUSED_STATUSES, BotWait
-from airflow_provider_meetstream.utils.scheduled_bots import BotStatus
+from airflow_provider_meetstream.utils.bot_wait import BotWait
 
 BASE = "https://api.meetstream.test/api/v1"
 API_KEY = "bot-status-key-31337"
-FAILED = sorted(status.value for status in REFUSED_STATUSES)
+FAILED = sorted(status.value for status in BotStatus.REFUSED_STATUSES)
 
 
 @pytest.fixture(autouse=True)
@@ -50,12 +50,18 @@ class TestBotWait:
             (["b1", "b2", "b1"], ("b1", "b2")),
             ({"bot_id": "b1", "transcript_id": "t1"}, ("b1",)),
             ([{"bot_id": "b1"}, {"bot_id": "b2"}], ("b1", "b2")),
-            ("[{'bot_id': 'b1'}, {'bot_id': 'b2'}]", ("b1", "b2")),
+            ('[{"bot_id": "b1"}, {"bot_id": "b2"}]', ("b1", "b2")),
             (iter([{"bot_id": "m1"}, {"bot_id": "m2"}]), ("m1", "m2")),  # mapped outputs, lazily
         ],
     )
     def test_bot_ids_forms(self, given: Any, expected: tuple) -> None:
         assert BotWait.build(bot_ids=given).bot_ids == expected
+
+    def test_a_python_repr_is_refused_with_the_native_way(self) -> None:
+        with pytest.raises(MeetStreamInputError) as caught:
+            BotWait.build(bot_ids="[{'bot_id': 'b1'}, {'bot_id': 'b2'}]")
+        assert caught.value.argument == "bot_ids"
+        assert "render_template_as_native_obj=True" in str(caught.value)
 
     @pytest.mark.parametrize(
         ("kwargs", "argument"),
@@ -71,6 +77,12 @@ class TestBotWait:
         with pytest.raises(MeetStreamInputError) as caught:
             BotStatusSensor(task_id="s", **kwargs)
         assert caught.value.argument == argument
+
+    @pytest.mark.parametrize("bot_ids", ["{{ ti.xcom_pull('create') }}", ["b1", "{{ params.bot }}"]])
+    def test_accept_statuses_are_checked_beside_templated_ids(self, bot_ids: Any) -> None:
+        with pytest.raises(MeetStreamInputError) as caught:
+            BotStatusSensor(task_id="s", bot_ids=bot_ids, accept_statuses=["InMeeting"])
+        assert caught.value.argument == "accept_statuses"
 
     def test_templated_ids_are_checked_once_rendered(self) -> None:
         sensor = BotStatusSensor(task_id="s", bot_ids="{{ ti.xcom_pull('create') }}")
@@ -94,6 +106,20 @@ class TestBotWait:
 
 
 class TestPoke:
+    def test_each_poke_closes_the_session_of_the_one_hook(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+
+        closed: list[MeetStreamHook] = []
+        close = MeetStreamHook.close
+        monkeypatch.setattr(MeetStreamHook, "close", lambda hook: closed.append(hook) or close(hook))
+        sensor = BotStatusSensor(task_id="s", bot_ids="b1", hook_params={"timeout": 7})
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/status", json=status("b1", "InMeeting"))
+            assert not sensor.poke({}).is_done
+            assert not sensor.poke({}).is_done
+        assert closed == [sensor.hook, sensor.hook]
+        assert sensor.hook.timeout == 7.0
+
     def test_done_returns_each_final_status(self) -> None:
         sensor = BotStatusSensor(task_id="s", bot_ids=["b1", "b2"])
         with rm.Mocker() as mock:

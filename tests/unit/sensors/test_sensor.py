@@ -9,14 +9,15 @@ import pytest
 import requests_mock as rm
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
+from airflow_provider_meetstream.constants import BotStatus
 from airflow_provider_meetstream.exceptions import (
     MeetStreamBotCancelledError,
     MeetStreamError,
     MeetStreamInputError,
 )
-from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor, ScheduledCriteria
+from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
-from airflow_provider_meetstream.utils.scheduled_bots import BotStatus
+from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
 
 BASE = "https://api.meetstream.test/api/v1"
 
@@ -131,17 +132,32 @@ class TestCriteria:
         ("rendered", "expected"),
         [
             ("b1", ("b1",)),
-            ("['b1', 'b2']", ("b1", "b2")),
-            ("{'bot_id': 'b7', 'scheduled': True}", ("b7",)),
+            ('["b1", "b2"]', ("b1", "b2")),
+            ('{"bot_id": "b7", "scheduled": true}', ("b7",)),
             (["b1"], ("b1",)),
+            ({"bot_id": "b7", "scheduled": True}, ("b7",)),
             ([{"bot_id": "b1"}, {"bot_id": "b2"}], ("b1", "b2")),
-            ("[{'bot_id': 'b1'}, {'bot_id': 'b2'}]", ("b1", "b2")),
+            ('[{"bot_id": "b1"}, {"bot_id": "b2"}]', ("b1", "b2")),
         ],
     )
     def test_bot_ids_forms(self, rendered: object, expected: tuple) -> None:
         sensor = ListScheduledSensor(task_id="s", bot_ids="{{ x }}")
         sensor.bot_ids = rendered
         assert sensor._criteria().bot_ids == expected
+
+    @pytest.mark.parametrize(
+        "rendered",
+        ["['b1', 'b2']", "{'bot_id': 'b7', 'scheduled': True}", "[{'bot_id': 'b1'}, {'bot_id': 'b2'}]"],
+    )
+    def test_a_python_repr_is_refused_with_the_native_way(self, rendered: str) -> None:
+        # What "{{ ti.xcom_pull(...) }}" renders without render_template_as_native_obj: not data.
+        sensor = ListScheduledSensor(task_id="s", bot_ids="{{ x }}")
+        sensor.bot_ids = rendered
+        with pytest.raises(MeetStreamInputError) as caught:
+            sensor._criteria()
+        assert caught.value.argument == "bot_ids"
+        assert 'sync.output["bot_ids"]' in str(caught.value)
+        assert "render_template_as_native_obj=True" in str(caught.value)
 
     @pytest.mark.parametrize(
         "rendered",

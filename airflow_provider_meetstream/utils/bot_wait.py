@@ -1,4 +1,4 @@
-"""What BotStatusSensor and its trigger share: which terminal statuses pass or fail, and the verdict."""
+"""What BotStatusSensor and its trigger share: the wait for bots to end, and what one look says."""
 
 from __future__ import annotations
 
@@ -7,14 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import MAX_WAITED_BOTS, BotStatus
 from airflow_provider_meetstream.exceptions import MeetStreamBotFailedError, MeetStreamInputError
-from airflow_provider_meetstream.utils.scheduled_bots import BotStatus, parse_bot_ids
 
-#: Terminal statuses that fail the wait unless the DAG accepts them: the failed ends, and a bot
-#: cancelled before it joined. ``Stopped`` (it left normally) and ``Done`` succeed.
-REFUSED_STATUSES = BotStatus.TERMINAL_STATUSES - BotStatus.SUCCESS_STATUSES
-#: The most bots one sensor waits for: each is one status request per look.
-MAX_WAITED_BOTS = 1000
 #: Fields of a status answer that may say why a bot ended as it did, in the order read.
 REASON_FIELDS = ("reason", "status_reason", "error", "message", "detail")
 
@@ -60,31 +55,10 @@ class BotWait:
         """
         Validate rendered sensor arguments and build the condition; errors name the argument.
 
-        :param bot_ids: One id, a list, an upstream XCom with ``bot_id``, a list of them, or
-            mapped outputs.
-        :param accept_statuses: One terminal status or several, e.g. ``["Denied"]``; ``Stopped``
-            and ``Done`` are accepted too, and change nothing.
+        :param bot_ids: See :func:`waited_bot_ids`.
+        :param accept_statuses: See :func:`accepted_statuses`.
         """
-        ids = parse_bot_ids(bot_ids)
-        if ids is None:
-            raise MeetStreamInputError("bot_ids", bot_ids, "give the bots to wait for")
-        unique = tuple(dict.fromkeys(ids))
-        if len(unique) > MAX_WAITED_BOTS:
-            raise MeetStreamInputError("bot_ids", len(unique), f"at most {MAX_WAITED_BOTS} bots")
-        for bot_id in unique:
-            validation.path_segment(bot_id, "bot_ids")
-        if accept_statuses is None:
-            accept_statuses = ()
-        elif isinstance(accept_statuses, str):
-            accept_statuses = (accept_statuses,)
-        choices = tuple(sorted(status.value for status in BotStatus.TERMINAL_STATUSES))
-        if not isinstance(accept_statuses, Iterable):
-            raise MeetStreamInputError("accept_statuses", accept_statuses, "must be a status or a list")
-        accepted = frozenset(
-            validation.one_of(getattr(status, "value", status), "accept_statuses", choices)
-            for status in accept_statuses
-        )
-        return cls(bot_ids=unique, accept_statuses=accepted)
+        return cls(bot_ids=waited_bot_ids(bot_ids), accept_statuses=accepted_statuses(accept_statuses))
 
     def judge(self, answers: Mapping[str, Mapping[str, Any]]) -> BotVerdict:
         """
@@ -98,7 +72,7 @@ class BotWait:
             status = answer.get("status") if answer is not None else None
             if answer is None or status not in BotStatus.TERMINAL_STATUSES:
                 pending.append(bot_id)
-            elif status in REFUSED_STATUSES and status not in self.accept_statuses:
+            elif status in BotStatus.REFUSED_STATUSES and status not in self.accept_statuses:
                 return BotVerdict(False, {"bot_id": bot_id, **answer}, tuple(pending))
         return BotVerdict(not pending, None, tuple(pending))
 
@@ -120,3 +94,38 @@ class BotWait:
     def serialize(self) -> dict[str, Any]:
         """The condition as primitives, for a trigger."""
         return {"bot_ids": list(self.bot_ids), "accept_statuses": sorted(self.accept_statuses)}
+
+
+def waited_bot_ids(value: Any) -> tuple[str, ...]:
+    """
+    The bots to wait for, each once, in the order given.
+
+    :param value: One id, a list, an upstream XCom with ``bot_id``, a list of them, or mapped
+        outputs (see :func:`~airflow_provider_meetstream.validation.bot_ids`).
+    """
+    ids = validation.bot_ids(value)
+    if ids is None:
+        raise MeetStreamInputError("bot_ids", value, "give the bots to wait for")
+    unique = tuple(dict.fromkeys(ids))
+    if len(unique) > MAX_WAITED_BOTS:
+        raise MeetStreamInputError("bot_ids", len(unique), f"at most {MAX_WAITED_BOTS} bots")
+    return unique
+
+
+def accepted_statuses(value: Any) -> frozenset[str]:
+    """
+    Terminal statuses that succeed besides ``Stopped`` and ``Done``.
+
+    :param value: One terminal status or several, e.g. ``["Denied"]``; ``Stopped`` and ``Done``
+        are accepted too, and change nothing.
+    """
+    if value is None:
+        value = ()
+    elif isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        raise MeetStreamInputError("accept_statuses", value, "must be a status or a list")
+    choices = tuple(sorted(status.value for status in BotStatus.TERMINAL_STATUSES))
+    return frozenset(
+        validation.one_of(getattr(status, "value", status), "accept_statuses", choices) for status in value
+    )
