@@ -15,7 +15,7 @@ from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
 # import inside run() would block its event loop (the async client needs neither requests nor the
 # sensor module).
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
-from airflow_provider_meetstream.hooks.scrub import scrub_value
+from airflow_provider_meetstream.hooks.errors import scrub_value
 from airflow_provider_meetstream.utils.event_bots import aevent_or_none, consult_event, event_to_consult
 from airflow_provider_meetstream.utils.scheduled_bots import (
     ScheduledCriteria,

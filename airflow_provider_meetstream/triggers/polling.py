@@ -27,7 +27,7 @@ async def run_with_client(
     """
     # Imported when the trigger runs, so that importing a trigger module stays cheap.
     from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
-    from airflow_provider_meetstream.hooks.scrub import scrub_value
+    from airflow_provider_meetstream.hooks.errors import scrub_value
 
     secret: Any = None
     try:

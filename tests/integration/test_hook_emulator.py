@@ -17,8 +17,8 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamNotFoundError,
     MeetStreamServerError,
 )
-from airflow_provider_meetstream.hooks import meetstream as hook_module
-from airflow_provider_meetstream.hooks.meetstream import MeetStreamAsyncClient, MeetStreamHook
+from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator, UnscheduleEventOperator
 
 ZOOM = "evt_demo_zoom_sync"
@@ -29,12 +29,12 @@ ENDED = "evt_demo_retro_ended"
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     recorded: list[float] = []
-    monkeypatch.setattr(hook_module, "_sleep", recorded.append)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", recorded.append)
 
     async def no_wait(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.async_client._async_sleep", no_wait)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.asleep", no_wait)
     return recorded
 
 
