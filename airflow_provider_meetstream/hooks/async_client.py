@@ -24,7 +24,7 @@ from airflow_provider_meetstream.hooks.config import (
     build_config,
     checked_overrides,
 )
-from airflow_provider_meetstream.hooks.endpoints import ApiRequest, Endpoint
+from airflow_provider_meetstream.hooks.endpoints import ApiRequest, Endpoint, Read
 from airflow_provider_meetstream.hooks.errors import missing_event, naming_the_connection
 from airflow_provider_meetstream.hooks.policy import RequestPolicy
 from airflow_provider_meetstream.hooks.transport import asend_once
@@ -33,19 +33,23 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 
+try:  # Airflow 3 masks without a blocking call to the supervisor; Airflow 2 has only the local masker.
+    from airflow.sdk.log import amask_secret
+except ImportError:
+    amask_secret = None  # type: ignore[assignment]
+
+
 async def _amask_secret(secret: str) -> None:
-    # Airflow 3 masks without a blocking call to the supervisor; Airflow 2 has only the local masker.
-    try:
-        from airflow.sdk.log import amask_secret
-    except ImportError:
+    if amask_secret is None:
         mask_secret(secret)
     else:
         await amask_secret(secret)
 
 
-#: Imported on first use by common-compat's connection lookup (asgiref) and by httpx's first request
-#: (anyio's asyncio backend): imported beforehand in a thread, so that neither blocks the event loop.
-LAZILY_IMPORTED = ("asgiref.sync", "anyio._backends._asyncio")
+#: Imported on first use by common-compat's connection lookup (asgiref, Airflow 3's connection cache)
+#: and by httpx's first request (anyio's asyncio backend): imported beforehand in a thread, so that
+#: none of them blocks the event loop.
+LAZILY_IMPORTED = ("asgiref.sync", "airflow.sdk.execution_time.cache", "anyio._backends._asyncio")
 
 
 def _import_lazily_imported() -> None:
@@ -158,7 +162,7 @@ class MeetStreamAsyncClient:
         except MeetStreamAuthError as err:
             raise naming_the_connection(err, self.meetstream_conn_id) from None
 
-    async def _call(self, endpoint: Endpoint, *ids: Any, **arguments: Any) -> Any:
+    async def _call(self, endpoint: Endpoint[Read], *ids: Any, **arguments: Any) -> Read:
         request = endpoint.request(*ids, **arguments)
         return endpoint.read(await self._send(request), request)
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from airflow_provider_meetstream import validation
@@ -26,6 +26,8 @@ from airflow_provider_meetstream.exceptions import (
 )
 
 Answer = dict[str, Any]
+#: What an endpoint's reader returns, and so what its client methods do.
+Read = TypeVar("Read")
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,7 @@ class ApiRequest:
         answer: ``create_bot``'s 507, a replay that returns the original bot.
     :param not_ready_statuses: Statuses inside 2xx that are not a success yet (a transcript's 202
         while processing): ``MeetStreamNotReadyError``, never an empty answer.
-    :param list_key: When the answer is a JSON list, it is returned as ``{list_key: [...]}``;
-        without one, a list answer is an error.
+    :param list_key: A JSON list answer is returned as ``{list_key: [...]}``; without one, an error.
     """
 
     method: str
@@ -77,15 +78,15 @@ def _whole(answer: Answer, request: ApiRequest) -> Answer:
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class Endpoint(Generic[Read]):
     """
     One MeetStream endpoint: a row of the table both clients call through.
 
     :param method: The HTTP method.
     :param path: The path under ``/api/v1``; each ``{name}`` is a positional argument of
         :meth:`request`, checked and encoded as exactly one segment.
+    :param read: Reads and checks the decoded answer into what the client method returns.
     :param parts: Checks the other (keyword) arguments and shapes query, body and headers.
-    :param read: Reads and checks the decoded answer; what the client method returns.
     :param gone: For a DELETE, the answer a retry's 404 stands for, the path's ids added.
     :param success_statuses: See :class:`ApiRequest`.
     :param not_ready_statuses: See :class:`ApiRequest`.
@@ -94,8 +95,8 @@ class Endpoint:
 
     method: str
     path: str
+    read: Callable[[Answer, ApiRequest], Read]
     parts: Callable[..., Parts] = _no_arguments
-    read: Callable[[Answer, ApiRequest], Any] = _whole
     gone: dict[str, Any] | None = None
     success_statuses: frozenset[int] = frozenset()
     not_ready_statuses: frozenset[int] = frozenset()
@@ -326,32 +327,32 @@ def _segments(answer: Answer, request: ApiRequest) -> list[dict[str, Any]]:
 
 
 # The table. Adding an endpoint is one row here and one method per client.
-SCHEDULE_EVENT = Endpoint("POST", "/calendar/schedule/{event_id}", _schedule, _scheduled)
+SCHEDULE_EVENT = Endpoint("POST", "/calendar/schedule/{event_id}", _scheduled, _schedule)
 UNSCHEDULE_EVENT = Endpoint(
-    "DELETE", "/calendar/schedule/{event_id}", _unschedule, gone={"unscheduled": True}
+    "DELETE", "/calendar/schedule/{event_id}", _whole, _unschedule, gone={"unscheduled": True}
 )
-LIST_SCHEDULED = Endpoint("GET", "/calendar/scheduled", _list_scheduled, _listed_bots)
-UPDATE_SCHEDULED_BOT = Endpoint("PATCH", "/calendar/scheduled/{bot_id}", _update_scheduled)
-DELETE_SCHEDULED_BOT = Endpoint("DELETE", "/calendar/scheduled/{bot_id}", gone={})
-LIST_EVENTS = Endpoint("GET", "/calendar/events", _events)
-BOT_STATUS = Endpoint("GET", "/bots/{bot_id}/status", read=_status)
+LIST_SCHEDULED = Endpoint("GET", "/calendar/scheduled", _listed_bots, _list_scheduled)
+UPDATE_SCHEDULED_BOT = Endpoint("PATCH", "/calendar/scheduled/{bot_id}", _whole, _update_scheduled)
+DELETE_SCHEDULED_BOT = Endpoint("DELETE", "/calendar/scheduled/{bot_id}", _whole, gone={})
+LIST_EVENTS = Endpoint("GET", "/calendar/events", _whole, _events)
+BOT_STATUS = Endpoint("GET", "/bots/{bot_id}/status", _status)
 #: A replay of an ``Idempotency-Key`` answers 507 with the original bot: a success.
 CREATE_BOT = Endpoint(
-    "POST", "/bots/create_bot", _create_bot, _created_bot, success_statuses=frozenset({507})
+    "POST", "/bots/create_bot", _created_bot, _create_bot, success_statuses=frozenset({507})
 )
-BOT_DETAIL = Endpoint("GET", "/bots/{bot_id}/detail", read=_bot_detail)
-TRANSCRIPTIONS = Endpoint("GET", "/bots/{bot_id}/transcriptions", read=_transcriptions)
+BOT_DETAIL = Endpoint("GET", "/bots/{bot_id}/detail", _bot_detail)
+TRANSCRIPTIONS = Endpoint("GET", "/bots/{bot_id}/transcriptions", _transcriptions)
 #: A transcript answers 202 while MeetStream processes it.
 TRANSCRIPT = Endpoint(
     "GET",
     "/transcript/{transcript_id}/get_transcript",
-    _transcript,
     _segments,
+    _transcript,
     not_ready_statuses=frozenset({202}),
     list_key=SEGMENTS_KEY,
 )
 #: A GET, not a DELETE: the bot leaves its meeting; its recording and transcript stay.
-REMOVE_BOT = Endpoint("GET", "/bots/{bot_id}/remove_bot")
+REMOVE_BOT = Endpoint("GET", "/bots/{bot_id}/remove_bot", _whole)
 
 
 # Following the events listing's pages.

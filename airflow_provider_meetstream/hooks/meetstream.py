@@ -32,7 +32,7 @@ from airflow_provider_meetstream.hooks.config import (
     connection_form_widgets,
     ui_field_behaviour,
 )
-from airflow_provider_meetstream.hooks.endpoints import ApiRequest, Endpoint
+from airflow_provider_meetstream.hooks.endpoints import ApiRequest, Endpoint, Read
 from airflow_provider_meetstream.hooks.errors import missing_event, naming_the_connection
 from airflow_provider_meetstream.hooks.policy import RequestPolicy
 from airflow_provider_meetstream.hooks.transport import PooledSession
@@ -133,7 +133,7 @@ class MeetStreamHook(BaseHook):
         except MeetStreamAuthError as err:
             raise naming_the_connection(err, self.meetstream_conn_id) from None
 
-    def _call(self, endpoint: Endpoint, *ids: Any, **arguments: Any) -> Any:
+    def _call(self, endpoint: Endpoint[Read], *ids: Any, **arguments: Any) -> Read:
         request = endpoint.request(*ids, **arguments)
         return endpoint.read(self._send(request), request)
 

@@ -318,7 +318,7 @@ class TestAsyncClient:
 def test_async_client_masks_the_key(meetstream_conn_env, monkeypatch: pytest.MonkeyPatch) -> None:
     masked: list[str] = []
     try:
-        import airflow.sdk.log as masker
+        import airflow.sdk.log  # noqa: F401
     except ImportError:  # Airflow 2: the hook falls back to the synchronous masker
         monkeypatch.setattr(
             "airflow_provider_meetstream.hooks.async_client.mask_secret",
@@ -329,7 +329,7 @@ def test_async_client_masks_the_key(meetstream_conn_env, monkeypatch: pytest.Mon
         async def record(secret: str, name: str | None = None) -> None:
             masked.append(secret)
 
-        monkeypatch.setattr(masker, "amask_secret", record)
+        monkeypatch.setattr("airflow_provider_meetstream.hooks.async_client.amask_secret", record)
 
     async def run() -> None:
         async with MeetStreamAsyncClient() as client:
