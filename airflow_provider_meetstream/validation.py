@@ -255,10 +255,6 @@ def integer(value: Any, argument: str, low: int, high: int, *, rendered: bool = 
     return value
 
 
-#: The hooks' name for :func:`integer`, until the hooks' rebuild calls it by that name.
-bounded_int = integer
-
-
 def occurrence_limit(value: Any) -> int:
     """
     Read an ``occurrence_limit``, literal or rendered: from 1 to MeetStream's largest.

@@ -6,63 +6,50 @@ import asyncio
 import contextlib
 import importlib
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
-# Imported here, not in the methods: the triggerer imports a trigger's module before running it,
-# while an import inside a coroutine would block its event loop at each first use.
+# httpx at the top: the triggers load this module in a thread on first use (triggers/polling.py),
+# so nothing imported here blocks the triggerer's event loop.
 import httpx
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT
+from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT, Logger
 from airflow_provider_meetstream.exceptions import MeetStreamAuthError
-from airflow_provider_meetstream.hooks.body import aread_body
-from airflow_provider_meetstream.hooks.bots import AsyncBotsMixin
-from airflow_provider_meetstream.hooks.builders import (
-    ApiRequest,
-    bot_status_request,
-    events_request,
-    list_scheduled_request,
-    next_page_request,
-)
+from airflow_provider_meetstream.hooks import endpoints
 from airflow_provider_meetstream.hooks.config import (
     ClientConfig,
+    auth_headers,
     build_config,
-    check_deadline,
-    check_max_attempts,
-    check_timeout,
+    checked_overrides,
 )
-from airflow_provider_meetstream.hooks.errors import (
-    handle_answer,
-    list_of_objects,
-    listed_bots,
-    missing_event,
-    status_answer,
-    transport_failure,
-)
-from airflow_provider_meetstream.hooks.guidance import naming_the_connection
-from airflow_provider_meetstream.hooks.headers import auth_headers
-from airflow_provider_meetstream.hooks.policy import Budget, Logger, RequestPolicy
+from airflow_provider_meetstream.hooks.endpoints import ApiRequest, Endpoint, Read
+from airflow_provider_meetstream.hooks.errors import missing_event, naming_the_connection
+from airflow_provider_meetstream.hooks.policy import RequestPolicy
+from airflow_provider_meetstream.hooks.transport import asend_once
 
 if TYPE_CHECKING:
     from datetime import datetime
 
 
+try:  # Airflow 3 masks without a blocking call to the supervisor; Airflow 2 has only the local masker.
+    from airflow.sdk.log import amask_secret
+except ImportError:
+    amask_secret = None  # type: ignore[assignment]
+
+
 async def _amask_secret(secret: str) -> None:
-    # Airflow 3 masks without a blocking call to the supervisor; Airflow 2 has only the local masker.
-    try:
-        from airflow.sdk.log import amask_secret
-    except ImportError:
+    if amask_secret is None:
         mask_secret(secret)
     else:
         await amask_secret(secret)
 
 
-#: Imported on first use by common-compat's connection lookup (asgiref) and by httpx's first request
-#: (anyio's asyncio backend): imported beforehand in a thread, so that neither blocks the event loop.
-LAZILY_IMPORTED = ("asgiref.sync", "anyio._backends._asyncio")
+#: Imported on first use by common-compat's connection lookup (asgiref, Airflow 3's connection cache)
+#: and by httpx's first request (anyio's asyncio backend): imported beforehand in a thread, so that
+#: none of them blocks the event loop.
+LAZILY_IMPORTED = ("asgiref.sync", "airflow.sdk.execution_time.cache", "anyio._backends._asyncio")
 
 
 def _import_lazily_imported() -> None:
@@ -73,23 +60,13 @@ def _import_lazily_imported() -> None:
                 importlib.import_module(name)
 
 
-async def _async_sleep(seconds: float) -> None:
-    # Looked up at call time so tests can patch the wait without waiting.
-    await asyncio.sleep(seconds)
-
-
-def _clock() -> float:
-    # Looked up at call time so tests can move time along with their fake waits.
-    return time.monotonic()
-
-
-class MeetStreamAsyncClient(AsyncBotsMixin):
+class MeetStreamAsyncClient:
     """
     An async MeetStream client for triggers, on ``httpx.AsyncClient``.
 
-    It shares the sync hook's request builders, retry policy and error mapping; only the transport
-    differs. The connection is read through common-compat's ``get_async_connection`` and the httpx
-    client built in a thread, so that nothing blocks the event loop.
+    It calls the same endpoint table as the sync hook, with the same retry policy and error mapping;
+    only the transport differs. The connection is read through common-compat's
+    ``get_async_connection`` and the httpx client built in a thread, so nothing blocks the event loop.
 
     :param meetstream_conn_id: The Airflow connection to use.
     :param timeout: Read timeout in seconds; overrides the connection's ``timeout`` extra.
@@ -110,9 +87,7 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
         import logging
 
         self.meetstream_conn_id = meetstream_conn_id
-        self.timeout = None if timeout is None else check_timeout(timeout)
-        self.max_retries = None if max_retries is None else check_max_attempts(max_retries)
-        self.deadline = None if deadline is None else check_deadline(deadline)
+        self.timeout, self.max_retries, self.deadline = checked_overrides(timeout, max_retries, deadline)
         self.log = log or logging.getLogger(f"{__name__}.{type(self).__name__}")
         self._config: ClientConfig | None = None
         self._client: httpx.AsyncClient | None = None
@@ -129,13 +104,11 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
             conn = await get_async_connection(self.meetstream_conn_id, hook=BaseHook)
             self._config = build_config(
                 self.meetstream_conn_id,
-                host=conn.host,
-                port=conn.port,
-                password=conn.password,
-                extra=await get_async_extra_dejson(conn),
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                deadline=self.deadline,
+                conn,
+                await get_async_extra_dejson(conn),
+                self.timeout,
+                self.max_retries,
+                self.deadline,
             )
             await _amask_secret(self._config.api_key)
         return self._config
@@ -182,55 +155,69 @@ class MeetStreamAsyncClient(AsyncBotsMixin):
     async def _send(self, request: ApiRequest) -> dict[str, Any]:
         client, config = await self._get_client()
         policy = RequestPolicy(max_attempts=config.max_attempts, deadline=config.deadline)
-        url = request.url(config.base_url)
-
-        async def attempt(budget: Budget) -> dict[str, Any]:
-            left = budget.remaining()
-            timeout = httpx.Timeout(min(config.read_timeout, left), connect=min(config.connect_timeout, left))
-            failure: Exception | None = None
-            try:
-                async with client.stream(
-                    request.method, url, json=request.body, headers=request.headers, timeout=timeout
-                ) as response:
-                    text = await aread_body(response, request, budget)
-            except httpx.UnsupportedProtocol as err:
-                failure = transport_failure(err, request, retryable=False, secret=config.api_key)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as err:
-                failure = transport_failure(err, request, retryable=True, sent=False, secret=config.api_key)
-            except (httpx.TransportError, httpx.DecodingError) as err:
-                failure = transport_failure(err, request, retryable=True, secret=config.api_key)
-            if failure is not None:
-                raise failure
-            return handle_answer(response.status_code, response.headers, text, request, config.api_key)
-
         try:
-            return await policy.acall(attempt, request, self.log, _async_sleep, _clock)
+            return await policy.acall(
+                lambda budget: asend_once(client, request, config, budget), request, self.log
+            )
         except MeetStreamAuthError as err:
             raise naming_the_connection(err, self.meetstream_conn_id) from None
 
+    async def _call(self, endpoint: Endpoint[Read], *ids: Any, **arguments: Any) -> Read:
+        request = endpoint.request(*ids, **arguments)
+        return endpoint.read(await self._send(request), request)
+
     async def list_scheduled_bots(self, limit: int = MAX_LIST_LIMIT) -> list[dict[str, Any]]:
         """Async :meth:`MeetStreamHook.list_scheduled_bots`."""
-        request = list_scheduled_request(limit)
-        return listed_bots(await self._send(request), request)
+        return await self._call(endpoints.LIST_SCHEDULED, limit=limit)
 
     async def get_bot_status(self, bot_id: str) -> dict[str, Any]:
         """Async :meth:`MeetStreamHook.get_bot_status`."""
-        request = bot_status_request(bot_id)
-        return status_answer(await self._send(request), request)
+        return await self._call(endpoints.BOT_STATUS, bot_id)
 
     async def get_event(
         self, event_id: str, *, time_min: datetime | str | None = None, time_max: datetime | str | None = None
     ) -> dict[str, Any]:
         """Async :meth:`MeetStreamHook.get_event`: follow the events listing's pages until the event."""
         validation.path_segment(event_id, "event_id")
-        request: ApiRequest | None = events_request(
-            time_min=time_min, time_max=time_max, calendar_id=None, sync=None, page_size=MAX_LIST_LIMIT
+        request: ApiRequest | None = endpoints.LIST_EVENTS.request(
+            time_min=time_min, time_max=time_max, page_size=MAX_LIST_LIMIT
         )
         seen: set[str] = set()
         while request is not None:
             page = await self._send(request)
-            for event in list_of_objects(page, "results", request):
+            for event in endpoints.list_of_objects(page, "results", request):
                 if event.get("id") == event_id:
                     return event
-            request = next_page_request(request, page, seen)
+            request = endpoints.next_page(request, page, seen)
         raise missing_event(event_id, time_min, time_max)
+
+    async def create_bot(
+        self,
+        meeting_link: str,
+        *,
+        bot_config: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Async :meth:`MeetStreamHook.create_bot`."""
+        return await self._call(
+            endpoints.CREATE_BOT,
+            meeting_link=meeting_link,
+            bot_config=bot_config,
+            idempotency_key=idempotency_key,
+        )
+
+    async def get_bot_detail(self, bot_id: str) -> dict[str, Any]:
+        """Async :meth:`MeetStreamHook.get_bot_detail`."""
+        return await self._call(endpoints.BOT_DETAIL, bot_id)
+
+    async def list_transcriptions(self, bot_id: str) -> list[dict[str, Any]]:
+        """Async :meth:`MeetStreamHook.list_transcriptions`."""
+        return await self._call(endpoints.TRANSCRIPTIONS, bot_id)
+
+    async def get_transcript(self, transcript_id: str, *, raw: bool = False) -> list[dict[str, Any]]:
+        """Async :meth:`MeetStreamHook.get_transcript`."""
+        return await self._call(endpoints.TRANSCRIPT, transcript_id, raw=raw)
+
+    async def remove_bot(self, bot_id: str) -> dict[str, Any]:
+        """Async :meth:`MeetStreamHook.remove_bot`."""
+        return await self._call(endpoints.REMOVE_BOT, bot_id)

@@ -1,30 +1,52 @@
-"""What a MeetStream client needs from its Airflow connection: base URL, API key, timeouts, attempts."""
+"""What a MeetStream client needs from its Airflow connection: base URL, API key and its headers, timeouts."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from airflow_provider_meetstream import validation
+from airflow_provider_meetstream import __version__, validation
 from airflow_provider_meetstream.constants import (
     API_PREFIX,
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DEADLINE,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_READ_TIMEOUT,
     MAX_ATTEMPTS_BOUND,
     MAX_DEADLINE,
-    MAX_POOL_MAXSIZE,
     MAX_TIMEOUT,
     MIN_TIMEOUT,
 )
-from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
+from airflow_provider_meetstream.exceptions import MeetStreamError
 from airflow_provider_meetstream.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 
-DEFAULT_READ_TIMEOUT = 30.0
-DEFAULT_MAX_ATTEMPTS = 5
+if TYPE_CHECKING:
+    import requests
+
+USER_AGENT = f"airflow-provider-meetstream/{__version__}"
+
+
+def auth_headers(api_key: str) -> dict[str, str]:
+    """The headers that authenticate a request, in both clients: the API key and the User-Agent."""
+    return {"Authorization": f"Token {api_key}", "User-Agent": USER_AGENT}
+
+
+class MeetStreamAuth:
+    """The sync hook's ``requests`` auth: adds ``Authorization: Token <key>`` and the User-Agent."""
+
+    def __init__(self, api_key: str) -> None:
+        self._api_key = api_key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.update(auth_headers(self._api_key))
+        return request
+
+    def __repr__(self) -> str:
+        return "MeetStreamAuth(api_key='***')"
 
 
 @dataclass(frozen=True)
@@ -73,83 +95,57 @@ def normalize_base_url(host: str | None, port: int | None = None) -> str:
     return f"{parts.scheme}://{netloc}{path}"
 
 
-def check_timeout(value: Any, argument: str = "timeout", high: float = MAX_TIMEOUT) -> float:
+def checked_overrides(
+    timeout: Any, max_retries: Any, deadline: Any
+) -> tuple[float | None, int | None, float | None]:
     """
-    Check a number of seconds from 0.1 to ``high`` (an hour); a numeric string is accepted.
+    Check a client's own ``timeout``, ``max_retries`` and ``deadline``; None leaves the connection's.
 
-    :param value: The timeout.
-    :param argument: The argument's name, for the error.
-    :param high: The longest allowed.
+    :param timeout: Read timeout in seconds.
+    :param max_retries: Attempts per request, the first included.
+    :param deadline: Seconds one call may take in all.
     """
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        number = float("nan")
-    if isinstance(value, bool) or not MIN_TIMEOUT <= number <= high:
-        raise MeetStreamInputError(
-            argument, value, f"must be a number of seconds, at least {MIN_TIMEOUT} and at most {high:g}"
-        )
-    return number
+    return (
+        None if timeout is None else _timeout(timeout, "timeout"),
+        None if max_retries is None else _attempts(max_retries, "max_retries"),
+        None if deadline is None else _deadline(deadline, "deadline"),
+    )
 
 
-def check_deadline(value: Any, argument: str = "deadline") -> float:
-    """
-    Check a call's total time budget: seconds from 0.1 to an hour; a numeric string is accepted.
-
-    :param value: The deadline.
-    :param argument: The argument's name, for the error.
-    """
-    return check_timeout(value, argument, MAX_DEADLINE)
+def _timeout(value: Any, argument: str) -> float:
+    return validation.seconds(value, argument, MIN_TIMEOUT, MAX_TIMEOUT, rendered=True)
 
 
-def check_pool_maxsize(value: Any, argument: str = "pool_maxsize") -> int:
-    """
-    Check the connections a hook keeps open: 1 to 256.
-
-    :param value: The pool size.
-    :param argument: The argument's name, for the error.
-    """
-    return validation.bounded_int(value, argument, 1, MAX_POOL_MAXSIZE)
+def _deadline(value: Any, argument: str) -> float:
+    return validation.seconds(value, argument, MIN_TIMEOUT, MAX_DEADLINE, rendered=True)
 
 
-def check_max_attempts(value: Any, argument: str = "max_retries") -> int:
-    """
-    Check the attempts per request, the first included: 1 to 20; a numeric string is accepted.
-
-    :param value: The number of attempts.
-    :param argument: The argument's name, for the error.
-    """
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    return validation.bounded_int(value, argument, 1, MAX_ATTEMPTS_BOUND)
+def _attempts(value: Any, argument: str) -> int:
+    return validation.integer(value, argument, 1, MAX_ATTEMPTS_BOUND, rendered=True)
 
 
 def build_config(
     conn_id: str,
-    *,
-    host: str | None,
-    port: int | None,
-    password: str | None,
+    conn: Any,
     extra: Mapping[str, Any],
     timeout: float | None = None,
     max_retries: int | None = None,
     deadline: float | None = None,
 ) -> ClientConfig:
     """
-    Build a :class:`ClientConfig` from a connection's fields; hook arguments win over extras.
+    Build a :class:`ClientConfig` from a connection; the client's own arguments win over extras.
 
     :param conn_id: The connection id, named in errors.
-    :param host: The connection's host.
-    :param port: The connection's port.
-    :param password: The API key.
+    :param conn: The Airflow connection: its ``host``, ``port`` and ``password`` (the API key).
     :param extra: The connection's extras (``timeout``, ``max_retries``, ``deadline``,
         ``allow_insecure_http``), strings accepted.
-    :param timeout: The hook's ``timeout`` argument, already checked.
-    :param max_retries: The hook's ``max_retries`` argument, already checked.
-    :param deadline: The hook's ``deadline`` argument, already checked.
+    :param timeout: The client's ``timeout`` argument, already checked.
+    :param max_retries: The client's ``max_retries`` argument, already checked.
+    :param deadline: The client's ``deadline`` argument, already checked.
     :raises MeetStreamError: Without an API key, or when it would go over plain HTTP to a host
         beyond loopback without the ``allow_insecure_http`` extra.
     """
+    password = conn.password
     if not password:
         raise MeetStreamError(
             f"The Airflow connection {conn_id!r} has no MeetStream API key: set its password field."
@@ -161,13 +157,13 @@ def build_config(
             "(control characters, or characters beyond Latin-1): check its password field."
         )
     if timeout is None and extra.get("timeout") not in (None, ""):
-        timeout = check_timeout(extra["timeout"], f"extra timeout of connection {conn_id!r}")
+        timeout = _timeout(extra["timeout"], f"extra timeout of connection {conn_id!r}")
     if max_retries is None and extra.get("max_retries") not in (None, ""):
-        max_retries = check_max_attempts(extra["max_retries"], f"extra max_retries of connection {conn_id!r}")
+        max_retries = _attempts(extra["max_retries"], f"extra max_retries of connection {conn_id!r}")
     if deadline is None and extra.get("deadline") not in (None, ""):
-        deadline = check_deadline(extra["deadline"], f"extra deadline of connection {conn_id!r}")
+        deadline = _deadline(extra["deadline"], f"extra deadline of connection {conn_id!r}")
     read_timeout = DEFAULT_READ_TIMEOUT if timeout is None else timeout
-    base_url = normalize_base_url(host, port)
+    base_url = normalize_base_url(conn.host, conn.port)
     check_transport_security(conn_id, base_url, extra.get("allow_insecure_http"))
     return ClientConfig(
         base_url=base_url,

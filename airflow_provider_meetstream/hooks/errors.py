@@ -1,15 +1,18 @@
-"""How MeetStream's answers become results or typed errors: status mapping, retry classification, decoding."""
+"""How answers become results or typed errors: status mapping, retry classification, decoding, scrubbing."""
 
 from __future__ import annotations
 
 import email.utils
 import json
 import math
+import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus
 
+from airflow_provider_meetstream.constants import MIN_SCRUBBED_SECRET_LENGTH
 from airflow_provider_meetstream.exceptions import (
     MAX_ERROR_BODY_CHARS,
     MeetStreamAPIError,
@@ -23,10 +26,101 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamRateLimitError,
     MeetStreamServerError,
 )
-from airflow_provider_meetstream.hooks.scrub import replace_forms, replace_forms_in, scrub, secret_forms
 
 if TYPE_CHECKING:
-    from airflow_provider_meetstream.hooks.builders import ApiRequest
+    from airflow_provider_meetstream.hooks.endpoints import ApiRequest
+
+#: Replaces the API key wherever an answer, an error or a trigger event carries it.
+SCRUBBED = "***"
+_ESCAPES = re.compile(r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}")
+
+
+def secret_forms(secret: Any) -> tuple[str, ...]:
+    """
+    The forms in which a key may come back: raw, JSON-escaped, percent-encoded, in either hex case.
+
+    Empty for a key shorter than ``MIN_SCRUBBED_SECRET_LENGTH``: replacing a short key would
+    corrupt answers (a key ``K`` turns ``FREQ=WEEKLY`` into ``FREQ=WEE***LY``); such a key is still
+    registered with Airflow's secrets masker for logs.
+
+    :param secret: The API key; anything but a long enough string means nothing to scrub.
+    """
+    if not isinstance(secret, str) or len(secret) < MIN_SCRUBBED_SECRET_LENGTH:
+        return ()
+    forms = {secret}
+    for ascii_only in (True, False):
+        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        forms |= {escaped, escaped.replace("/", "\\/")}
+    forms |= {quote(secret, safe=""), quote(secret), quote_plus(secret), quote_plus(secret, safe="/")}
+    forms |= {
+        _ESCAPES.sub(lambda match, case=case: _recase(match.group(0), case), form)  # type: ignore[misc]
+        for case in (str.lower, str.upper)
+        for form in forms
+    }
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _recase(escape: str, case: Callable[[str], str]) -> str:
+    # The hex digits of one escape (%2f, \u00e9) in one case; the escape's own letters kept.
+    head = 1 if escape.startswith("%") else 2
+    return escape[:head] + case(escape[head:])
+
+
+def scrub(text: str | None, secret: Any) -> str | None:
+    """
+    Replace every form of the API key in ``text`` with ``***`` (see :func:`secret_forms`).
+
+    :param text: Any text: a body, a header, a message; None passes through.
+    :param secret: The API key.
+    """
+    return replace_forms(text, secret_forms(secret)) if text else text
+
+
+def scrub_value(value: Any, secret: Any) -> Any:
+    """
+    The structural :func:`scrub`: replace the key inside every string (keys too) of decoded JSON.
+
+    :param value: A decoded answer, an error's fields, a trigger event.
+    :param secret: The API key.
+    """
+    forms = secret_forms(secret)
+    return replace_forms_in(value, forms) if forms else value
+
+
+def replace_forms(text: str, forms: tuple[str, ...]) -> str:
+    """Replace each of ``forms`` (from :func:`secret_forms`) in ``text`` with ``***``."""
+    for form in forms:
+        text = text.replace(form, SCRUBBED)
+    return text
+
+
+def replace_forms_in(value: Any, forms: tuple[str, ...]) -> Any:
+    """Replace each of ``forms`` inside every string of ``value``, dict keys included."""
+    if isinstance(value, str):
+        return replace_forms(value, forms)
+    if isinstance(value, dict):
+        return {replace_forms_in(key, forms): replace_forms_in(item, forms) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(replace_forms_in(item, forms) for item in value)
+    return value
+
+
+def naming_the_connection(err: MeetStreamAuthError, conn_id: str) -> MeetStreamAPIError:
+    """
+    A refused key's error, naming the Airflow connection whose key it was: the first thing to check.
+
+    :param err: The 401 or 403.
+    :param conn_id: The connection the client read its key from.
+    """
+    if err.status_code == 401:
+        why = f"MeetStream refused the API key of Airflow connection {conn_id!r}: check its password"
+    else:
+        why = (
+            f"MeetStream refused the request made with the API key of Airflow connection {conn_id!r}: "
+            "the key is not valid, or what was asked belongs to another key"
+        )
+    return err.with_hint(why)
+
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -190,13 +284,13 @@ def handle_answer(
         raise error
     forms = secret_forms(secret)
     # Decoded first, then scrubbed inside its strings, so that no replacement can break the JSON.
-    answer = decode_json(
-        status, text, method=request.method, path=request.path, forms=forms, list_key=request.list_key
-    )
+    answer = decode_json(status, text, request, forms)
     try:
         scrubbed: dict[str, Any] = replace_forms_in(answer, forms)
     except RecursionError:
-        raise _malformed("the answer is nested too deeply", request, status) from None
+        raise MeetStreamAPIError(
+            "the answer is nested too deeply", status_code=status, method=request.method, path=request.path
+        ) from None
     return scrubbed
 
 
@@ -246,123 +340,34 @@ def _tls_failure(error: BaseException) -> bool:
     return False
 
 
-def decode_json(
-    status: int,
-    text: str,
-    *,
-    method: str,
-    path: str,
-    forms: tuple[str, ...] = (),
-    list_key: str | None = None,
-) -> dict[str, Any]:
+def decode_json(status: int, text: str, request: ApiRequest, forms: tuple[str, ...] = ()) -> dict[str, Any]:
     """
-    Decode a success body; an empty one is ``{}``, a list one ``{list_key: [...]}`` when allowed.
+    Decode a success body; an empty one is ``{}``, a list one ``{list_key: [...]}`` when the request allows.
 
     :param status: The HTTP status, for the error.
     :param text: The body.
-    :param method: The request's method, for the error.
-    :param path: The request's path, for the error.
+    :param request: The request answered: its ``list_key``, and its method and path for the error.
     :param forms: The API key's forms (:func:`secret_forms`), scrubbed from an error's body.
-    :param list_key: The field a JSON list answer is returned under; None refuses a list.
     """
     if not text.strip():
         return {}
     try:
         payload = json.loads(text)
     except (ValueError, RecursionError):
-        raise MeetStreamAPIError(
-            "the answer is not JSON",
-            status_code=status,
-            body=replace_forms(text, forms),
-            method=method,
-            path=path,
-        ) from None
-    if list_key is not None and isinstance(payload, list):
-        return {list_key: payload}
+        payload = what = "JSON"
+    else:
+        what = "a JSON object"
+    if request.list_key is not None and isinstance(payload, list):
+        return {request.list_key: payload}
     if not isinstance(payload, dict):
         raise MeetStreamAPIError(
-            "the answer is not a JSON object",
+            f"the answer is not {what}",
             status_code=status,
             body=replace_forms(text, forms),
-            method=method,
-            path=path,
+            method=request.method,
+            path=request.path,
         )
     return payload
-
-
-def _malformed(
-    message: str, request: ApiRequest, status: int = 200, body: str | None = None
-) -> MeetStreamAPIError:
-    return MeetStreamAPIError(
-        message, status_code=status, body=body, method=request.method, path=request.path
-    )
-
-
-def list_of_objects(payload: dict[str, Any], key: str, request: ApiRequest) -> list[dict[str, Any]]:
-    """
-    Read a list of JSON objects from an answer; anything else is an error, never an empty list.
-
-    A missing list must not read as "nothing scheduled": a sensor waiting for bots to be gone would
-    then succeed on a malformed answer.
-
-    :param payload: The decoded answer.
-    :param key: The list's field, e.g. ``scheduled_bots``.
-    :param request: The request answered, for the error.
-    """
-    items = payload.get(key)
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise _malformed(f"the answer's {key!r} is not a list of objects", request, body=json.dumps(payload))
-    return items
-
-
-def listed_bots(payload: dict[str, Any], request: ApiRequest) -> list[dict[str, Any]]:
-    """
-    Read ``scheduled_bots`` from an answer; each bot must name itself with a non-empty string.
-
-    :param payload: The decoded answer of ``GET /calendar/scheduled``.
-    :param request: The request answered, for the error.
-    """
-    bots = list_of_objects(payload, "scheduled_bots", request)
-    for bot in bots:
-        _require_text(bot, "bot_id", request, "a listed bot's")
-    return bots
-
-
-def scheduled_answer(answer: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-    """
-    Check that a schedule answer names its bot (and its schedule, when it does) by non-empty strings.
-
-    Without a bot id nothing downstream can wait for the bot; an id that is a number or a list
-    would reach XComs and sensors as something no endpoint accepts.
-
-    :param answer: The decoded answer of ``POST /calendar/schedule/{event_id}``.
-    :param request: The request answered, for the error.
-    """
-    if answer.get("bot_id") in (None, ""):
-        raise _malformed("the answer names no bot_id", request, body=json.dumps(answer))
-    _require_text(answer, "bot_id", request, "the answer's")
-    if "schedule_id" in answer:
-        _require_text(answer, "schedule_id", request, "the answer's")
-    return answer
-
-
-def status_answer(answer: dict[str, Any], request: ApiRequest) -> dict[str, Any]:
-    """
-    Check that a status answer carries its ``status`` as a non-empty string.
-
-    :param answer: The decoded answer of ``GET /bots/{bot_id}/status``.
-    :param request: The request answered, for the error.
-    """
-    _require_text(answer, "status", request, "the answer's")
-    return answer
-
-
-def _require_text(item: dict[str, Any], name: str, request: ApiRequest, whose: str) -> None:
-    value = item.get(name)
-    if not isinstance(value, str) or not value:
-        raise _malformed(
-            f"{whose} {name} {value!r} is not a non-empty string", request, body=json.dumps(item)
-        )
 
 
 def missing_event(

@@ -1,17 +1,13 @@
-"""MeetStreamHook: the sync client of MeetStream's calendar API, on one pooled requests session."""
+"""MeetStreamHook: the sync client of MeetStream's API, one method per endpoint row, on one pooled session."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
-from requests.adapters import HTTPAdapter
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import (
@@ -20,71 +16,44 @@ from airflow_provider_meetstream.constants import (
     DEFAULT_MAX_PAGES,
     DEFAULT_POOL_MAXSIZE,
     MAX_LIST_LIMIT,
+    MAX_POOL_MAXSIZE,
 )
-from airflow_provider_meetstream.exceptions import MeetStreamAuthError, MeetStreamError
-
-# Re-exported: users import the async client from here, beside the hook.
-from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient as MeetStreamAsyncClient
-from airflow_provider_meetstream.hooks.auth import MeetStreamAuth as MeetStreamAuth
-from airflow_provider_meetstream.hooks.auth import auth_headers as auth_headers
-from airflow_provider_meetstream.hooks.bots import BotsMixin
-from airflow_provider_meetstream.hooks.builders import (
-    ApiRequest,
-    bot_status_request,
-    delete_scheduled_bot_request,
-    events_request,
-    list_scheduled_request,
-    next_page_request,
-    schedule_event_request,
-    unschedule_event_request,
-    update_scheduled_bot_request,
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamAuthError,
+    MeetStreamError,
+    MeetStreamNotFoundError,
 )
+from airflow_provider_meetstream.hooks import endpoints
 from airflow_provider_meetstream.hooks.config import (
     ClientConfig,
+    MeetStreamAuth,
     build_config,
-    check_deadline,
-    check_max_attempts,
-    check_pool_maxsize,
-    check_timeout,
+    checked_overrides,
     connection_form_widgets,
     ui_field_behaviour,
 )
-from airflow_provider_meetstream.hooks.errors import (
-    list_of_objects,
-    listed_bots,
-    missing_event,
-    scheduled_answer,
-    status_answer,
-)
-from airflow_provider_meetstream.hooks.guidance import naming_the_connection
-from airflow_provider_meetstream.hooks.policy import Budget, RequestPolicy
-from airflow_provider_meetstream.hooks.transport import send_once
+from airflow_provider_meetstream.hooks.endpoints import ApiRequest, Endpoint, Read
+from airflow_provider_meetstream.hooks.errors import missing_event, naming_the_connection
+from airflow_provider_meetstream.hooks.policy import RequestPolicy
+from airflow_provider_meetstream.hooks.transport import PooledSession
+
+if TYPE_CHECKING:
+    import requests
+
+    from airflow_provider_meetstream.utils.workspace_bots import ListedBot
 
 
-def _sleep(seconds: float) -> None:
-    # Looked up at call time so tests can patch the wait without waiting.
-    time.sleep(seconds)
-
-
-def _clock() -> float:
-    # Looked up at call time so tests can move time along with their fake waits.
-    return time.monotonic()
-
-
-class MeetStreamHook(BotsMixin, BaseHook):
+class MeetStreamHook(BaseHook):
     """
-    Talk to MeetStream's calendar API through an Airflow connection of type ``meetstream``.
+    Talk to MeetStream's API through an Airflow connection of type ``meetstream``.
 
     The connection's password is the API key; its host is the API base URL (default
-    ``https://api.meetstream.ai``, with or without ``/api/v1``, a bare host meaning https).
-    Extras ``timeout`` (read timeout, seconds), ``max_retries`` (attempts per request) and
-    ``deadline`` (total seconds per call) override the defaults; ``allow_insecure_http`` lets the
-    key go over plain HTTP beyond loopback. The hook keeps one pooled :class:`requests.Session`
-    (keep-alive) for its lifetime, sends a connect and read timeout with every request, reads
-    answers in chunks within the call's deadline and a 10 MiB cap, and retries 408, 429, 500, 502,
-    503, 504 and network errors with exponential backoff and jitter, honouring ``Retry-After``.
-    Every argument is checked before a request is sent; a bad one raises
-    :class:`~airflow_provider_meetstream.exceptions.MeetStreamInputError`.
+    ``https://api.meetstream.ai``, with or without ``/api/v1``). Extras ``timeout``, ``max_retries``
+    and ``deadline`` override the defaults; ``allow_insecure_http`` lets the key go over plain HTTP
+    beyond loopback. One pooled :class:`requests.Session` serves the hook's lifetime; answers are
+    read within the call's deadline and a 10 MiB cap; 408, 429, 5xx and network errors are retried
+    with backoff and jitter, honouring ``Retry-After``. Every argument is checked before a request
+    is sent; a bad one raises :class:`~airflow_provider_meetstream.exceptions.MeetStreamInputError`.
 
     :param meetstream_conn_id: The Airflow connection to use.
     :param timeout: Read timeout in seconds; overrides the connection's ``timeout`` extra.
@@ -111,13 +80,9 @@ class MeetStreamHook(BotsMixin, BaseHook):
     ) -> None:
         super().__init__()
         self.meetstream_conn_id = meetstream_conn_id
-        self.timeout = None if timeout is None else check_timeout(timeout)
-        self.max_retries = None if max_retries is None else check_max_attempts(max_retries)
-        self.deadline = None if deadline is None else check_deadline(deadline)
-        self.pool_maxsize = check_pool_maxsize(pool_maxsize)
-        self._session: requests.Session | None = None
-        self._environment: Mapping[str, Any] | None = None
-        self._session_lock = threading.Lock()
+        self.timeout, self.max_retries, self.deadline = checked_overrides(timeout, max_retries, deadline)
+        self.pool_maxsize = validation.integer(pool_maxsize, "pool_maxsize", 1, MAX_POOL_MAXSIZE)
+        self._pool = PooledSession(self.pool_maxsize)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(meetstream_conn_id={self.meetstream_conn_id!r})"
@@ -137,14 +102,7 @@ class MeetStreamHook(BotsMixin, BaseHook):
         """The connection's settings, read once; the API key is registered with the secrets masker."""
         conn = self.get_connection(self.meetstream_conn_id)
         config = build_config(
-            self.meetstream_conn_id,
-            host=conn.host,
-            port=conn.port,
-            password=conn.password,
-            extra=conn.extra_dejson,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            deadline=self.deadline,
+            self.meetstream_conn_id, conn, conn.extra_dejson, self.timeout, self.max_retries, self.deadline
         )
         mask_secret(config.api_key)
         return config
@@ -156,42 +114,11 @@ class MeetStreamHook(BotsMixin, BaseHook):
 
     def get_conn(self) -> requests.Session:
         """Return the hook's pooled session, creating it on first use."""
-        with self._session_lock:
-            if self._session is None:
-                session = requests.Session()
-                session.auth = MeetStreamAuth(self.config.api_key)
-                session.headers["Accept"] = "application/json"
-                # Retries are ours (they honour Retry-After); urllib3's own would double them. A
-                # thread beyond the pool waits for a pooled connection rather than open one that is
-                # thrown away after one request.
-                adapter = HTTPAdapter(
-                    pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=0, pool_block=True
-                )
-                session.mount("https://", adapter)
-                session.mount("http://", adapter)
-                self._session = session
-                self._environment = None
-            return self._session
-
-    def _environment_settings(self, session: requests.Session) -> Mapping[str, Any]:
-        # Session.send skips what Session.request reads from the environment: CA bundles, proxies.
-        # Reading them took a fifth of each request's CPU, and they are the same for every path
-        # under one base URL (proxies depend only on the host), so the session reads them once,
-        # at its first request.
-        with self._session_lock:
-            if self._environment is None:
-                self._environment = session.merge_environment_settings(
-                    self.config.base_url, {}, None, None, None
-                )
-            return self._environment
+        return self._pool.session(lambda: MeetStreamAuth(self.config.api_key))
 
     def close(self) -> None:
         """Close the pooled session and its connections."""
-        with self._session_lock:
-            if self._session is not None:
-                self._session.close()
-                self._session = None
-                self._environment = None
+        self._pool.close()
 
     def __enter__(self) -> MeetStreamHook:
         return self
@@ -200,23 +127,15 @@ class MeetStreamHook(BotsMixin, BaseHook):
         self.close()
 
     def _send(self, request: ApiRequest) -> dict[str, Any]:
-        session = self.get_conn()
-        config, policy = self.config, self.policy
-        url = request.url(config.base_url)
-        prepared = session.prepare_request(
-            requests.Request(request.method, url, json=request.body, headers=request.headers)
-        )
-        # requests decodes %2E back to "." and urllib3 then resolves "..": keep our encoding.
-        prepared.url = url
-        settings = self._environment_settings(session)
-
-        def attempt(budget: Budget) -> dict[str, Any]:
-            return send_once(session, prepared, request, config, budget, settings)
-
+        attempt = self._pool.attempt(request, self.config, lambda: MeetStreamAuth(self.config.api_key))
         try:
-            return policy.call(attempt, request, self.log, _sleep, _clock)
+            return self.policy.call(attempt, request, self.log)
         except MeetStreamAuthError as err:
             raise naming_the_connection(err, self.meetstream_conn_id) from None
+
+    def _call(self, endpoint: Endpoint[Read], *ids: Any, **arguments: Any) -> Read:
+        request = endpoint.request(*ids, **arguments)
+        return endpoint.read(self._send(request), request)
 
     def schedule_event(
         self,
@@ -236,16 +155,17 @@ class MeetStreamHook(BotsMixin, BaseHook):
         ``deduplication_key``: the same key on the same event and occurrence updates that schedule.
 
         :param event_id: MeetStream's event id (the ``id`` of ``GET /calendar/events``).
-        :param deduplication_key: 1 to 2000 printable characters.
+        :param deduplication_key: Printable characters, at most ``MAX_DEDUPLICATION_KEY_LENGTH``.
         :param bot_config: The bot's configuration; ``{}`` when None. Unknown fields pass through.
         :param occurrence_date: One occurrence of a recurring event: an aware datetime or an ISO
             8601 string with an offset.
         :param schedule_all_occurrences: Let MeetStream expand the series itself.
-        :param occurrence_limit: At most this many occurrences (1 to 1000; MeetStream's default 52).
+        :param occurrence_limit: At most this many occurrences, up to ``MAX_OCCURRENCE_LIMIT``.
         :param recurring_event: After each occurrence, let MeetStream schedule the next.
         :return: MeetStream's answer: ``bot_id``, ``schedule_id``, ``scheduled_time``...
         """
-        request = schedule_event_request(
+        return self._call(
+            endpoints.SCHEDULE_EVENT,
             event_id,
             deduplication_key=deduplication_key,
             bot_config=bot_config,
@@ -254,7 +174,6 @@ class MeetStreamHook(BotsMixin, BaseHook):
             occurrence_limit=occurrence_limit,
             recurring_event=recurring_event,
         )
-        return scheduled_answer(self._send(request), request)
 
     def unschedule_event(
         self, event_id: str, *, cancel_all_occurrences: bool = False, from_date: datetime | str | None = None
@@ -267,10 +186,11 @@ class MeetStreamHook(BotsMixin, BaseHook):
         :param from_date: Cancel only occurrences starting at or after this instant.
         :return: MeetStream's answer: ``cancelled_schedules``, ``bots_deleted``...
         """
-        return self._send(
-            unschedule_event_request(
-                event_id, cancel_all_occurrences=cancel_all_occurrences, from_date=from_date
-            )
+        return self._call(
+            endpoints.UNSCHEDULE_EVENT,
+            event_id,
+            cancel_all_occurrences=cancel_all_occurrences,
+            from_date=from_date,
         )
 
     def list_scheduled_bots(self, limit: int = MAX_LIST_LIMIT) -> list[dict[str, Any]]:
@@ -282,8 +202,7 @@ class MeetStreamHook(BotsMixin, BaseHook):
         :param limit: 1 to 100.
         :return: The ``scheduled_bots`` list.
         """
-        request = list_scheduled_request(limit)
-        return listed_bots(self._send(request), request)
+        return self._call(endpoints.LIST_SCHEDULED, limit=limit)
 
     def update_scheduled_bot(
         self,
@@ -302,13 +221,12 @@ class MeetStreamHook(BotsMixin, BaseHook):
         :param custom_attributes: Attributes merged into the bot's.
         :return: MeetStream's answer: ``updated_fields``, ``schedule_updated``...
         """
-        return self._send(
-            update_scheduled_bot_request(
-                bot_id,
-                scheduled_join_time=scheduled_join_time,
-                bot_username=bot_username,
-                custom_attributes=custom_attributes,
-            )
+        return self._call(
+            endpoints.UPDATE_SCHEDULED_BOT,
+            bot_id,
+            scheduled_join_time=scheduled_join_time,
+            bot_username=bot_username,
+            custom_attributes=custom_attributes,
         )
 
     def delete_scheduled_bot(self, bot_id: str) -> dict[str, Any]:
@@ -317,18 +235,16 @@ class MeetStreamHook(BotsMixin, BaseHook):
 
         :param bot_id: The bot to delete; MeetStream answers 400 once it is in a meeting.
         """
-        return self._send(delete_scheduled_bot_request(bot_id))
+        return self._call(endpoints.DELETE_SCHEDULED_BOT, bot_id)
 
     def get_bot_status(self, bot_id: str) -> dict[str, Any]:
         """
         Read a bot's current status (``GET /bots/{bot_id}/status``).
 
         :param bot_id: The bot.
-        :return: ``{"bot_id", "status", ...}``; statuses run ``Scheduled``, ``Joining``...
-            ``Done``, ``Cancelled``.
+        :return: ``{"bot_id", "status", ...}``; ``constants.BotStatus`` names the statuses.
         """
-        request = bot_status_request(bot_id)
-        return status_answer(self._send(request), request)
+        return self._call(endpoints.BOT_STATUS, bot_id)
 
     def iter_events(
         self,
@@ -352,18 +268,18 @@ class MeetStreamHook(BotsMixin, BaseHook):
         :param page_size: Events per page, 1 to 100.
         :param max_pages: The most pages followed, 1 to 100,000; past it the listing is an error.
         """
-        first = events_request(
+        first = endpoints.LIST_EVENTS.request(
             time_min=time_min, time_max=time_max, calendar_id=calendar_id, sync=sync, page_size=page_size
         )
-        validation.bounded_int(max_pages, "max_pages", 1, 100_000)
-        return self._paginate(first, max_pages)
+        validation.integer(max_pages, "max_pages", 1, 100_000)
+        return self._pages(first, max_pages)
 
-    def _paginate(self, request: ApiRequest | None, max_pages: int) -> Iterator[dict[str, Any]]:
+    def _pages(self, request: ApiRequest | None, max_pages: int) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
         while request is not None:
             page = self._send(request)
-            yield from list_of_objects(page, "results", request)
-            request = next_page_request(request, page, seen, max_pages)
+            yield from endpoints.list_of_objects(page, "results", request)
+            request = endpoints.next_page(request, page, seen, max_pages)
 
     def get_event(
         self, event_id: str, *, time_min: datetime | str | None = None, time_max: datetime | str | None = None
@@ -374,7 +290,7 @@ class MeetStreamHook(BotsMixin, BaseHook):
         :param event_id: MeetStream's event id.
         :param time_min: Start of the window to search (MeetStream's default: now - 1 day).
         :param time_max: End of the window to search (MeetStream's default: now + 28 days).
-        :raises MeetStreamNotFoundError: When no event in the window has this id.
+        :raises MeetStreamEventNotFoundError: When no event in the window has this id.
         """
         validation.path_segment(event_id, "event_id")
         listed = 0
@@ -383,6 +299,91 @@ class MeetStreamHook(BotsMixin, BaseHook):
                 return event
             listed += 1
         raise missing_event(event_id, time_min, time_max, listed=listed)
+
+    def create_bot(
+        self,
+        meeting_link: str,
+        *,
+        bot_config: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """
+        Send a bot into a meeting now, or at ``join_at`` (``POST /bots/create_bot``), no calendar needed.
+
+        A replay of the same ``idempotency_key`` answers 507 with the original bot: a success.
+
+        :param meeting_link: The meeting's ``http(s)`` URL (Zoom, Google Meet, Teams...).
+        :param bot_config: Fields sent beside ``meeting_link`` (``bot_name``, ``join_at`` as an aware
+            instant, ``callback_url``, ``recording_config``...); unknown fields pass through.
+        :param idempotency_key: ``Idempotency-Key``, 1 to 255 printable ASCII characters, the same for
+            every retry of one logical request; when None, one is made for this call.
+        :return: ``{"bot_id", "transcript_id", "meeting_url", "status", ...}``.
+        """
+        return self._call(
+            endpoints.CREATE_BOT,
+            meeting_link=meeting_link,
+            bot_config=bot_config,
+            idempotency_key=idempotency_key,
+        )
+
+    def get_bot_detail(self, bot_id: str) -> dict[str, Any]:
+        """
+        Read a bot's full record (``GET /bots/{bot_id}/detail``), as one dict.
+
+        :param bot_id: The bot.
+        :return: ``{"bot_id", "transcript_id", "status", "meeting_url", ...}``.
+        """
+        return self._call(endpoints.BOT_DETAIL, bot_id)
+
+    def list_transcriptions(self, bot_id: str) -> list[dict[str, Any]]:
+        """
+        List a bot's transcripts and their processing status (``GET /bots/{bot_id}/transcriptions``).
+
+        :param bot_id: The bot.
+        :return: ``[{"transcript_id", "status"}, ...]``; ``success`` or ``completed`` is ready.
+        """
+        return self._call(endpoints.TRANSCRIPTIONS, bot_id)
+
+    def get_transcript(self, transcript_id: str, *, raw: bool = False) -> list[dict[str, Any]]:
+        """
+        Read a transcript's segments (``GET /transcript/{transcript_id}/get_transcript``).
+
+        :param transcript_id: The transcript, e.g. ``create_bot``'s ``transcript_id``.
+        :param raw: Ask for the provider's raw transcript instead of the formatted one.
+        :return: The segments, each with ``speaker`` and ``transcript`` plus timing fields.
+        :raises MeetStreamNotReadyError: While MeetStream processes it (202) or it has no segments
+            yet; a streaming-only provider stays 202 for ever: bound every wait.
+        """
+        return self._call(endpoints.TRANSCRIPT, transcript_id, raw=raw)
+
+    def remove_bot(self, bot_id: str) -> dict[str, Any]:
+        """
+        Make a bot leave its meeting (``GET /bots/{bot_id}/remove_bot``); its recording and transcript stay.
+
+        :param bot_id: The bot.
+        """
+        return self._call(endpoints.REMOVE_BOT, bot_id)
+
+    def conflict_holder(self, bot_id: str) -> ListedBot:
+        """
+        Who owns the bot a 409 named: its key, event and occurrence, from its status or the scheduled list.
+
+        A field MeetStream does not give stays None: unknown, never a match, so a bot whose key
+        cannot be read is never taken for the caller's own.
+
+        :param bot_id: The bot the 409 named (``MeetStreamConflictError.existing_bot_id``).
+        """
+        from airflow_provider_meetstream.utils.workspace_bots import ListedBot, bot_from_answer
+
+        try:
+            bot = bot_from_answer({**self.get_bot_status(bot_id), "bot_id": bot_id})
+        except (MeetStreamNotFoundError, MeetStreamAuthError):
+            # Unknown, or another API key's in the same workspace: its key cannot be read.
+            bot = None
+        if bot is None or bot.deduplication_key is None:
+            listed = [item for item in self.list_scheduled_bots() if item.get("bot_id") == bot_id]
+            bot = bot_from_answer(listed[0], listed=True) if listed else bot
+        return bot or ListedBot(bot_id, None, None, None, None)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the API key with a cheap, read-only call: list one scheduled bot."""

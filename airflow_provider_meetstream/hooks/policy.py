@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,18 +20,12 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from airflow_provider_meetstream.constants import DEFAULT_DEADLINE
+from airflow_provider_meetstream.constants import DEFAULT_DEADLINE, DEFAULT_MAX_ATTEMPTS, Logger
 from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
-from airflow_provider_meetstream.hooks.config import DEFAULT_MAX_ATTEMPTS
 from airflow_provider_meetstream.hooks.errors import RetryableAnswer, TransportFailure, final_error
 
 if TYPE_CHECKING:
-    from airflow_provider_meetstream.hooks.builders import ApiRequest
-
-Answer = dict[str, Any]
-
-#: Airflow's loggers are structlog-backed in Airflow 3 and stdlib in Airflow 2: anything with ``warning``.
-Logger = Any
+    from airflow_provider_meetstream.hooks.endpoints import Answer, ApiRequest
 
 #: Longest wait between two attempts, whatever ``Retry-After`` asks for; a task should fail and
 #: let Airflow's own retries take over rather than block a worker for minutes.
@@ -38,25 +34,42 @@ MAX_RETRY_WAIT = 60.0
 RETRY_AFTER_JITTER_SHARE = 0.1
 
 
+# Every wait and every reading of the time the clients and the operators make goes through these
+# three, looked up at call time: a test patches them here to run without waiting.
+
+
+def sleep(seconds: float) -> None:
+    """Wait ``seconds`` in a worker."""
+    time.sleep(seconds)
+
+
+async def asleep(seconds: float) -> None:
+    """Wait ``seconds`` on the event loop."""
+    await asyncio.sleep(seconds)
+
+
+def clock() -> float:
+    """A monotonic clock, in seconds."""
+    return time.monotonic()
+
+
 @dataclass
 class Budget:
     """
     The time one call has left, connect, reads, retries and waits together.
 
     :param seconds: The whole budget.
-    :param clock: A monotonic clock, in seconds.
     """
 
     seconds: float
-    clock: Callable[[], float]
     started: float = field(init=False)
 
     def __post_init__(self) -> None:
-        self.started = self.clock()
+        self.started = clock()
 
     def remaining(self) -> float:
         """Seconds left; zero or less once the deadline has passed."""
-        return self.seconds - (self.clock() - self.started)
+        return self.seconds - (clock() - self.started)
 
     def out_of_time(self, *, sent: bool = True) -> TransportFailure:
         """
@@ -179,8 +192,6 @@ class RequestPolicy:
         attempt: Callable[[Budget], Answer],
         request: ApiRequest,
         log: Logger,
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
     ) -> Answer:
         """
         Run ``attempt`` until it succeeds, fails for good, or the attempts or the time run out.
@@ -189,11 +200,9 @@ class RequestPolicy:
             ``hooks.errors`` classifies as retryable.
         :param request: The request, for log lines and the final error.
         :param log: Where the retry lines go.
-        :param sleep: How to wait between attempts.
-        :param clock: A monotonic clock, in seconds.
         :raises MeetStreamError: The typed error of the last failure.
         """
-        attempts = _Attempts(Budget(self.deadline, clock))
+        attempts = _Attempts(Budget(self.deadline))
 
         def one() -> Answer:
             attempts.count += 1
@@ -203,7 +212,9 @@ class RequestPolicy:
                 attempts.note_failure(failure)
                 raise
 
-        retrying = Retrying(sleep=sleep, **self.retrying_arguments(log, request, attempts))
+        retrying = Retrying(
+            sleep=lambda seconds: sleep(seconds), **self.retrying_arguments(log, request, attempts)
+        )
         try:
             return retrying(one)
         except (RetryableAnswer, TransportFailure) as failure:
@@ -216,16 +227,12 @@ class RequestPolicy:
         attempt: Callable[[Budget], Awaitable[Answer]],
         request: ApiRequest,
         log: Logger,
-        sleep: Callable[[float], Awaitable[None]],
-        clock: Callable[[], float],
     ) -> Answer:
         """
         The async :meth:`call`: the same waits, log lines and errors; each attempt is also
         cancelled when the budget runs out.
         """
-        import asyncio
-
-        attempts = _Attempts(Budget(self.deadline, clock))
+        attempts = _Attempts(Budget(self.deadline))
 
         async def one() -> Answer:
             attempts.count += 1
@@ -238,7 +245,9 @@ class RequestPolicy:
             attempts.note_failure(failure)
             raise failure
 
-        retrying = AsyncRetrying(sleep=sleep, **self.retrying_arguments(log, request, attempts))
+        retrying = AsyncRetrying(
+            sleep=lambda seconds: asleep(seconds), **self.retrying_arguments(log, request, attempts)
+        )
         try:
             return await retrying(one)
         except (RetryableAnswer, TransportFailure) as failure:

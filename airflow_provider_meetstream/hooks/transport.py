@@ -1,36 +1,157 @@
-"""One attempt of the sync hook: send on the pooled session, read the answer within the budget, classify."""
+"""One attempt of either client: send, read the answer in chunks within the budget and a cap, classify."""
 
 from __future__ import annotations
 
+# Nothing of requests, urllib3 or httpx is imported at the top: the async client (in the triggerer)
+# needs only httpx, the hook only requests; each is imported by the function that uses it.
 import contextlib
 import functools
 import http.client
 import io
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool
-
-from airflow_provider_meetstream.hooks.body import read_body
-from airflow_provider_meetstream.hooks.errors import handle_answer, transport_failure
+from airflow_provider_meetstream.constants import MAX_BODY_BYTES
+from airflow_provider_meetstream.exceptions import MeetStreamAPIError
+from airflow_provider_meetstream.hooks.errors import TransportFailure, handle_answer, transport_failure
 
 if TYPE_CHECKING:
     import socket
 
-    from airflow_provider_meetstream.hooks.builders import ApiRequest
-    from airflow_provider_meetstream.hooks.config import ClientConfig
+    import httpx
+    import requests
+
+    from airflow_provider_meetstream.hooks.config import ClientConfig, MeetStreamAuth
+    from airflow_provider_meetstream.hooks.endpoints import Answer, ApiRequest
     from airflow_provider_meetstream.hooks.policy import Budget
 
-#: No answer, or an answer cut off mid-body: worth another attempt (TLS failures excepted).
-RETRYABLE_REQUESTS_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+#: Bytes asked for per read; a read returns what has arrived, up to this, so a slow drip cannot
+#: hold a read open past the deadline check.
+CHUNK_BYTES = 64 * 1024
+
+
+class PooledSession:
+    """
+    The sync hook's one ``requests`` session, made on first use and shared by its threads.
+
+    :param pool_maxsize: Connections kept open; a thread beyond them waits for a pooled one rather
+        than open one that is thrown away after one request.
+    """
+
+    def __init__(self, pool_maxsize: int) -> None:
+        self.pool_maxsize = pool_maxsize
+        self._session: requests.Session | None = None
+        self._settings: Mapping[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def session(self, auth: Callable[[], MeetStreamAuth]) -> requests.Session:
+        """The session, made on first use with ``auth()``."""
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        with self._lock:
+            if self._session is None:
+                session = requests.Session()
+                session.auth = auth()
+                session.headers["Accept"] = "application/json"
+                # Retries are ours (they honour Retry-After); urllib3's own would double them.
+                adapter = HTTPAdapter(
+                    pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=0, pool_block=True
+                )
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._session, self._settings = session, None
+            return self._session
+
+    def attempt(
+        self, request: ApiRequest, config: ClientConfig, auth: Callable[[], MeetStreamAuth]
+    ) -> Callable[[Budget], Answer]:
+        """Prepare ``request`` once; return one attempt at sending it, for the retry policy."""
+        import requests
+
+        session = self.session(auth)
+        url = request.url(config.base_url)
+        prepared = session.prepare_request(
+            requests.Request(request.method, url, json=request.body, headers=request.headers)
+        )
+        # requests decodes %2E back to "." and urllib3 then resolves "..": keep our encoding.
+        prepared.url = url
+        with self._lock:
+            # Session.send skips what Session.request reads from the environment (CA bundles,
+            # proxies); reading it took a fifth of each request's CPU, and it is the same for every
+            # path under one base URL, so it is read once, at the first request.
+            if self._settings is None:
+                self._settings = session.merge_environment_settings(config.base_url, {}, None, None, None)
+            settings = self._settings
+        return lambda budget: send_once(session, prepared, request, config, budget, settings)
+
+    def close(self) -> None:
+        """Close the session and its connections."""
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session, self._settings = None, None
+
+
+class BodyReader:
+    """
+    Collect one answer's decoded body, checking the time left and the size between reads.
+
+    Size counts decoded bytes, so a small compressed answer that inflates past the cap (a gzip
+    bomb) is stopped too.
+
+    :param request: The request answered, for the errors.
+    :param status: The answer's status, for the errors.
+    :param budget: The call's time budget.
+    :param cap: The most bytes read.
+    """
+
+    def __init__(self, request: ApiRequest, status: int, budget: Budget, cap: int = MAX_BODY_BYTES) -> None:
+        self.request = request
+        self.status = status
+        self.budget = budget
+        self.cap = cap
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def check_declared(self, headers: Any) -> None:
+        """Refuse at once an uncompressed body whose ``Content-Length`` is already past the cap."""
+        declared = str(headers.get("content-length") or "")
+        if declared.isdigit() and not headers.get("content-encoding") and int(declared) > self.cap:
+            raise self._too_large()
+
+    def check_time(self) -> None:
+        """Raise when the call's deadline has passed, mid-body."""
+        if self.budget.remaining() <= 0:
+            raise self.cut_off()
+
+    def cut_off(self) -> TransportFailure:
+        """The failure of a body the deadline cut short."""
+        return TransportFailure(
+            f"the answer did not arrive in full within the call's deadline of {self.budget.seconds:g} s"
+        )
+
+    def add(self, chunk: bytes) -> None:
+        """Keep one chunk; past the cap, stop with an error."""
+        self._size += len(chunk)
+        if self._size > self.cap:
+            raise self._too_large()
+        self._chunks.append(chunk)
+
+    def text(self, encoding: str | None) -> str:
+        """The body as text; JSON is UTF-8 unless the answer says otherwise."""
+        return b"".join(self._chunks).decode(encoding or "utf-8", errors="replace")
+
+    def _too_large(self) -> MeetStreamAPIError:
+        return MeetStreamAPIError(
+            f"the answer is larger than {self.cap // (1024 * 1024)} MiB; stopped reading it",
+            status_code=self.status,
+            method=self.request.method,
+            path=self.request.path,
+        )
+
 
 #: The budget of the attempt this thread is sending, for the answer's reads to end within. A context
 #: variable because http.client builds the answer deep inside ``Session.send``, out of our reach.
@@ -97,6 +218,9 @@ def _budgeted(connection_class: type[Any]) -> type[Any]:
 def _budget_the_pool(
     session: requests.Session, prepared: requests.PreparedRequest, settings: Mapping[str, Any]
 ) -> None:
+    from requests.adapters import HTTPAdapter
+    from urllib3.connectionpool import HTTPConnectionPool
+
     # The pool this request will use, as HTTPAdapter.send finds it (the same cached object), makes
     # its new connections budgeted ones. Done before the pool's first connection, it covers all of
     # them; the pooling itself is urllib3's, unchanged.
@@ -135,6 +259,8 @@ def send_once(
     :param budget: The time the call has left.
     :param settings: The environment's CA bundle and proxies, read once per session.
     """
+    import requests
+
     left = budget.remaining()
     timeout = (min(config.connect_timeout, left), min(config.read_timeout, left))
     failure: Exception | None = None
@@ -144,7 +270,13 @@ def send_once(
         response = session.send(
             prepared, timeout=timeout, allow_redirects=False, **{**settings, "stream": True}
         )
-    except RETRYABLE_REQUESTS_ERRORS as err:
+    except (
+        # No answer, or an answer cut off mid-body: worth another attempt (TLS failures excepted).
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    ) as err:
         sent = not never_sent(err)
         if budget.remaining() <= 0:
             # Whatever read or connect the deadline cut short, the deadline is what ended it.
@@ -159,7 +291,7 @@ def send_once(
         # Raised outside the except block, so no __context__ keeps the request and its headers.
         raise failure
     try:
-        text = read_body(response, request, budget)
+        text = _read_body(response, request, budget)
     finally:
         # Back to the pool (or closed when unread): a blocking pool must never lose a connection.
         response.close()
@@ -172,9 +304,93 @@ def never_sent(error: requests.RequestException) -> bool:
 
     :param error: The ``requests`` exception.
     """
-    if isinstance(error, requests.ConnectTimeout):
-        return True
+    import requests
     import urllib3
 
+    if isinstance(error, requests.ConnectTimeout):
+        return True
     reason = getattr(error.args[0], "reason", None) if error.args else None
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _read_body(response: requests.Response, request: ApiRequest, budget: Budget) -> str:
+    """
+    Read a streamed ``requests`` answer in chunks; the caller closes the response.
+
+    :param response: An answer sent with ``stream=True``.
+    :param request: The request answered.
+    :param budget: The call's time budget.
+    :raises TransportFailure: When the body is cut off, or the deadline passes mid-body.
+    :raises MeetStreamAPIError: When the body, decoded, is larger than the cap.
+    """
+    import urllib3
+
+    reader = BodyReader(request, response.status_code, budget)
+    reader.check_declared(response.headers)
+    while True:
+        reader.check_time()
+        try:
+            chunk = response.raw.read1(CHUNK_BYTES, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            # A read the deadline ended (the transport caps each at the time left) says so.
+            spent = budget.remaining() <= 0
+            failure = reader.cut_off() if spent else TransportFailure(f"{type(err).__name__}: {err}"[:300])
+        else:
+            if not chunk:
+                return reader.text(response.encoding)
+            reader.add(chunk)
+            continue
+        # Raised outside the except block, so no __context__ keeps the connection and its request.
+        raise failure
+
+
+async def _aread_body(response: httpx.Response, request: ApiRequest, budget: Budget) -> str:
+    """
+    Read a streamed ``httpx`` answer in chunks: the async :func:`_read_body`.
+
+    :param response: An answer from ``AsyncClient.stream``.
+    :param request: The request answered.
+    :param budget: The call's time budget.
+    """
+    reader = BodyReader(request, response.status_code, budget)
+    reader.check_declared(response.headers)
+    async for chunk in response.aiter_bytes(CHUNK_BYTES):
+        reader.add(chunk)
+        reader.check_time()
+    return reader.text(response.charset_encoding)
+
+
+async def asend_once(
+    client: httpx.AsyncClient, request: ApiRequest, config: ClientConfig, budget: Budget
+) -> Answer:
+    """
+    Make one attempt at ``request`` on the async client: :func:`send_once` for ``httpx``.
+
+    :param client: The async client's pooled ``httpx.AsyncClient``.
+    :param request: The request.
+    :param config: The connection's settings.
+    :param budget: The time the call has left.
+    """
+    import httpx
+
+    left = budget.remaining()
+    timeout = httpx.Timeout(min(config.read_timeout, left), connect=min(config.connect_timeout, left))
+    failure: Exception | None = None
+    try:
+        async with client.stream(
+            request.method,
+            request.url(config.base_url),
+            json=request.body,
+            headers=request.headers,
+            timeout=timeout,
+        ) as response:
+            text = await _aread_body(response, request, budget)
+    except httpx.UnsupportedProtocol as err:
+        failure = transport_failure(err, request, retryable=False, secret=config.api_key)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as err:
+        failure = transport_failure(err, request, retryable=True, sent=False, secret=config.api_key)
+    except (httpx.TransportError, httpx.DecodingError) as err:
+        failure = transport_failure(err, request, retryable=True, secret=config.api_key)
+    if failure is not None:
+        raise failure
+    return handle_answer(response.status_code, response.headers, text, request, config.api_key)

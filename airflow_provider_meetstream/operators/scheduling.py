@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_meetstream.constants import MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import (
     MeetStreamAPIError,
-    MeetStreamAuthError,
     MeetStreamConflictError,
     MeetStreamNotFoundError,
     MeetStreamOtherBotError,
@@ -19,7 +18,6 @@ from airflow_provider_meetstream.utils.calendar_sync import recorded_by, short_k
 from airflow_provider_meetstream.utils.event_bots import event_or_none
 from airflow_provider_meetstream.utils.workspace_bots import (
     ListedBot,
-    bot_from_answer,
     listed_bots,
     other_owners,
 )
@@ -63,27 +61,6 @@ def other_bots(
         occurrence: other_owners(bots, [(event_id, occurrence)], own, now, known if len(known) > 1 else ())
         for occurrence in occurrences
     }
-
-
-def read_bot(hook: MeetStreamHook, bot_id: str) -> ListedBot:
-    """
-    What MeetStream says of a bot a 409 named: its key, event and occurrence.
-
-    From ``GET /bots/{id}/status``, else (when the status names no key) from the scheduled list.
-    A field MeetStream does not give stays None: unknown, never a match.
-
-    :param hook: The hook to call.
-    :param bot_id: The bot.
-    """
-    try:
-        bot = bot_from_answer({**hook.get_bot_status(bot_id), "bot_id": bot_id})
-    except (MeetStreamNotFoundError, MeetStreamAuthError):
-        # Unknown, or another API key's in the same workspace: its key cannot be read.
-        bot = None
-    if bot is None or bot.deduplication_key is None:
-        listed = [item for item in hook.list_scheduled_bots() if item.get("bot_id") == bot_id]
-        bot = bot_from_answer(listed[0], listed=True) if listed else bot
-    return bot or ListedBot(bot_id, None, None, None, None)
 
 
 def left_to(bot: ListedBot, event_id: str, occurrence_date: str | None, if_other_bot: str) -> dict[str, Any]:
@@ -145,12 +122,12 @@ def schedule_on_meeting(
     :param arguments: The other arguments of :meth:`MeetStreamHook.schedule_event`.
     :raises MeetStreamConflictError: On a 409 that is neither ours on this meeting nor another owner's.
     """
-    from airflow_provider_meetstream.hooks.builders import schedule_event_request
+    from airflow_provider_meetstream.hooks.endpoints import SCHEDULE_EVENT
 
     schedule = {"deduplication_key": deduplication_key, "occurrence_date": occurrence_date, **arguments}
     # Every argument is checked before the first request, the look for other bots included; the
     # built request carries the occurrence as UTC ISO 8601.
-    occurrence_text = (schedule_event_request(event_id, **schedule).body or {}).get("occurrence_date")
+    occurrence_text = (SCHEDULE_EVENT.request(event_id, **schedule).body or {}).get("occurrence_date")
     occurrence = (
         None if occurrence_text is None else datetime.fromisoformat(occurrence_text.replace("Z", "+00:00"))
     )
@@ -165,7 +142,7 @@ def schedule_on_meeting(
     except MeetStreamConflictError as err:
         if not err.existing_bot_id:
             raise
-        holder = read_bot(hook, err.existing_bot_id)
+        holder = hook.conflict_holder(err.existing_bot_id)
         # A bot whose key cannot be read is not confirmed this task's: another owner's, as far as
         # displacing it goes.
         if holder.deduplication_key != deduplication_key:

@@ -147,10 +147,10 @@ class RecurringSeriesMixin(MeetStreamHookMixin):
         One request cannot leave an occurrence out; every argument is checked before the look.
         """
         from airflow_provider_meetstream.exceptions import MeetStreamOtherBotError
-        from airflow_provider_meetstream.hooks.builders import schedule_event_request
+        from airflow_provider_meetstream.hooks.endpoints import SCHEDULE_EVENT
         from airflow_provider_meetstream.operators.scheduling import other_bots
 
-        schedule_event_request(
+        SCHEDULE_EVENT.request(
             self.event_id,
             deduplication_key=self.deduplication_key,
             bot_config=bot_config,

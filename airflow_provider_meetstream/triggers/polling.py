@@ -38,7 +38,7 @@ def load_client() -> tuple[type[MeetStreamAsyncClient], Scrubber]:
     The class is read from its module at each call, so that a test patches one name:
     ``airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient``.
     """
-    from airflow_provider_meetstream.hooks.scrub import scrub_value
+    from airflow_provider_meetstream.hooks.errors import scrub_value
 
     client_class: type[MeetStreamAsyncClient] = importlib.import_module(
         ASYNC_CLIENT_MODULE

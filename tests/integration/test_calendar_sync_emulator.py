@@ -8,7 +8,6 @@ import pytest
 from calendar_events import event, in_two_calendars, weekly
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
-from airflow_provider_meetstream.hooks import meetstream as hook_module
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.operators.calendar_sync import SyncCalendarBotsOperator
 
@@ -20,7 +19,7 @@ WRITES = ("POST", "PATCH", "DELETE")
 
 @pytest.fixture(autouse=True)
 def _no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
 
 
 def sync(**kwargs) -> dict:

@@ -17,8 +17,8 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamNotFoundError,
     MeetStreamServerError,
 )
-from airflow_provider_meetstream.hooks import meetstream as hook_module
-from airflow_provider_meetstream.hooks.meetstream import MeetStreamAsyncClient, MeetStreamHook
+from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator, UnscheduleEventOperator
 
 ZOOM = "evt_demo_zoom_sync"
@@ -29,12 +29,12 @@ ENDED = "evt_demo_retro_ended"
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     recorded: list[float] = []
-    monkeypatch.setattr(hook_module, "_sleep", recorded.append)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", recorded.append)
 
     async def no_wait(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.async_client._async_sleep", no_wait)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.asleep", no_wait)
     return recorded
 
 
@@ -318,7 +318,7 @@ class TestAsyncClient:
 def test_async_client_masks_the_key(meetstream_conn_env, monkeypatch: pytest.MonkeyPatch) -> None:
     masked: list[str] = []
     try:
-        import airflow.sdk.log as masker
+        import airflow.sdk.log  # noqa: F401
     except ImportError:  # Airflow 2: the hook falls back to the synchronous masker
         monkeypatch.setattr(
             "airflow_provider_meetstream.hooks.async_client.mask_secret",
@@ -329,7 +329,7 @@ def test_async_client_masks_the_key(meetstream_conn_env, monkeypatch: pytest.Mon
         async def record(secret: str, name: str | None = None) -> None:
             masked.append(secret)
 
-        monkeypatch.setattr(masker, "amask_secret", record)
+        monkeypatch.setattr("airflow_provider_meetstream.hooks.async_client.amask_secret", record)
 
     async def run() -> None:
         async with MeetStreamAsyncClient() as client:

@@ -24,7 +24,8 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamConnectionError,
     MeetStreamError,
 )
-from airflow_provider_meetstream.hooks.meetstream import MeetStreamAsyncClient, MeetStreamHook
+from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
 Behaviour = Callable[[BaseHTTPRequestHandler], None]
 

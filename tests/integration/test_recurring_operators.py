@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
-from airflow_provider_meetstream.hooks import meetstream as hook_module
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator
 from airflow_provider_meetstream.operators.recurring import (
@@ -54,7 +53,7 @@ def standup_mondays(emulator, start: datetime, end: datetime) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
 
 
 def held(emulator) -> list[tuple]:

@@ -10,7 +10,6 @@ import pytest
 from calendar_events import event, in_two_calendars
 
 from airflow_provider_meetstream.exceptions import MeetStreamOtherBotError
-from airflow_provider_meetstream.hooks import meetstream as hook_module
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.operators.calendar_sync import SyncCalendarBotsOperator
 from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator
@@ -23,7 +22,7 @@ SALES = "sales-tool:customer-call"
 
 @pytest.fixture(autouse=True)
 def _no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
 
 
 def sync(sync_id: str = "team-a.sync", **kwargs) -> dict:

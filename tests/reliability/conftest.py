@@ -31,7 +31,7 @@ def figures(request: pytest.FixtureRequest) -> Figures:
 @pytest.fixture
 def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """The hook's waits between attempts take no time: the retries, not the waiting, are tested."""
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.meetstream._sleep", lambda seconds: None)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

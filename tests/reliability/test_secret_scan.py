@@ -27,9 +27,8 @@ import pytest
 import requests_mock as rm
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
-from airflow_provider_meetstream.hooks import meetstream as hook_module
+from airflow_provider_meetstream.hooks.errors import secret_forms
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-from airflow_provider_meetstream.hooks.scrub import secret_forms
 
 SECRET = "reliability-secret-key-7f3a9b2c"
 FORMS = tuple(
@@ -276,7 +275,7 @@ ECHOES = [
 def gateway(monkeypatch: pytest.MonkeyPatch) -> None:
     conn = {"conn_type": "meetstream", "host": BASE, "password": SECRET, "extra": {"max_retries": 2}}
     monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
 
 
 def searched_error(search: Search, name: str, error: BaseException) -> None:

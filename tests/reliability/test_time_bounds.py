@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
-from airflow_provider_meetstream.hooks.meetstream import MeetStreamAsyncClient, MeetStreamHook
+from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
 DEADLINE = 2.0
 #: What a call may take beyond its deadline here: the last read's cut-off, a loaded machine.

@@ -59,10 +59,6 @@ def test_no_private_name_crosses_modules() -> None:
     assert crossing == []
 
 
-#: Re-export shims the hooks' rebuild removes (issue 18, item 1); drop each entry with its shim.
-HOOK_SHIMS = {"hooks/auth.py", "hooks/meetstream.py"}
-
-
 def _re_exports(path: Path) -> list[str]:
     """Names a module imports only to hand them on: ``import X as X``, or imported and in ``__all__``."""
     tree = ast.parse(path.read_text())
@@ -91,8 +87,6 @@ def _re_exports(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", _provider_modules(), ids=_name)
 def test_no_module_re_exports_another_modules_name(path: Path) -> None:
     # Each public name has one import path: the module that defines it.
-    if _name(path) in HOOK_SHIMS:
-        pytest.skip("a shim the hooks' rebuild removes")
     assert _re_exports(path) == []
 
 

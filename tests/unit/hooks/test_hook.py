@@ -26,9 +26,9 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamServerError,
 )
 from airflow_provider_meetstream.hooks import meetstream as hook_module
-from airflow_provider_meetstream.hooks.config import normalize_base_url
+from airflow_provider_meetstream.hooks.config import MeetStreamAuth, normalize_base_url
 from airflow_provider_meetstream.hooks.errors import parse_retry_after
-from airflow_provider_meetstream.hooks.meetstream import MeetStreamAuth, MeetStreamHook
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.hooks.policy import RequestPolicy
 
 API_KEY = "ms_live_key_4f9a2c7e1b"
@@ -44,7 +44,7 @@ def _connection(monkeypatch: pytest.MonkeyPatch, **fields: object) -> None:
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record the retry waits instead of sleeping."""
     recorded: list[float] = []
-    monkeypatch.setattr(hook_module, "_sleep", recorded.append)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", recorded.append)
     return recorded
 
 

@@ -19,8 +19,6 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamNotReadyError,
     MeetStreamServerError,
 )
-from airflow_provider_meetstream.hooks import async_client as async_module
-from airflow_provider_meetstream.hooks import meetstream as hook_module
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
@@ -38,7 +36,7 @@ SEGMENTS = [
 def hook(monkeypatch: pytest.MonkeyPatch) -> MeetStreamHook:
     conn = {"conn_type": "meetstream", "host": BASE, "password": API_KEY}
     monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
     return MeetStreamHook()
 
 
@@ -231,7 +229,7 @@ class TestAsyncClient:
         async def no_wait(seconds: float) -> None:
             return None
 
-        monkeypatch.setattr(async_module, "_async_sleep", no_wait)
+        monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.asleep", no_wait)
         seen: list[httpx.Request] = []
         routes = {
             "/api/v1/bots/create_bot": [httpx.Response(503), httpx.Response(507, json=CREATED)],

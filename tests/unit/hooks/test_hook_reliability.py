@@ -21,10 +21,9 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamNotFoundError,
     MeetStreamRateLimitError,
 )
-from airflow_provider_meetstream.hooks import async_client as async_module
-from airflow_provider_meetstream.hooks import meetstream as hook_module
+from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 from airflow_provider_meetstream.hooks.errors import parse_retry_after
-from airflow_provider_meetstream.hooks.meetstream import MeetStreamAsyncClient, MeetStreamHook
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.hooks.policy import RequestPolicy
 
 API_KEY = "ms_live_key_4f9a2c7e1b"
@@ -58,10 +57,9 @@ class FakeTime:
 @pytest.fixture
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
-    monkeypatch.setattr(hook_module, "_sleep", fake.sleep)
-    monkeypatch.setattr(hook_module, "_clock", fake.clock)
-    monkeypatch.setattr(async_module, "_async_sleep", fake.asleep)
-    monkeypatch.setattr(async_module, "_clock", fake.clock)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", fake.sleep)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.clock", fake.clock)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.asleep", fake.asleep)
     return fake
 
 
@@ -141,12 +139,10 @@ class TestLostAnswerOnDelete:
                 raise TransportFailure("ReadError: lost")
             raise MeetStreamNotFoundError("gone", status_code=404)
 
-        from airflow_provider_meetstream.hooks.builders import delete_scheduled_bot_request
+        from airflow_provider_meetstream.hooks.endpoints import DELETE_SCHEDULED_BOT
 
-        request = delete_scheduled_bot_request("b1")
-        answer = asyncio.run(
-            policy.acall(attempt, request, logging.getLogger("t"), fake_time.asleep, fake_time.clock)
-        )
+        request = DELETE_SCHEDULED_BOT.request("b1")
+        answer = asyncio.run(policy.acall(attempt, request, logging.getLogger("t")))
         assert answer["answer_lost"] is True
         assert answer["bot_id"] == "b1"
 
@@ -225,13 +221,13 @@ class TestDeadline:
                 await asyncio.sleep(30)
                 return {}
 
-            from airflow_provider_meetstream.hooks.builders import list_scheduled_request
+            from airflow_provider_meetstream.hooks.endpoints import LIST_SCHEDULED
 
             loop = asyncio.get_running_loop()
             started = loop.time()
             with pytest.raises(MeetStreamConnectionError, match="deadline"):
                 await RequestPolicy(deadline=0.2).acall(
-                    hang, list_scheduled_request(), logging.getLogger("t"), asyncio.sleep, loop.time
+                    hang, LIST_SCHEDULED.request(), logging.getLogger("t")
                 )
             return loop.time() - started
 

@@ -13,9 +13,8 @@ import pytest
 import requests_mock as rm
 
 from airflow_provider_meetstream.exceptions import MeetStreamAPIError, MeetStreamError
-from airflow_provider_meetstream.hooks import meetstream as hook_module
+from airflow_provider_meetstream.hooks.errors import scrub, scrub_value
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-from airflow_provider_meetstream.hooks.scrub import scrub, scrub_value
 from airflow_provider_meetstream.sensors.meetstream import ScheduledCriteria
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
 
@@ -54,7 +53,7 @@ def _connection(monkeypatch: pytest.MonkeyPatch, key: str = KEY) -> None:
 
 @pytest.fixture
 def hook(monkeypatch: pytest.MonkeyPatch) -> MeetStreamHook:
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
     _connection(monkeypatch)
     return MeetStreamHook(max_retries=1)
 

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_meetstream.exceptions import MeetStreamInputError, MeetStreamNotFoundError
-from airflow_provider_meetstream.hooks import meetstream as hook_module
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
 BASE = "https://api.meetstream.test/api/v1"
@@ -110,7 +109,7 @@ def _count() -> Iterator[None]:
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:
     conn = {"conn_type": "meetstream", "host": BASE, "password": "ms_live_key_4f9a2c7e1b"}
     monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
 
 
 def check(name: str, call: Callable[[MeetStreamHook], Any], path_id: Any = None, **hook_kwargs: Any) -> None:
