@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
-from airflow_provider_meetstream.triggers.polling import poll_until, run_with_client
+from airflow_provider_meetstream.triggers.polling import PollingTrigger
 from airflow_provider_meetstream.utils.event_bots import aevent_or_none, consult_event, event_to_consult
 from airflow_provider_meetstream.utils.scheduled_bots import (
     ScheduledCriteria,
@@ -21,7 +17,7 @@ if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 
 
-class ListScheduledTrigger(BaseTrigger):
+class ListScheduledTrigger(PollingTrigger):
     """
     Poll MeetStream's scheduled list until the sensor's condition holds or the time runs out.
 
@@ -31,49 +27,20 @@ class ListScheduledTrigger(BaseTrigger):
     ``bot_status``. The condition is the sensor's own
     :class:`~airflow_provider_meetstream.utils.scheduled_bots.ScheduledCriteria`.
 
-    :param meetstream_conn_id: The Airflow connection to use.
     :param criteria: ``ScheduledCriteria.serialize()`` of the sensor.
-    :param poll_interval: Seconds between two looks at the list.
-    :param timeout: Seconds from ``started_at`` until a timeout event, kept even in the middle of
-        a poll.
-    :param started_at: When the wait began (epoch seconds); now when None.
+    :param polling: ``meetstream_conn_id``, ``poll_interval``, ``timeout``, ``started_at``: see
+        :class:`~airflow_provider_meetstream.triggers.polling.PollingTrigger`.
     """
 
-    def __init__(
-        self,
-        *,
-        meetstream_conn_id: str,
-        criteria: dict[str, Any],
-        poll_interval: float = 60.0,
-        timeout: float = 7 * 24 * 3600.0,
-        started_at: float | None = None,
-    ) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.meetstream_conn_id = meetstream_conn_id
+    def __init__(self, *, criteria: dict[str, Any], **polling: Any) -> None:
+        super().__init__(**polling)
         self.criteria = criteria
-        self.poll_interval = poll_interval
-        self.timeout = timeout
-        self.started_at = time.time() if started_at is None else started_at
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Return the class path and primitive keyword arguments to rebuild this trigger."""
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "meetstream_conn_id": self.meetstream_conn_id,
-                "criteria": dict(self.criteria),
-                "poll_interval": self.poll_interval,
-                "timeout": self.timeout,
-                "started_at": self.started_at,
-            },
-        )
+    def arguments(self) -> dict[str, Any]:
+        """The trigger's own keyword arguments."""
+        return {"criteria": dict(self.criteria)}
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until done, timed out or failed; yield one event, the API key scrubbed from it."""
-        event = await run_with_client(self.meetstream_conn_id, self.log, self._wait)
-        yield TriggerEvent(event)  # type: ignore[no-untyped-call]
-
-    async def _wait(self, client: MeetStreamAsyncClient) -> dict[str, Any]:
+    async def wait_for_event(self, client: MeetStreamAsyncClient) -> dict[str, Any]:
         criteria = ScheduledCriteria.build(**self.criteria)
 
         async def poll() -> dict[str, Any] | None:
@@ -94,10 +61,4 @@ class ListScheduledTrigger(BaseTrigger):
                 "message": f"After {self.timeout:.0f} s, still waiting for {criteria.describe()}.",
             }
 
-        return await poll_until(
-            poll,
-            started_at=self.started_at,
-            timeout=self.timeout,
-            poll_interval=self.poll_interval,
-            timeout_event=timed_out,
-        )
+        return await self.poll_until(poll, timed_out)

@@ -15,8 +15,11 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import Awaitable, Callable
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_meetstream.constants import Logger
 from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
@@ -116,3 +119,71 @@ async def poll_until(
         if remaining <= 0:
             return timeout_event()
         await asyncio.sleep(min(poll_interval, remaining))
+
+
+class PollingTrigger(BaseTrigger):
+    """
+    A trigger that polls MeetStream with the async client and yields exactly one event.
+
+    A subclass implements :meth:`wait_for_event` (usually one :meth:`poll_until`) and
+    :meth:`arguments`, its own keyword arguments; the connection, the interval, the timeout and the
+    start are kept here.
+
+    :param meetstream_conn_id: The Airflow connection to use.
+    :param poll_interval: Seconds between two looks.
+    :param timeout: Seconds from ``started_at`` until a timeout event, kept even in the middle of
+        a poll.
+    :param started_at: When the wait began (epoch seconds); now when None.
+    """
+
+    def __init__(
+        self,
+        *,
+        meetstream_conn_id: str,
+        poll_interval: float = 60.0,
+        timeout: float = 7 * 24 * 3600.0,
+        started_at: float | None = None,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.meetstream_conn_id = meetstream_conn_id
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.started_at = time.time() if started_at is None else started_at
+
+    @abstractmethod
+    def arguments(self) -> dict[str, Any]:
+        """The subclass's own keyword arguments, as primitives."""
+
+    @abstractmethod
+    async def wait_for_event(self, client: MeetStreamAsyncClient) -> Event:
+        """Wait with ``client`` until the event to yield; an exception becomes an error event."""
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Return the class path and primitive keyword arguments to rebuild this trigger."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "meetstream_conn_id": self.meetstream_conn_id,
+                **self.arguments(),
+                "poll_interval": self.poll_interval,
+                "timeout": self.timeout,
+                "started_at": self.started_at,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Wait until done, failed, timed out or broken; yield one event, the API key scrubbed."""
+        event = await run_with_client(self.meetstream_conn_id, self.log, self.wait_for_event)
+        yield TriggerEvent(event)  # type: ignore[no-untyped-call]
+
+    async def poll_until(
+        self, poll: Callable[[], Awaitable[Event | None]], timed_out: Callable[[], Event]
+    ) -> Event:
+        """:func:`poll_until` with this trigger's start, timeout and interval."""
+        return await poll_until(
+            poll,
+            started_at=self.started_at,
+            timeout=self.timeout,
+            poll_interval=self.poll_interval,
+            timeout_event=timed_out,
+        )
