@@ -6,7 +6,6 @@ or raises ``MeetStreamInputError`` with nothing sent; no other exception type ma
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -21,7 +20,6 @@ from hypothesis import strategies as st
 from airflow_provider_meetstream.exceptions import MeetStreamInputError, MeetStreamNotFoundError
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
-BASE = "https://api.meetstream.test/api/v1"
 CASES: Counter[str] = Counter()
 SETTINGS = settings(
     max_examples=250,
@@ -106,10 +104,8 @@ def _count() -> Iterator[None]:
 
 
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {"conn_type": "meetstream", "host": BASE, "password": "ms_live_key_4f9a2c7e1b"}
-    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
+def environment(connection: Callable[..., None], waits: list[float]) -> None:
+    connection()
 
 
 def check(name: str, call: Callable[[MeetStreamHook], Any], path_id: Any = None, **hook_kwargs: Any) -> None:

@@ -1,0 +1,99 @@
+"""MeetStreamHook itself: built without I/O, arguments checked first, get_event, test_connection, its key."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests_mock as rm
+from airflow.providers.common.compat.sdk import AirflowNotFoundException
+from meetstream_fakes import API_KEY, BASE
+
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamError,
+    MeetStreamInputError,
+    MeetStreamNotFoundError,
+)
+from airflow_provider_meetstream.hooks import meetstream as hook_module
+from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+
+
+class TestHook:
+    def test_no_io_in_init(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", raising=False)
+        hook = MeetStreamHook("does_not_exist", timeout=3, max_retries=2)
+        assert hook.meetstream_conn_id == "does_not_exist"
+
+    def test_bad_input_is_refused_before_the_connection_is_read(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A task given a bad argument fails on that argument, even where its connection is missing.
+        monkeypatch.delenv("AIRFLOW_CONN_DOES_NOT_EXIST", raising=False)
+        hook = MeetStreamHook("does_not_exist")
+        with pytest.raises(MeetStreamInputError) as caught:
+            hook.schedule_event("evt_1", deduplication_key="")
+        assert caught.value.argument == "deduplication_key"
+        with pytest.raises(AirflowNotFoundException, match="does_not_exist"):
+            hook.list_scheduled_bots()
+
+    def test_test_connection(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": []})
+            assert hook.test_connection() == (True, "Connected to MeetStream.")
+            assert mock.last_request.qs == {"limit": ["1"]}
+            mock.get(f"{BASE}/calendar/scheduled", status_code=401, json={"message": "Invalid token"})
+            ok, message = hook.test_connection()
+        assert not ok
+        assert "401" in message
+        assert "Invalid token" in message
+
+
+class TestGetEvent:
+    def test_get_event_found_and_absent(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/calendar/events", json={"results": [{"id": "e1"}, {"id": "e2"}], "next": None})
+            assert hook.get_event("e2") == {"id": "e2"}
+            with pytest.raises(MeetStreamNotFoundError) as caught:
+                hook.get_event("e9")
+        # MeetStream answered 200: the provider says what it searched and what to check.
+        assert str(caught.value).startswith(
+            "Event 'e9' is not among the events MeetStream lists from now - 1 day to now + 28 days: "
+            "GET /calendar/events answered with 2 other event(s) but without it. Check that 'e9' is "
+            "MeetStream's event id"
+        )
+        assert "answered 404" not in str(caught.value)
+
+
+class TestSecrets:
+    def test_key_never_in_logs_errors_or_repr(
+        self, hook: MeetStreamHook, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        errors: list[str] = []
+        with rm.Mocker() as mock:
+            # A server that echoes the key back must not leak it either.
+            mock.get(rm.ANY, status_code=503, json={"message": f"bad token {API_KEY}"})
+            mock.post(rm.ANY, status_code=401, json={"detail": f"Token {API_KEY} rejected"})
+            for call in (hook.list_scheduled_bots, lambda: hook.schedule_event("e", deduplication_key="k")):
+                with pytest.raises(MeetStreamError) as caught:
+                    call()
+                errors += [
+                    str(caught.value),
+                    repr(caught.value),
+                    caught.value.body or "",
+                    caught.value.message,
+                ]
+        output = capsys.readouterr()
+        logged = caplog.text + output.out + output.err
+        assert "retrying in" in logged  # the retry lines were captured, so the check below means something
+        assert "bad token ***" in errors[0]
+        for text in [logged, *errors, repr(hook), repr(hook.config), repr(hook.get_conn().auth)]:
+            assert API_KEY not in text
+
+    def test_key_is_registered_with_the_masker(
+        self, monkeypatch: pytest.MonkeyPatch, hook: MeetStreamHook
+    ) -> None:
+        masked: list[object] = []
+        monkeypatch.setattr(hook_module, "mask_secret", lambda secret, name=None: masked.append(secret))
+        assert hook.config.api_key == API_KEY
+        assert masked == [API_KEY]
