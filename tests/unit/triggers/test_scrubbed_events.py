@@ -12,8 +12,8 @@ import httpx
 import pytest
 from meetstream_fakes import KEY, encodings, leaks
 
-from airflow_provider_meetstream.sensors.meetstream import ScheduledCriteria
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
+from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
 
 
 class TestTriggerEvents:
@@ -56,7 +56,6 @@ class TestTriggerEvents:
         self, monkeypatch: pytest.MonkeyPatch, connection: Callable[..., None]
     ) -> None:
         from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
-        from airflow_provider_meetstream.triggers import meetstream as trigger_module
 
         connection(password=KEY)
 
@@ -65,7 +64,7 @@ class TestTriggerEvents:
                 await self.get_config()
                 raise RuntimeError(f"proxy said {quote_plus(KEY)} / {KEY}")
 
-        monkeypatch.setattr(trigger_module, "MeetStreamAsyncClient", Echoing)
+        monkeypatch.setattr("airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient", Echoing)
         event = self.run(self.trigger())
         assert event == {"status": "error", "message": "RuntimeError: proxy said *** / ***"}
 
@@ -84,7 +83,7 @@ def test_the_trigger_keeps_its_timeout_within_a_poll(monkeypatch: pytest.MonkeyP
     client.__aenter__.return_value = client
     client.list_scheduled_bots.side_effect = hang
     monkeypatch.setattr(
-        "airflow_provider_meetstream.triggers.meetstream.MeetStreamAsyncClient", lambda *a, **k: client
+        "airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient", lambda *a, **k: client
     )
     trigger = ListScheduledTrigger(
         meetstream_conn_id="ms",
