@@ -39,16 +39,6 @@ DEFAULT_BASE_PATH = "file:///tmp/meetstream-transcripts"
 MAX_WAIT = 7 * 86400.0
 
 
-def _sleep(seconds: float) -> None:
-    # Looked up at call time so tests can patch the wait without waiting.
-    time.sleep(seconds)
-
-
-def _clock() -> float:
-    # Looked up at call time so tests can move time along with their fake waits.
-    return time.monotonic()
-
-
 @dataclass(frozen=True)
 class Target:
     """The transcript looked for: its bot, its id once known, and the meeting it records."""
@@ -218,15 +208,17 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
 
     def execute(self, context: Context) -> dict[str, Any] | None:
         """Find the transcript, wait for it (polling or deferring), and write it."""
-        started, wall = _clock(), time.time()
+        from airflow_provider_meetstream.hooks import policy  # the one clock and wait of the provider
+
+        started, wall = policy.clock(), time.time()
         with self.hook as hook:
             target = self._resolve(hook, self._target())
             segments = self._fetch(hook, target)
             while segments is None and not self.deferrable:
-                remaining = self.transcript_timeout - (_clock() - started)
+                remaining = self.transcript_timeout - (policy.clock() - started)
                 if remaining <= 0:
                     raise MeetStreamTimeoutError(self._timeout_message(target))
-                _sleep(min(self.poll_interval, remaining))
+                policy.sleep(min(self.poll_interval, remaining))
                 if target.transcript_id is None:
                     target = self._resolve(hook, target)
                 segments = self._fetch(hook, target)

@@ -272,13 +272,13 @@ def test_fetch_by_bot_id_alone_finds_the_transcript_and_the_event(
 def test_fetch_waits_until_the_transcript_is_ready(
     hook: MeetStreamHook, meetstream_frozen_now, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow_provider_meetstream.operators import transcripts
 
     bot = hook.create_bot(LINK)
     finish(meetstream_frozen_now, transcript=False)
     # Each wait between two looks moves the emulator's clock half of the delay on.
     monkeypatch.setattr(
-        transcripts, "_sleep", lambda seconds: meetstream_frozen_now.emulator.admin.advance_clock(60)
+        "airflow_provider_meetstream.hooks.policy.sleep",
+        lambda seconds: meetstream_frozen_now.emulator.admin.advance_clock(60),
     )
     result = fetch(bot, tmp_path).execute({})
     looks = [

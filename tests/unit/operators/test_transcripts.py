@@ -59,8 +59,8 @@ class FakeTime:
 @pytest.fixture
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
-    monkeypatch.setattr(transcripts_module, "_sleep", fake.sleep)
-    monkeypatch.setattr(transcripts_module, "_clock", lambda: fake.now)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", fake.sleep)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.clock", lambda: fake.now)
     return fake
 
 
