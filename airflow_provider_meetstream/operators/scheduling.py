@@ -15,7 +15,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamOtherBotError,
 )
 from airflow_provider_meetstream.utils.calendar_sync import recorded_by, short_key
-from airflow_provider_meetstream.utils.event_bots import event_or_none
+from airflow_provider_meetstream.utils.scheduled_bots import found_or_none
 from airflow_provider_meetstream.utils.workspace_bots import (
     ListedBot,
     listed_bots,
@@ -54,7 +54,7 @@ def other_bots(
         window: dict[str, datetime] = {}
         if known:
             window = {"time_min": known[0] - timedelta(days=1), "time_max": known[-1] + timedelta(days=1)}
-        event = event_or_none(lambda name: hook.get_event(name, **window), event_id)
+        event = found_or_none(lambda name: hook.get_event(name, **window), event_id)
     bots = listed_bots([event] if event is not None else [], scheduled)
     now = datetime.now(timezone.utc)
     return {

@@ -12,12 +12,12 @@ from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
 from airflow_provider_meetstream.hooks.mixin import merge_hook_params
 from airflow_provider_meetstream.sensors.base import CheckThenDeferSensor
 from airflow_provider_meetstream.templating import is_templated
-from airflow_provider_meetstream.utils.event_bots import consult_event, event_or_none, event_to_consult
+from airflow_provider_meetstream.utils.event_bots import consult_event, event_to_consult
 from airflow_provider_meetstream.utils.scheduled_bots import (
     ScheduledCriteria,
+    found_or_none,
     log_verdict,
     result_bots,
-    status_or_none,
 )
 
 if TYPE_CHECKING:
@@ -124,8 +124,8 @@ class ListScheduledSensor(CheckThenDeferSensor):
             verdict = criteria.evaluate(hook.list_scheduled_bots(limit=criteria.limit))
             event_id = event_to_consult(criteria, verdict)
             if event_id is not None:
-                verdict = consult_event(criteria, verdict, event_or_none(hook.get_event, event_id))
-            statuses = [status_or_none(hook.get_bot_status, bot_id) for bot_id in verdict.to_confirm]
+                verdict = consult_event(criteria, verdict, found_or_none(hook.get_event, event_id))
+            statuses = [found_or_none(hook.get_bot_status, bot_id) for bot_id in verdict.to_confirm]
         log_verdict(self.log, criteria, verdict)
         done = criteria.settle(verdict, statuses)
         return PokeReturnValue(is_done=done, xcom_value=result_bots(verdict, statuses) if done else None)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetstream.triggers.polling import PollingTrigger
-from airflow_provider_meetstream.utils.event_bots import aevent_or_none, consult_event, event_to_consult
+from airflow_provider_meetstream.utils.event_bots import consult_event, event_to_consult
 from airflow_provider_meetstream.utils.scheduled_bots import (
     ScheduledCriteria,
-    astatus_or_none,
+    afound_or_none,
     log_verdict,
     result_bots,
 )
@@ -47,8 +47,8 @@ class ListScheduledTrigger(PollingTrigger):
             verdict = criteria.evaluate(await client.list_scheduled_bots(limit=criteria.limit))
             event_id = event_to_consult(criteria, verdict)
             if event_id is not None:
-                verdict = consult_event(criteria, verdict, await aevent_or_none(client.get_event, event_id))
-            statuses = [await astatus_or_none(client.get_bot_status, bot_id) for bot_id in verdict.to_confirm]
+                verdict = consult_event(criteria, verdict, await afound_or_none(client.get_event, event_id))
+            statuses = [await afound_or_none(client.get_bot_status, bot_id) for bot_id in verdict.to_confirm]
             log_verdict(self.log, criteria, verdict)
             # A cancelled bot raises here; the loop makes it an error event carrying its fields.
             if not criteria.settle(verdict, statuses):

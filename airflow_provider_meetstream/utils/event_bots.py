@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
 from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria, Verdict
+from airflow_provider_meetstream.utils.workspace_bots import event_items
 
 
 def event_to_consult(criteria: ScheduledCriteria, verdict: Verdict) -> str | None:
@@ -31,28 +30,16 @@ def event_bots(criteria: ScheduledCriteria, event: dict[str, Any]) -> list[dict[
     """
     The bots an event of ``GET /calendar/events`` lists that fit the criteria's key filter.
 
-    The item fields are not documented: a bot without a readable ``bot_id``, or without the key
+    A bot without a readable ``bot_id`` (:func:`~.workspace_bots.event_items`), or without the key
     asked for, is unknown, never a match.
 
     :param criteria: The condition.
     :param event: The event, as listed.
     """
-    items = event.get("bots")
-    if not isinstance(items, list):
-        return []
     found: dict[str, dict[str, Any]] = {}
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        bot_id = item.get("bot_id")
-        if not isinstance(bot_id, str) or not bot_id:
-            continue
-        if (
-            criteria.deduplication_key is not None
-            and item.get("deduplication_key") != criteria.deduplication_key
-        ):
-            continue
-        found.setdefault(bot_id, item)
+    for bot_id, item in event_items(event):
+        if criteria.deduplication_key is None or item.get("deduplication_key") == criteria.deduplication_key:
+            found.setdefault(bot_id, dict(item))
     return list(found.values())
 
 
@@ -77,31 +64,3 @@ def consult_event(criteria: ScheduledCriteria, verdict: Verdict, event: dict[str
     listed = {bot.get("bot_id") for bot in verdict.matches}
     matches = verdict.matches + [bot for bot in bots if bot["bot_id"] not in listed]
     return Verdict(len(matches) >= criteria.min_count, matches, verdict.truncated)
-
-
-def event_or_none(get_event: Callable[[str], dict[str, Any]], event_id: str) -> dict[str, Any] | None:
-    """
-    An event from the events listing, or None when the listing's window does not hold it.
-
-    :param get_event: ``MeetStreamHook.get_event``.
-    :param event_id: The event.
-    """
-    try:
-        return get_event(event_id)
-    except MeetStreamNotFoundError:
-        return None
-
-
-async def aevent_or_none(
-    get_event: Callable[[str], Awaitable[dict[str, Any]]], event_id: str
-) -> dict[str, Any] | None:
-    """
-    The async :func:`event_or_none`, for the trigger.
-
-    :param get_event: ``MeetStreamAsyncClient.get_event``.
-    :param event_id: The event.
-    """
-    try:
-        return await get_event(event_id)
-    except MeetStreamNotFoundError:
-        return None

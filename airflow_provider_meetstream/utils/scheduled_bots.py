@@ -187,30 +187,32 @@ class ScheduledCriteria:
         }
 
 
-def status_or_none(get_status: Callable[[str], dict[str, Any]], bot_id: str) -> dict[str, Any] | None:
+def found_or_none(read: Callable[[str], dict[str, Any]], name: str) -> dict[str, Any] | None:
     """
-    A bot's status answer, or None when MeetStream does not know the bot (404).
+    What ``read(name)`` answers, or None when MeetStream does not have it.
 
-    :param get_status: ``MeetStreamHook.get_bot_status``.
-    :param bot_id: The bot.
+    Not having it is a 404 (an unknown bot), or an event the listing's window does not hold.
+
+    :param read: ``MeetStreamHook.get_bot_status``, ``MeetStreamHook.get_event``...
+    :param name: The bot or event.
     """
     try:
-        return get_status(bot_id)
+        return read(name)
     except MeetStreamNotFoundError:
         return None
 
 
-async def astatus_or_none(
-    get_status: Callable[[str], Awaitable[dict[str, Any]]], bot_id: str
+async def afound_or_none(
+    read: Callable[[str], Awaitable[dict[str, Any]]], name: str
 ) -> dict[str, Any] | None:
     """
-    The async :func:`status_or_none`, for the trigger.
+    The async :func:`found_or_none`, for the trigger.
 
-    :param get_status: ``MeetStreamAsyncClient.get_bot_status``.
-    :param bot_id: The bot.
+    :param read: ``MeetStreamAsyncClient.get_bot_status``, ``MeetStreamAsyncClient.get_event``...
+    :param name: The bot or event.
     """
     try:
-        return await get_status(bot_id)
+        return await read(name)
     except MeetStreamNotFoundError:
         return None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -109,11 +109,7 @@ def listed_bots(
     found: list[ListedBot] = []
     on_events: set[str] = set()
     for event in events:
-        items = event.get("bots")
-        for item in items if isinstance(items, list) else ():
-            bot_id = item.get("bot_id") if isinstance(item, Mapping) else None
-            if not (isinstance(bot_id, str) and bot_id):
-                continue
+        for bot_id, item in event_items(event):
             on_events.add(bot_id)
             found.append(
                 ListedBot(
@@ -127,6 +123,22 @@ def listed_bots(
             )
     found.extend(bot for bot_id, bot in from_list.items() if bot_id not in on_events)
     return found
+
+
+def event_items(event: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """
+    The bots an event of ``GET /calendar/events`` lists, as ``(bot_id, item)``, in its order.
+
+    The item fields are not documented: an item that is not an object, or whose ``bot_id`` is not a
+    non-empty string, is not a bot.
+
+    :param event: The event, as listed.
+    """
+    items = event.get("bots")
+    for item in items if isinstance(items, list) else ():
+        bot_id = item.get("bot_id") if isinstance(item, Mapping) else None
+        if isinstance(bot_id, str) and bot_id:
+            yield bot_id, item
 
 
 def bot_from_answer(answer: Mapping[str, Any], *, listed: bool = False) -> ListedBot | None:
