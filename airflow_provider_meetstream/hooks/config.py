@@ -233,28 +233,25 @@ def connection_form_widgets() -> dict[str, Any]:
     from wtforms import BooleanField, IntegerField, StringField
     from wtforms.validators import NumberRange, Optional, Regexp
 
-    timeout, attempts = CONN_FIELDS["timeout"], CONN_FIELDS["max_retries"]
-    deadline, insecure = CONN_FIELDS["deadline"], CONN_FIELDS["allow_insecure_http"]
-    return {
+    def seconds_field(name: str) -> Any:
         # Airflow 2 forms support no FloatField; the hook parses the string.
-        "timeout": StringField(
-            lazy_gettext(timeout["label"]),
-            description=timeout["description"],
+        return StringField(
+            lazy_gettext(CONN_FIELDS[name]["label"]),
+            description=CONN_FIELDS[name]["description"],
             widget=BS3TextFieldWidget(),
             validators=[Optional(), Regexp(r"^\d+(\.\d+)?$", message="A number of seconds")],
-        ),
+        )
+
+    attempts, insecure = CONN_FIELDS["max_retries"], CONN_FIELDS["allow_insecure_http"]
+    return {
+        "timeout": seconds_field("timeout"),
         "max_retries": IntegerField(
             lazy_gettext(attempts["label"]),
             description=attempts["description"],
             widget=BS3TextFieldWidget(),
             validators=[Optional(), NumberRange(min=1, max=MAX_ATTEMPTS_BOUND)],
         ),
-        "deadline": StringField(
-            lazy_gettext(deadline["label"]),
-            description=deadline["description"],
-            widget=BS3TextFieldWidget(),
-            validators=[Optional(), Regexp(r"^\d+(\.\d+)?$", message="A number of seconds")],
-        ),
+        "deadline": seconds_field("deadline"),
         "allow_insecure_http": BooleanField(
             lazy_gettext(insecure["label"]), description=insecure["description"], default=False
         ),
