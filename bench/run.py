@@ -121,6 +121,46 @@ def sync_rows(admin: Any) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+#: What a DAG file, a worker and the triggerer import: each timed in a fresh interpreter, after the
+#: part of Airflow every one of them has loaded already.
+IMPORTED = {
+    "DAG file: the scheduling operators": "airflow_provider_meetstream.operators.meetstream",
+    "DAG file: the calendar sync": "airflow_provider_meetstream.operators.calendar_sync",
+    "DAG file: the scheduled-list sensor": "airflow_provider_meetstream.sensors.meetstream",
+    "triggerer: a trigger module": "airflow_provider_meetstream.triggers.meetstream",
+    "worker: the hook": "airflow_provider_meetstream.hooks.meetstream",
+    "triggerer thread: the async client": "airflow_provider_meetstream.hooks.async_client",
+}
+IMPORT_CODE = (
+    "import importlib, sys, time; import airflow.providers.common.compat.sdk; before = set(sys.modules); "
+    "started = time.perf_counter(); importlib.import_module(sys.argv[1]); "
+    "print(time.perf_counter() - started, len(set(sys.modules) - before))"
+)
+IMPORT_ROUNDS = 7
+
+
+def import_rows() -> list[tuple[str, str, str, str]]:
+    """Median import time of each entry of IMPORTED over IMPORT_ROUNDS fresh interpreters."""
+    rows = []
+    for what, module in IMPORTED.items():
+        runs = [
+            subprocess.run(
+                [sys.executable, "-c", IMPORT_CODE, module], capture_output=True, text=True, check=True
+            ).stdout.split()
+            for _ in range(IMPORT_ROUNDS)
+        ]
+        seconds = statistics.median(float(run[0]) for run in runs)
+        rows.append(
+            (
+                f"import {what} ({IMPORT_ROUNDS} runs)",
+                f"{seconds * 1000:.1f} ms",
+                "-",
+                f"{runs[0][1]} modules loaded",
+            )
+        )
+    return rows
+
+
 def measure(run: Callable[[], Any], before: Callable[[], Any] = lambda: None) -> tuple[float, float, Any]:
     """Median seconds over ROUNDS untraced runs, then peak memory (MiB) of one traced run, and its result."""
     times = []
@@ -158,7 +198,7 @@ def main() -> int:
         from meetstream_emulator.admin import EmulatorAdmin
 
         admin = EmulatorAdmin(base_url)
-        rows: list[tuple[str, str, str, str]] = []
+        rows: list[tuple[str, str, str, str]] = import_rows()
 
         weekly = ["RRULE:FREQ=WEEKLY;BYDAY=MO", "EXDATE;TZID=America/New_York:20270315T090000"]
         start = datetime(2020, 1, 6, 14, tzinfo=timezone.utc)
