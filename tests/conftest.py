@@ -1,13 +1,18 @@
-"""Test setup: a throwaway AIRFLOW_HOME, set before Airflow is imported, and its database where needed."""
+"""
+Test setup: a throwaway AIRFLOW_HOME, set before Airflow is imported, and its database where needed.
+
+Also the fixtures every suite shares: the default MeetStream connection and the retry waits.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -30,6 +35,7 @@ if version("apache-airflow").startswith("2."):
 os.environ.pop("AIRFLOW_CONN_MEETSTREAM_DEFAULT", None)
 
 import pytest  # noqa: E402
+from meetstream_fakes import API_KEY, BASE, POLICY  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -62,3 +68,49 @@ def dagbag() -> object:
 
     # Airflow's own examples stay out through AIRFLOW__CORE__LOAD_EXAMPLES above.
     return DagBag(dag_folder=str(REPO_ROOT / "example_dags"))
+
+
+@pytest.fixture
+def connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """
+    Set the default MeetStream connection in the environment, where Airflow reads it.
+
+    ``connection()`` points it at ``BASE`` with ``API_KEY``; keyword arguments replace those fields
+    or add others: ``connection(password="K")``, ``connection(host=server_url, extra={...})``.
+    """
+
+    def set_connection(**fields: object) -> None:
+        conn = {"conn_type": "meetstream", "host": BASE, "password": API_KEY, **fields}
+        monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
+
+    return set_connection
+
+
+@pytest.fixture
+def default_connection(connection: Callable[..., None]) -> None:
+    """
+    The default MeetStream connection at ``BASE`` with ``API_KEY``.
+
+    A module whose every test calls MeetStream through it says so once:
+    ``pytestmark = pytest.mark.usefixtures("default_connection")``.
+    """
+    connection()
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the retry waits, sync and async, instead of sleeping."""
+    recorded: list[float] = []
+
+    async def record(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(f"{POLICY}.sleep", recorded.append)
+    monkeypatch.setattr(f"{POLICY}.asleep", record)
+    return recorded
+
+
+@pytest.fixture
+def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sync hook's waits between attempts take no time: the retries, not the waiting, are tested."""
+    monkeypatch.setattr(f"{POLICY}.sleep", lambda seconds: None)

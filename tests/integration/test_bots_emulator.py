@@ -11,6 +11,7 @@ from unittest import mock
 
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
+from meetstream_fakes import events_of as run_trigger
 
 from airflow_provider_meetstream.exceptions import (
     MeetStreamBotFailedError,
@@ -38,13 +39,6 @@ FAILED = ("Denied", "Error", "NotAllowed")
 @pytest.fixture
 def hook(meetstream_frozen_now) -> MeetStreamHook:
     return MeetStreamHook()
-
-
-def run_trigger(trigger: Any) -> list[dict]:
-    async def collect() -> list[dict]:
-        return [event.payload async for event in trigger.run()]
-
-    return asyncio.run(asyncio.wait_for(collect(), timeout=30))
 
 
 def finish(frozen, *, transcript: bool = True) -> None:

@@ -16,10 +16,7 @@ LEAD = timedelta(minutes=3)
 SYNC = "tests.sync"
 WRITES = ("POST", "PATCH", "DELETE")
 
-
-@pytest.fixture(autouse=True)
-def _no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
+pytestmark = pytest.mark.usefixtures("no_waits")
 
 
 def sync(**kwargs) -> dict:

@@ -27,18 +27,6 @@ ENDED = "evt_demo_retro_ended"
 
 
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", recorded.append)
-
-    async def no_wait(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.asleep", no_wait)
-    return recorded
-
-
-@pytest.fixture
 def hook(meetstream_frozen_now, waits: list[float]) -> MeetStreamHook:
     # At a frozen instant: the demo calendar moves with the clock, and a stand-up in progress
     # (Mondays 09:00-09:15 New York) would be a series' first occurrence, whose bot joins at once

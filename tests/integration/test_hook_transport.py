@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import itertools
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -74,19 +73,14 @@ def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, **headers: s
 
 
 @pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Behaviour], Server]]:
+def serve(connection: Callable[..., None]) -> Iterator[Callable[[Behaviour], Server]]:
     servers: list[Server] = []
 
     def start(behaviour: Behaviour) -> Server:
         server = Server(behaviour)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-        conn = {
-            "conn_type": "meetstream",
-            "host": f"http://127.0.0.1:{server.server_address[1]}",
-            "password": "k" * 20,
-        }
-        monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
+        connection(host=f"http://127.0.0.1:{server.server_address[1]}", password="k" * 20)
         return server
 
     yield start

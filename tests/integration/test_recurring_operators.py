@@ -23,8 +23,9 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 # The demo calendar moves with the clock, so every test here runs with the emulator and the
 # operators agreeing on one instant (meetstream_frozen_now): how many stand-ups fall in a window,
-# and which side of a DST change they are on, then no longer depends on today.
-pytestmark = pytest.mark.usefixtures("meetstream_frozen_now")
+# and which side of a DST change they are on, then no longer depends on today. The hook's retries
+# take no time.
+pytestmark = pytest.mark.usefixtures("meetstream_frozen_now", "no_waits")
 
 
 def standup_mondays(emulator, start: datetime, end: datetime) -> list[str]:
@@ -49,11 +50,6 @@ def standup_mondays(emulator, start: datetime, end: datetime) -> list[str]:
             dates.append(day.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
         day = (day.replace(tzinfo=None) + timedelta(days=7)).replace(tzinfo=NEW_YORK)
     return dates
-
-
-@pytest.fixture(autouse=True)
-def _no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
 
 
 def held(emulator) -> list[tuple]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
+from meetstream_fakes import events_of
 
 from airflow_provider_meetstream.constants import MAX_LIST_LIMIT
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
@@ -50,17 +50,14 @@ def crowded(meetstream_frozen_now) -> str:
 
 
 def run_trigger(**criteria: object) -> list[dict]:
-    trigger = ListScheduledTrigger(
-        meetstream_conn_id="meetstream_default",
-        criteria=ScheduledCriteria.build(**criteria).serialize(),
-        poll_interval=0.05,
-        timeout=1.0,
+    return events_of(
+        ListScheduledTrigger(
+            meetstream_conn_id="meetstream_default",
+            criteria=ScheduledCriteria.build(**criteria).serialize(),
+            poll_interval=0.05,
+            timeout=1.0,
+        )
     )
-
-    async def collect() -> list[dict]:
-        return [event.payload async for event in trigger.run()]
-
-    return asyncio.run(asyncio.wait_for(collect(), timeout=30))
 
 
 def test_scheduled_by_event_beyond_a_full_page(crowded: str) -> None:

@@ -19,10 +19,7 @@ LEAD = timedelta(minutes=3)
 WRITES = ("POST", "PATCH", "DELETE")
 SALES = "sales-tool:customer-call"
 
-
-@pytest.fixture(autouse=True)
-def _no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
+pytestmark = pytest.mark.usefixtures("no_waits")
 
 
 def sync(sync_id: str = "team-a.sync", **kwargs) -> dict:

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from meetstream_fakes import events_of as run_trigger
 
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
@@ -20,13 +21,6 @@ ZOOM = "evt_demo_zoom_sync"
 # still to join, and in what order, then no longer depends on when the suite runs. On a Monday
 # during the stand-up, its first occurrence would be in progress and its bot never listed.
 pytestmark = pytest.mark.usefixtures("meetstream_frozen_now")
-
-
-def run_trigger(trigger: ListScheduledTrigger) -> list[dict]:
-    async def collect() -> list[dict]:
-        return [event.payload async for event in trigger.run()]
-
-    return asyncio.run(asyncio.wait_for(collect(), timeout=30))
 
 
 def make_trigger(**criteria: object) -> ListScheduledTrigger:

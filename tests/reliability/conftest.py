@@ -28,12 +28,6 @@ def figures(request: pytest.FixtureRequest) -> Figures:
     return Figures(request.node.name)
 
 
-@pytest.fixture
-def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hook's waits between attempts take no time: the retries, not the waiting, are tested."""
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Every reliability figure of the run, after the test results."""
     if not FIGURES:

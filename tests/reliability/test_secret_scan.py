@@ -18,7 +18,7 @@ import os
 import pickle
 import sqlite3
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -244,7 +244,6 @@ def search_database(search: Search, database: Path) -> int:
 
 # -- errors raised while a gateway echoes the key ------------------------------------------------------
 
-BASE = "https://api.meetstream.test/api/v1"
 ECHOES = [
     ("400 body", {"status_code": 400, "json": {"message": f"bad key {SECRET}"}}),
     (
@@ -272,10 +271,8 @@ ECHOES = [
 
 
 @pytest.fixture
-def gateway(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {"conn_type": "meetstream", "host": BASE, "password": SECRET, "extra": {"max_retries": 2}}
-    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", lambda seconds: None)
+def gateway(connection: Callable[..., None], no_waits: None) -> None:
+    connection(password=SECRET, extra={"max_retries": 2})
 
 
 def searched_error(search: Search, name: str, error: BaseException) -> None:

@@ -32,8 +32,12 @@ SLACK = 3.0
 Answer = Callable[[socket.socket, threading.Event], None]
 
 
-def raw_server(monkeypatch: pytest.MonkeyPatch, answer: Answer) -> Iterator[str]:
-    """A socket server on loopback, each connection handed to ``answer`` in its own thread."""
+def raw_server(set_connection: Callable[..., None], answer: Answer) -> Iterator[str]:
+    """
+    A socket server on loopback, each connection handed to ``answer`` in its own thread.
+
+    :param set_connection: The ``connection`` fixture: the default connection points at the server.
+    """
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
     workers: list[threading.Thread] = []
@@ -54,10 +58,7 @@ def raw_server(monkeypatch: pytest.MonkeyPatch, answer: Answer) -> Iterator[str]
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     host = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_MEETSTREAM_DEFAULT",
-        f'{{"conn_type": "meetstream", "host": "{host}", "password": "time-bounds-key"}}',
-    )
+    set_connection(host=host, password="time-bounds-key")
     try:
         yield host
     finally:
@@ -71,9 +72,9 @@ def raw_server(monkeypatch: pytest.MonkeyPatch, answer: Answer) -> Iterator[str]
 
 
 @pytest.fixture
-def silent_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def silent_server(connection: Callable[..., None]) -> Iterator[str]:
     """A server that accepts connections and never answers."""
-    yield from raw_server(monkeypatch, lambda connection, stop: None)
+    yield from raw_server(connection, lambda accepted, stop: None)
 
 
 def drip_headers(connection: socket.socket, stop: threading.Event) -> None:
@@ -92,9 +93,9 @@ def drip_headers(connection: socket.socket, stop: threading.Event) -> None:
 
 
 @pytest.fixture
-def header_drip_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def header_drip_server(connection: Callable[..., None]) -> Iterator[str]:
     """A server that answers 200 but drips its headers, one line at a time, for 10 s."""
-    yield from raw_server(monkeypatch, drip_headers)
+    yield from raw_server(connection, drip_headers)
 
 
 def sync_call() -> None:

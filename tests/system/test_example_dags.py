@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import requests_mock as rm
+from meetstream_fakes import BASE
 
-BASE = "https://api.meetstream.test/api/v1"
+pytestmark = pytest.mark.usefixtures("default_connection")
 EVENT = {
     "id": "evt_demo_zoom_sync",
     "start_time": "2027-01-05T15:00:00+00:00",
@@ -32,13 +31,9 @@ def test_dagbag_has_no_import_errors(dagbag) -> None:
         assert "meetstream" in dag.tags
 
 
-def test_schedule_event_dag_runs(dagbag, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_schedule_event_dag_runs(dagbag) -> None:
     from airflow.utils.state import DagRunState, TaskInstanceState
 
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_MEETSTREAM_DEFAULT",
-        json.dumps({"conn_type": "meetstream", "host": BASE, "password": "example-dag-key"}),
-    )
     dag = dagbag.get_dag("meetstream_schedule_event")
     scheduled = {
         "scheduled": True,
@@ -76,13 +71,9 @@ def test_schedule_event_dag_runs(dagbag, monkeypatch: pytest.MonkeyPatch) -> Non
     assert all(request.qs == {"limit": ["100"]} for request in lists)
 
 
-def test_schedule_event_dag_fails_when_meetstream_refuses(dagbag, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_schedule_event_dag_fails_when_meetstream_refuses(dagbag) -> None:
     from airflow.utils.state import DagRunState, TaskInstanceState
 
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_MEETSTREAM_DEFAULT",
-        json.dumps({"conn_type": "meetstream", "host": BASE, "password": "example-dag-key"}),
-    )
     dag = dagbag.get_dag("meetstream_schedule_event")
     with rm.Mocker() as mock:
         mock.get(f"{BASE}/calendar/events", json={"results": [EVENT], "next": None})
@@ -121,10 +112,6 @@ def test_bad_rendered_input_fails_the_task_without_retries(monkeypatch: pytest.M
     except ImportError:  # Airflow 2
         from airflow.models.dagbag import DagBag
 
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_MEETSTREAM_DEFAULT",
-        json.dumps({"conn_type": "meetstream", "host": BASE, "password": "example-dag-key"}),
-    )
     (tmp_path / "bad_input.py").write_text(BAD_INPUT_DAG)
     # dag.test() serializes the DAG from its bundle: make this folder the dags folder for this test.
     from airflow import settings

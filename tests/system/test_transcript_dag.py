@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import requests_mock as rm
+from meetstream_fakes import API_KEY, BASE
 
-BASE = "https://api.meetstream.test/api/v1"
-API_KEY = "transcript-dag-key-4242"
+pytestmark = pytest.mark.usefixtures("default_connection")
 ASSET_URI = "meetstream://transcripts/standup"
 SEGMENTS = [
     {"speaker": "Ada", "transcript": "Morning.", "start_time": 0.0, "end_time": 1.0},
@@ -76,10 +76,6 @@ def test_bot_to_transcript_with_an_asset_event(monkeypatch: pytest.MonkeyPatch, 
     except ImportError:  # Airflow 2
         from airflow.models.dagbag import DagBag
 
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_MEETSTREAM_DEFAULT",
-        json.dumps({"conn_type": "meetstream", "host": BASE, "password": API_KEY}),
-    )
     dags, out = tmp_path / "dags", tmp_path / "out"
     dags.mkdir()
     source = TRANSCRIPT_DAG.replace("BASE_PATH", str(out)).replace("ASSET_URI", ASSET_URI)

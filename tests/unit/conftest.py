@@ -1,45 +1,20 @@
-"""Fixtures for the unit tests of every layer: the MeetStream connection, the retry waits, httpx answers."""
+"""
+Fixtures for the unit tests of every layer: a clock, httpx answers, the async client a trigger opens.
+
+The default connection (``connection``, ``default_connection``) and the retry waits (``waits``)
+come from tests/conftest.py: the other suites use them too.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from unittest.mock import AsyncMock, MagicMock
 
 import httpx
 import pytest
-from meetstream_fakes import API_KEY, BASE, FakeTime
+from meetstream_fakes import API_KEY, POLICY, FakeTime
 
-#: Where the retry policy sleeps and reads the time: the clients and the operators go through these.
-POLICY = "airflow_provider_meetstream.hooks.policy"
-
-
-@pytest.fixture
-def connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """
-    Set the default MeetStream connection in the environment, where Airflow reads it.
-
-    ``connection()`` points it at ``BASE`` with ``API_KEY``; keyword arguments replace those fields
-    or add others: ``connection(password="K")``, ``connection(extra=json.dumps({...}))``.
-    """
-
-    def set_connection(**fields: object) -> None:
-        conn = {"conn_type": "meetstream", "host": BASE, "password": API_KEY, **fields}
-        monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
-
-    return set_connection
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the retry waits, sync and async, instead of sleeping."""
-    recorded: list[float] = []
-
-    async def record(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(f"{POLICY}.sleep", recorded.append)
-    monkeypatch.setattr(f"{POLICY}.asleep", record)
-    return recorded
+from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 
 
 @pytest.fixture
@@ -65,3 +40,28 @@ def answer_async_requests(
         )
 
     return answer_with
+
+
+@pytest.fixture
+def client_class(monkeypatch: pytest.MonkeyPatch) -> MagicMock:
+    """
+    ``MeetStreamAsyncClient`` replaced by a factory of one ``AsyncMock(spec=...)``, its ``return_value``.
+
+    The only patch target for a trigger's client: the loop in ``triggers.polling`` reads the class
+    from ``hooks.async_client`` each time it runs. The mock's ``api_key`` is None (no connection
+    read) until a test sets the key it expects scrubbed.
+    """
+    client = AsyncMock(spec=MeetStreamAsyncClient)
+    client.__aenter__.return_value = client
+    client.api_key = None
+    factory = MagicMock(return_value=client)
+    monkeypatch.setattr("airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient", factory)
+    return factory
+
+
+@pytest.fixture
+def client(client_class: MagicMock) -> AsyncMock:
+    """The async client a trigger opens, holding ``API_KEY``: the key its events must not carry."""
+    opened: AsyncMock = client_class.return_value
+    opened.api_key = API_KEY
+    return opened

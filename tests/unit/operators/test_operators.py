@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import requests_mock as rm
+from meetstream_fakes import API_KEY, BASE
 
 from airflow_provider_meetstream.exceptions import (
     MeetStreamAPIError,
@@ -20,19 +19,13 @@ from airflow_provider_meetstream.operators.recurring import (
     ScheduleRecurringEventOperator,
 )
 
-BASE = "https://api.meetstream.test/api/v1"
-API_KEY = "ms_operator_key_9321"
 CONFLICT = {"message": "exists", "bot_id": "bot_old", "schedule_id": "sched_old"}
 JOIN = {"scheduled_join_time": "2027-03-15T12:57:00+00:00"}
 SCHEDULED = f"{BASE}/calendar/scheduled"
 #: Nobody else's bot waits on the event: the look before scheduling finds the list empty.
 NOBODY = {"scheduled_bots": []}
 
-
-@pytest.fixture(autouse=True)
-def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {"conn_type": "meetstream", "host": BASE, "password": API_KEY}
-    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
+pytestmark = pytest.mark.usefixtures("default_connection")
 
 
 class TestScheduleEventOperator:

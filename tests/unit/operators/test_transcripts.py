@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -13,6 +12,7 @@ from urllib.parse import quote
 import pytest
 import requests_mock as rm
 from airflow.providers.common.compat.sdk import TaskDeferred
+from meetstream_fakes import API_KEY, BASE, FakeTime, events_of
 
 from airflow_provider_meetstream.exceptions import (
     MeetStreamError,
@@ -21,15 +21,12 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamStorageError,
     MeetStreamTimeoutError,
 )
-from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
 from airflow_provider_meetstream.operators import transcripts as transcripts_module
 from airflow_provider_meetstream.operators.bots import IDEMPOTENCY_NAMESPACE, CreateBotOperator
 from airflow_provider_meetstream.operators.transcripts import FetchTranscriptOperator
 from airflow_provider_meetstream.triggers.transcripts import TranscriptReadyTrigger
 from airflow_provider_meetstream.utils import transcripts
 
-BASE = "https://api.meetstream.test/api/v1"
-API_KEY = "transcripts-key-90210"
 LINK = "https://zoom.us/j/123456789"
 CREATED = {"bot_id": "bot_1", "transcript_id": "tr_1", "meeting_url": LINK, "status": "Joining", "extra": "x"}
 SEGMENTS = [
@@ -39,29 +36,7 @@ SEGMENTS = [
 ]
 TRANSCRIPT_URL = f"{BASE}/transcript/tr_1/get_transcript"
 
-
-@pytest.fixture(autouse=True)
-def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {"conn_type": "meetstream", "host": BASE, "password": API_KEY}
-    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
-    fake = FakeTime()
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.sleep", fake.sleep)
-    monkeypatch.setattr("airflow_provider_meetstream.hooks.policy.clock", lambda: fake.now)
-    return fake
+pytestmark = pytest.mark.usefixtures("default_connection")
 
 
 def context(run_id: str = "manual__1", map_index: int = -1, try_number: int = 1, **extra: Any) -> Any:
@@ -454,26 +429,11 @@ class TestDeferral:
 
 
 class TestTrigger:
-    @pytest.fixture
-    def client(self, monkeypatch: pytest.MonkeyPatch) -> AsyncMock:
-        client = AsyncMock(spec=MeetStreamAsyncClient)
-        client.__aenter__.return_value = client
-        client.api_key = API_KEY
-        monkeypatch.setattr(
-            "airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient", lambda *a, **kw: client
-        )
-        return client
-
     @staticmethod
     def events(**kwargs: Any) -> list[Any]:
-        trigger = TranscriptReadyTrigger(
-            meetstream_conn_id="ms", bot_id="bot_1", poll_interval=0.01, **kwargs
+        return events_of(
+            TranscriptReadyTrigger(meetstream_conn_id="ms", bot_id="bot_1", poll_interval=0.01, **kwargs)
         )
-
-        async def collect() -> list[Any]:
-            return [event.payload async for event in trigger.run()]
-
-        return asyncio.run(asyncio.wait_for(collect(), 10))
 
     def test_ready_after_202_without_the_segments_in_the_event(self, client: AsyncMock) -> None:
         not_ready = MeetStreamNotReadyError("processing", status_code=202)

@@ -9,6 +9,7 @@ from unittest.mock import Mock
 import pytest
 import requests_mock as rm
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
+from meetstream_fakes import API_KEY, BASE, FAILED, status
 
 from airflow_provider_meetstream.constants import BotStatus
 from airflow_provider_meetstream.exceptions import (
@@ -20,19 +21,7 @@ from airflow_provider_meetstream.sensors.bot_status import BotStatusSensor
 from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
 from airflow_provider_meetstream.utils.bot_wait import BotWait
 
-BASE = "https://api.meetstream.test/api/v1"
-API_KEY = "bot-status-key-31337"
-FAILED = sorted(status.value for status in BotStatus.REFUSED_STATUSES)
-
-
-@pytest.fixture(autouse=True)
-def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {"conn_type": "meetstream", "host": BASE, "password": API_KEY}
-    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
-
-
-def status(bot_id: str, value: str, **extra: Any) -> dict[str, Any]:
-    return {"bot_id": bot_id, "status": value, **extra}
+pytestmark = pytest.mark.usefixtures("default_connection")
 
 
 def test_a_normal_end_is_not_a_failure() -> None:

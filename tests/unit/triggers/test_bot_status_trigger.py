@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
-from unittest.mock import AsyncMock, MagicMock
+from unittest.mock import AsyncMock
 
 import pytest
+from meetstream_fakes import API_KEY, FAILED, events_of, status
 
-from airflow_provider_meetstream.constants import BotStatus
 from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
 from airflow_provider_meetstream.utils.bot_wait import BotWait
-
-BASE = "https://api.meetstream.test/api/v1"
-API_KEY = "bot-status-key-31337"
-FAILED = sorted(status.value for status in BotStatus.REFUSED_STATUSES)
-
-
-@pytest.fixture(autouse=True)
-def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {"conn_type": "meetstream", "host": BASE, "password": API_KEY}
-    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
-
-
-def status(bot_id: str, value: str, **extra: Any) -> dict[str, Any]:
-    return {"bot_id": bot_id, "status": value, **extra}
 
 
 def test_trigger_serialize_round_trip() -> None:
@@ -40,20 +25,9 @@ def test_trigger_serialize_round_trip() -> None:
 
 
 class TestTrigger:
-    @pytest.fixture
-    def client(self, client_class: MagicMock) -> AsyncMock:
-        client: AsyncMock = client_class.return_value
-        client.api_key = API_KEY
-        return client
-
     @staticmethod
     def events(**kwargs: Any) -> list[Any]:
-        trigger = BotStatusTrigger(meetstream_conn_id="ms", poll_interval=0.01, **kwargs)
-
-        async def collect() -> list[Any]:
-            return [event.payload async for event in trigger.run()]
-
-        return asyncio.run(asyncio.wait_for(collect(), 10))
+        return events_of(BotStatusTrigger(meetstream_conn_id="ms", poll_interval=0.01, **kwargs))
 
     def test_success_asks_each_bot_only_until_it_is_terminal(self, client: AsyncMock) -> None:
         answers = {

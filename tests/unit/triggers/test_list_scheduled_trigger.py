@@ -8,29 +8,10 @@ from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+from meetstream_fakes import bot
 
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
 from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
-
-BASE = "https://api.meetstream.test/api/v1"
-
-
-def bot(bot_id: str, event_id: str = "e1", key: str = "k1") -> dict:
-    return {
-        "bot_id": bot_id,
-        "status": "Scheduled",
-        "custom_attributes": {
-            "event_id": event_id,
-            "deduplication_key": key,
-            "source": "calendar_schedule_api",
-        },
-    }
-
-
-@pytest.fixture(autouse=True)
-def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {"conn_type": "meetstream", "host": BASE, "password": "sensor-key-12345"}
-    monkeypatch.setenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", json.dumps(conn))
 
 
 def test_trigger_serialize_round_trip() -> None:

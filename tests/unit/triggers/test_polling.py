@@ -12,6 +12,7 @@ from unittest.mock import ANY, AsyncMock, MagicMock
 
 import pytest
 from airflow.triggers.base import BaseTrigger
+from meetstream_fakes import events_of
 
 from airflow_provider_meetstream.exceptions import MeetStreamBotCancelledError
 from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
@@ -36,13 +37,6 @@ TRIGGERS: dict[str, Callable[[], BaseTrigger]] = {
     ),
     "transcript": lambda: TranscriptReadyTrigger(meetstream_conn_id="ms", bot_id="b1", timeout=0.05),
 }
-
-
-def events_of(trigger: BaseTrigger) -> list[Any]:
-    async def collect() -> list[Any]:
-        return [event.payload async for event in trigger.run()]
-
-    return asyncio.run(asyncio.wait_for(collect(), 10))
 
 
 @pytest.mark.parametrize("name", TRIGGERS)

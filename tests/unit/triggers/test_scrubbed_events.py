@@ -10,7 +10,7 @@ from urllib.parse import quote_plus
 
 import httpx
 import pytest
-from meetstream_fakes import KEY, encodings, leaks
+from meetstream_fakes import KEY, encodings, events_of, leaks
 
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
 from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
@@ -18,10 +18,7 @@ from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
 
 class TestTriggerEvents:
     def run(self, trigger: ListScheduledTrigger) -> dict:
-        async def collect() -> list:
-            return [event.payload async for event in trigger.run()]
-
-        (event,) = asyncio.run(asyncio.wait_for(collect(), 30))
+        (event,) = events_of(trigger)
         return event
 
     def trigger(self, timeout: float = 5.0) -> ListScheduledTrigger:
