@@ -1,4 +1,4 @@
-"""The package's shape: small modules that say what they are for, and imports that run one way."""
+"""The package's shape: small modules that say what they are for, imports one way, one default connection."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from airflow_provider_meetstream.operators.meetstream import ScheduleEventOperator
 
 PACKAGE = Path(__file__).resolve().parents[2] / "airflow_provider_meetstream"
 MAX_LINES = 400
@@ -166,3 +168,40 @@ def test_recurrence_imports_nothing_from_airflow(path: Path) -> None:
     # Pure shared vocabulary, a lower layer than anything that needs Airflow.
     imported = _imports(path, top_level_only=False)
     assert not {name for name in imported if name == "airflow" or name.startswith("airflow.")}
+
+
+def test_every_task_defaults_to_the_hooks_connection() -> None:
+    from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.operators.meetstream import UnscheduleEventOperator
+    from airflow_provider_meetstream.operators.recurring import (
+        ExpandRecurringEventOperator,
+        ScheduleRecurringEventOperator,
+    )
+    from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
+
+    tasks = [
+        ScheduleEventOperator(task_id="a", event_id="e", deduplication_key="k"),
+        UnscheduleEventOperator(task_id="b", event_id="e"),
+        ExpandRecurringEventOperator(task_id="c", event_id="e", deduplication_key="k"),
+        ScheduleRecurringEventOperator(task_id="d", event_id="e", deduplication_key="k"),
+        ListScheduledSensor(task_id="s"),
+    ]
+    assert {task.meetstream_conn_id for task in tasks} == {MeetStreamHook.default_conn_name}
+    assert MeetStreamHook.default_conn_name == "meetstream_default"
+
+
+def test_importing_operators_and_sensor_loads_no_hook() -> None:
+    import subprocess
+    import sys
+
+    # Only the hook mixin, which imports the hook (and requests) when a task first uses it.
+    code = (
+        "import sys; import airflow_provider_meetstream.operators.meetstream, "
+        "airflow_provider_meetstream.sensors.meetstream; "
+        "print(sorted(name for name in sys.modules if name.startswith("
+        "('airflow_provider_meetstream.hooks', 'airflow_provider_meetstream.triggers'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip().splitlines()[-1] == str(
+        ["airflow_provider_meetstream.hooks", "airflow_provider_meetstream.hooks.mixin"]
+    )

@@ -9,7 +9,6 @@ import pytest
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
-from airflow_provider_meetstream.templating import is_templated, rendered_data
 
 
 class TestInteger:
@@ -107,16 +106,3 @@ class TestBotIds:
         with pytest.raises(MeetStreamInputError) as caught:
             validation.bot_ids(value, "ids")
         assert caught.value.argument == "ids"
-
-
-def test_rendered_data_reads_json_and_leaves_other_values() -> None:
-    assert rendered_data('{"a": [1]}', "x", "t.output") == {"a": [1]}
-    assert rendered_data("plain", "x", "t.output") == "plain"
-    assert rendered_data(["a"], "x", "t.output") == ["a"]
-    with pytest.raises(MeetStreamInputError, match=r"t\.output"):
-        rendered_data("{'a': 1}", "x", "t.output")
-
-
-def test_a_list_holding_a_template_is_still_a_template() -> None:
-    assert is_templated(["b1", "{{ params.bot }}"])
-    assert not is_templated(["b1", "b2"])

@@ -1,4 +1,4 @@
-"""CreateBotOperator, FetchTranscriptOperator, TranscriptReadyTrigger: a bot to its transcript in storage."""
+"""FetchTranscriptOperator: a bot's transcript waited for, in a worker or deferred, and written to storage."""
 
 from __future__ import annotations
 
@@ -6,92 +6,27 @@ import json
 import uuid
 from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock, Mock
+from unittest.mock import Mock
 from urllib.parse import quote
 
 import pytest
 import requests_mock as rm
 from airflow.providers.common.compat.sdk import TaskDeferred
-from meetstream_fakes import API_KEY, BASE, FakeTime, events_of
+from meetstream_fakes import API_KEY, BASE, ZOOM_CREATED, ZOOM_LINK, ZOOM_SEGMENTS, FakeTime, task_context
 
 from airflow_provider_meetstream.exceptions import (
     MeetStreamError,
     MeetStreamInputError,
-    MeetStreamNotReadyError,
     MeetStreamStorageError,
     MeetStreamTimeoutError,
 )
 from airflow_provider_meetstream.operators import transcripts as transcripts_module
-from airflow_provider_meetstream.operators.bots import IDEMPOTENCY_NAMESPACE, CreateBotOperator
 from airflow_provider_meetstream.operators.transcripts import FetchTranscriptOperator
 from airflow_provider_meetstream.triggers.transcripts import TranscriptReadyTrigger
-from airflow_provider_meetstream.utils import transcripts
 
-LINK = "https://zoom.us/j/123456789"
-CREATED = {"bot_id": "bot_1", "transcript_id": "tr_1", "meeting_url": LINK, "status": "Joining", "extra": "x"}
-SEGMENTS = [
-    {"speaker": "Ada", "transcript": "Shall we start?", "start_time": 0.5, "end_time": 2.0},
-    {"speaker": "Grace", "transcript": "Yes, Ada.", "start_time": 2.0, "end_time": 3.5},
-    {"speaker": "Ada", "transcript": "Good.", "start_time": 3.5, "end_time": 65.25},
-]
 TRANSCRIPT_URL = f"{BASE}/transcript/tr_1/get_transcript"
 
 pytestmark = pytest.mark.usefixtures("default_connection")
-
-
-def context(run_id: str = "manual__1", map_index: int = -1, try_number: int = 1, **extra: Any) -> Any:
-    ti = Mock(dag_id="d", task_id="t", run_id=run_id, map_index=map_index, try_number=try_number)
-    return {"ti": ti, **extra}
-
-
-class TestCreateBot:
-    def test_sends_one_key_per_task_instance_and_returns_a_small_xcom(self) -> None:
-        operator = CreateBotOperator(task_id="t", meeting_link=LINK, bot_config={"bot_name": "Notes"})
-        with rm.Mocker() as mock:
-            mock.post(f"{BASE}/bots/create_bot", [{"status_code": 201, "json": CREATED}])
-            first = operator.execute(context(try_number=1))
-            mock.post(f"{BASE}/bots/create_bot", [{"status_code": 507, "json": CREATED}])
-            retry = operator.execute(context(try_number=2))
-            operator.execute(context(map_index=3))
-            operator.execute(context(run_id="manual__2"))
-        assert (
-            first
-            == retry
-            == {"bot_id": "bot_1", "transcript_id": "tr_1", "meeting_url": LINK, "status": "Joining"}
-        )
-        keys = [request.headers["Idempotency-Key"] for request in mock.request_history]
-        assert keys[0] == keys[1] == str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, "d\nt\nmanual__1\n-1"))
-        assert len(set(keys)) == 3
-        assert mock.request_history[0].json() == {"meeting_link": LINK, "bot_name": "Notes"}
-        assert API_KEY not in json.dumps(first)
-
-    def test_a_given_key_wins(self) -> None:
-        operator = CreateBotOperator(task_id="t", meeting_link=LINK, idempotency_key="shared-42")
-        with rm.Mocker() as mock:
-            mock.post(f"{BASE}/bots/create_bot", status_code=201, json=CREATED)
-            operator.execute(context())
-        assert mock.last_request.headers["Idempotency-Key"] == "shared-42"
-
-    @pytest.mark.parametrize(
-        ("kwargs", "argument"),
-        [
-            ({"meeting_link": "zoom.us/j/1"}, "meeting_link"),
-            ({"meeting_link": LINK, "bot_config": {"join_at": "2027-01-01T09:00"}}, "join_at"),
-            ({"meeting_link": LINK, "bot_config": {"meeting_link": LINK}}, "bot_config"),
-            ({"meeting_link": LINK, "idempotency_key": "é"}, "idempotency_key"),
-        ],
-    )
-    def test_literal_mistakes_fail_at_parse_time(self, kwargs: dict, argument: str) -> None:
-        with pytest.raises(MeetStreamInputError) as caught:
-            CreateBotOperator(task_id="t", **kwargs)
-        assert caught.value.argument == argument
-
-    def test_a_templated_link_is_checked_once_rendered(self) -> None:
-        operator = CreateBotOperator(task_id="t", meeting_link="{{ params.link }}")
-        operator.meeting_link = "None"
-        with rm.Mocker() as mock, pytest.raises(MeetStreamInputError):
-            operator.execute(context())
-        assert mock.call_count == 0
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -108,15 +43,24 @@ class TestFetchTranscript:
             transcript_timeout=600,
         )
         detail = {
-            "bot_details": {"bot_id": "bot_1", "meeting_url": LINK, "custom_attributes": {"event_id": "e7"}}
+            "bot_details": {
+                "bot_id": "bot_1",
+                "meeting_url": ZOOM_LINK,
+                "custom_attributes": {"event_id": "e7"},
+            }
         }
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={**detail, "transcript_id": "tr_1"})
             mock.get(
                 TRANSCRIPT_URL,
-                [{"status_code": 202}, {"status_code": 202}, {"json": []}, {"json": {"message": SEGMENTS}}],
+                [
+                    {"status_code": 202},
+                    {"status_code": 202},
+                    {"json": []},
+                    {"json": {"message": ZOOM_SEGMENTS}},
+                ],
             )
-            result = operator.execute(context())
+            result = operator.execute(task_context())
         assert fake_time.waits == [30, 30, 30]
         written = tmp_path / "bot_1" / "tr_1.jsonl"
         assert result == {
@@ -127,13 +71,13 @@ class TestFetchTranscript:
             "duration_seconds": 64.75,
             "bot_id": "bot_1",
             "transcript_id": "tr_1",
-            "meeting_url": LINK,
+            "meeting_url": ZOOM_LINK,
             "event_id": "e7",
         }
         assert lines(written)[1] == {
             "bot_id": "bot_1",
             "transcript_id": "tr_1",
-            "meeting_url": LINK,
+            "meeting_url": ZOOM_LINK,
             "event_id": "e7",
             "speaker": "Grace",
             "transcript": "Yes, Ada.",
@@ -152,26 +96,28 @@ class TestFetchTranscript:
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {"bot_id": "bot_1"}})
             mock.get(f"{BASE}/bots/bot_1/transcriptions", json={"transcriptions": listed})
-            mock.get(TRANSCRIPT_URL, json=SEGMENTS)
-            assert operator.execute(context())["transcript_id"] == "tr_1"
+            mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
+            assert operator.execute(task_context())["transcript_id"] == "tr_1"
 
     @pytest.mark.parametrize("as_json", [False, True], ids=["native", "json"])
     def test_takes_a_create_bot_xcom(self, tmp_path: Path, fake_time: FakeTime, as_json: bool) -> None:
         operator = FetchTranscriptOperator(task_id="f", bot_id="{{ x }}", base_path=f"file://{tmp_path}")
-        xcom = {k: CREATED[k] for k in ("bot_id", "transcript_id", "meeting_url", "status")}
+        xcom = {k: ZOOM_CREATED[k] for k in ("bot_id", "transcript_id", "meeting_url", "status")}
         operator.bot_id = json.dumps(xcom) if as_json else xcom
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {"bot_id": "bot_1"}})
-            mock.get(TRANSCRIPT_URL, json=SEGMENTS)
-            result = operator.execute(context())
-        assert (result["transcript_id"], result["meeting_url"]) == ("tr_1", LINK)
+            mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
+            result = operator.execute(task_context())
+        assert (result["transcript_id"], result["meeting_url"]) == ("tr_1", ZOOM_LINK)
         assert not any("transcriptions" in request.path for request in mock.request_history)
 
     def test_a_python_repr_of_the_xcom_is_refused_with_the_native_way(self, tmp_path: Path) -> None:
         operator = FetchTranscriptOperator(task_id="f", bot_id="{{ x }}", base_path=f"file://{tmp_path}")
-        operator.bot_id = str({k: CREATED[k] for k in ("bot_id", "transcript_id", "meeting_url", "status")})
+        operator.bot_id = str(
+            {k: ZOOM_CREATED[k] for k in ("bot_id", "transcript_id", "meeting_url", "status")}
+        )
         with rm.Mocker() as mock, pytest.raises(MeetStreamInputError) as caught:
-            operator.execute(context())
+            operator.execute(task_context())
         assert not mock.called
         assert caught.value.argument == "bot_id"
         assert "create_bot.output" in str(caught.value)
@@ -193,7 +139,7 @@ class TestFetchTranscript:
             )
             mock.get(TRANSCRIPT_URL, status_code=202)
             with pytest.raises(MeetStreamTimeoutError, match="not ready after 150 s"):
-                operator.execute(context())
+                operator.execute(task_context())
         assert fake_time.waits == [60, 60, 30]
         assert fake_time.now == 150
         assert list(tmp_path.iterdir()) == []
@@ -221,10 +167,10 @@ class TestFetchTranscript:
                 f"{BASE}/bots/bot_1/detail",
                 json={"bot_details": {"bot_id": "bot_1", "transcript_id": "tr_1"}},
             )
-            mock.get(TRANSCRIPT_URL, json=SEGMENTS[:1])
-            operator.execute(context())
-            mock.get(TRANSCRIPT_URL, json=SEGMENTS)
-            result = operator.execute(context())
+            mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS[:1])
+            operator.execute(task_context())
+            mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
+            result = operator.execute(task_context())
         folder = ObjectStoragePath(f"{base}/bot_1")
         assert sorted(path.name for path in folder.iterdir()) == ["tr_1.jsonl", "tr_1.txt"]
         assert ObjectStoragePath(result["uri"]) == folder / "tr_1.jsonl"
@@ -252,8 +198,8 @@ class TestFetchTranscript:
         )
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/..%2Fb/detail", json={"bot_details": {}})
-            mock.get(f"{BASE}/transcript/t%2F1/get_transcript", json=SEGMENTS)
-            result = operator.execute(context())
+            mock.get(f"{BASE}/transcript/t%2F1/get_transcript", json=ZOOM_SEGMENTS)
+            result = operator.execute(task_context())
         assert result["uri"] == f"file://{tmp_path}/..%2Fb/t%2F1.jsonl"
         assert (tmp_path / "..%2Fb" / "t%2F1.jsonl").exists()
 
@@ -266,9 +212,9 @@ class TestFetchTranscript:
         segment = quote(transcript_id, safe="")
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/{bot_id}/detail", json={"bot_details": {}})
-            mock.get(f"{BASE}/transcript/{segment}/get_transcript", json=SEGMENTS)
-            first = operator.execute(context())
-            again = operator.execute(context())
+            mock.get(f"{BASE}/transcript/{segment}/get_transcript", json=ZOOM_SEGMENTS)
+            first = operator.execute(task_context())
+            again = operator.execute(task_context())
         assert again == first
         (written,) = tmp_path.rglob("*.jsonl")
         assert all(len(part.encode()) <= 150 for part in written.relative_to(tmp_path).parts[:-1])
@@ -287,7 +233,7 @@ class TestFetchTranscript:
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {}})
             mock.get(TRANSCRIPT_URL, text=json.dumps(broken))
-            result = operator.execute(context())
+            result = operator.execute(task_context())
         (line,) = lines(tmp_path / "bot_1" / "tr_1.jsonl")
         assert (line["speaker"], line["transcript"]) == ("Ada\udc80", "half a pair: \ud83d")
         assert (
@@ -308,9 +254,9 @@ class TestFetchTranscript:
         )
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {}})
-            mock.get(TRANSCRIPT_URL, json=SEGMENTS)
+            mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
             with pytest.raises(MeetStreamStorageError) as caught:
-                operator.execute(context())
+                operator.execute(task_context())
         assert (caught.value.bot_id, caught.value.transcript_id) == ("bot_1", "tr_1")
         assert "transcript tr_1 of bot bot_1" in str(caught.value)
         assert "No space left on device" in str(caught.value)
@@ -328,8 +274,8 @@ class TestFetchTranscript:
         )
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {}})
-            mock.get(TRANSCRIPT_URL, json=SEGMENTS)
-            operator.execute(context())
+            mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
+            operator.execute(task_context())
         assert sorted(path.name for path in folder.iterdir()) == [".tr_2.jsonl.0123.tmp", "tr_1.jsonl"]
 
     def test_only_the_objects_own_temporaries_are_removed(self, tmp_path: Path) -> None:
@@ -367,8 +313,8 @@ class TestFetchTranscript:
         events: dict[Any, Any] = {first: Mock(extra={}), second: Mock(extra={})}
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {"bot_id": "bot_1"}})
-            mock.get(TRANSCRIPT_URL, json=SEGMENTS)
-            result = operator.execute(context(outlet_events=events))
+            mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
+            result = operator.execute(task_context(outlet_events=events))
         assert events[first].extra == result
         assert events[second].extra == {}
 
@@ -406,15 +352,15 @@ class TestDeferral:
             )
             mock.get(TRANSCRIPT_URL, status_code=202)
             with pytest.raises(TaskDeferred) as caught:
-                operator.execute(context())
+                operator.execute(task_context())
             trigger = caught.value.trigger
             assert isinstance(trigger, TranscriptReadyTrigger)
             assert (trigger.bot_id, trigger.transcript_id, trigger.timeout) == ("bot_1", "tr_1", 900.0)
             assert caught.value.timeout.total_seconds() > 900
             kwargs = caught.value.kwargs
-            mock.get(TRANSCRIPT_URL, json=SEGMENTS)
+            mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
             result = operator.execute_complete(
-                context(), {"status": "success", "transcript_id": "tr_1"}, **kwargs
+                task_context(), {"status": "success", "transcript_id": "tr_1"}, **kwargs
             )
         assert result["segments"] == 3
         assert (tmp_path / "bot_1" / "tr_1.jsonl").exists()
@@ -426,89 +372,3 @@ class TestDeferral:
             operator.execute_complete({}, {"status": "timeout", "message": "streaming-only"}, target=target)
         with pytest.raises(MeetStreamError, match="boom"):
             operator.execute_complete({}, {"status": "error", "message": "boom"}, target=target)
-
-
-class TestTrigger:
-    @staticmethod
-    def events(**kwargs: Any) -> list[Any]:
-        return events_of(
-            TranscriptReadyTrigger(meetstream_conn_id="ms", bot_id="bot_1", poll_interval=0.01, **kwargs)
-        )
-
-    def test_ready_after_202_without_the_segments_in_the_event(self, client: AsyncMock) -> None:
-        not_ready = MeetStreamNotReadyError("processing", status_code=202)
-        client.get_transcript.side_effect = [not_ready, not_ready, SEGMENTS]
-        (event,) = self.events(transcript_id="tr_1", timeout=10)
-        assert event == {"status": "success", "transcript_id": "tr_1"}
-        assert client.get_transcript.await_count == 3
-        client.get_transcript.assert_awaited_with("tr_1", raw=False)
-        client.get_bot_detail.assert_not_awaited()
-
-    def test_finds_the_transcript_id_first(self, client: AsyncMock) -> None:
-        client.get_bot_detail.side_effect = [{"bot_id": "bot_1"}, {"bot_id": "bot_1"}]
-        client.list_transcriptions.side_effect = [[], [{"transcript_id": "tr_9", "status": "success"}]]
-        client.get_transcript.return_value = SEGMENTS
-        (event,) = self.events(timeout=10)
-        assert event == {"status": "success", "transcript_id": "tr_9"}
-
-    def test_a_streaming_only_transcript_times_out(self, client: AsyncMock) -> None:
-        client.get_transcript.side_effect = MeetStreamNotReadyError("processing", status_code=202)
-        (event,) = self.events(transcript_id="tr_1", timeout=0.05)
-        assert event["status"] == "timeout"
-        assert "streaming-only" in event["message"]
-
-    def test_an_exception_is_an_error_event_without_the_key(self, client: AsyncMock) -> None:
-        client.get_transcript.side_effect = RuntimeError(f"echo {API_KEY}")
-        (event,) = self.events(transcript_id="tr_1", timeout=10)
-        assert event == {"status": "error", "message": "RuntimeError: echo ***"}
-
-    def test_serialize_round_trip(self) -> None:
-        trigger = TranscriptReadyTrigger(
-            meetstream_conn_id="ms", bot_id="b", transcript_id=None, raw=True, timeout=5.0, started_at=1.0e9
-        )
-        classpath, kwargs = trigger.serialize()
-        assert classpath == "airflow_provider_meetstream.triggers.transcripts.TranscriptReadyTrigger"
-        assert json.loads(json.dumps(kwargs)) == kwargs
-        assert TranscriptReadyTrigger(**kwargs).serialize() == (classpath, kwargs)
-
-
-class TestRendering:
-    def test_segment_record_puts_words_under_transcript(self) -> None:
-        record = transcripts.segment_record(
-            {"speakerName": "Ada", "text": "Hi", "timestamp": "2027-01-01T10:00:00Z"},
-            {"bot_id": "b", "transcript_id": "t", "meeting_url": None, "event_id": None},
-        )
-        assert record == {
-            "bot_id": "b",
-            "transcript_id": "t",
-            "speaker": "Ada",
-            "transcript": "Hi",
-            "speakerName": "Ada",
-            "text": "Hi",
-            "timestamp": "2027-01-01T10:00:00Z",
-        }
-
-    @pytest.mark.parametrize(
-        ("segments", "expected"),
-        [
-            (SEGMENTS, 64.75),
-            ([{"timestamp": "2027-01-01T10:00:00Z"}, {"timestamp": "2027-01-01T10:30:00Z"}], 1800.0),
-            ([{"start": "1.5", "end": 4}], 2.5),
-            ([{"speaker": "A", "transcript": "no timings"}], None),
-            ([{"start_time": True, "end_time": 3}], None),
-        ],
-    )
-    def test_duration(self, segments: list, expected: float | None) -> None:
-        assert transcripts.duration_seconds(segments) == expected
-
-    def test_plain_text_names_an_unknown_speaker(self) -> None:
-        assert transcripts.plain_text([{"transcript": "hello"}]) == "Unknown: hello\n"
-
-    @pytest.mark.parametrize("brk", ["\n", "\r\n", "\r", "\u2028", "\x0b", "\x85"])
-    def test_one_segment_is_one_line_whatever_its_text_holds(self, brk: str) -> None:
-        forged = [
-            {"speaker": f"Eve{brk}Injected", "transcript": f"fake line{brk}Mallory: more"},
-            {"speaker": "Ada", "transcript": "Real."},
-        ]
-        text = transcripts.plain_text(forged)
-        assert text.splitlines() == ["Eve Injected: fake line Mallory: more", "Ada: Real."]

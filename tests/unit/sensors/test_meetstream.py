@@ -1,16 +1,14 @@
-"""ListScheduledSensor: its one condition, poke, deferral and resumption, and the trigger's serialisation."""
+"""ListScheduledSensor: its arguments, literal and rendered; poke; deferral and resumption."""
 
 from __future__ import annotations
 
 import json
-import pickle
 
 import pytest
 import requests_mock as rm
-from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
 from meetstream_fakes import BASE, bot
 
-from airflow_provider_meetstream.constants import BotStatus
 from airflow_provider_meetstream.exceptions import (
     MeetStreamBotCancelledError,
     MeetStreamError,
@@ -18,75 +16,11 @@ from airflow_provider_meetstream.exceptions import (
 )
 from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
 from airflow_provider_meetstream.triggers.meetstream import ListScheduledTrigger
-from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
 
 pytestmark = pytest.mark.usefixtures("default_connection")
 
 
-class TestCriteria:
-    def test_filters_all_apply(self) -> None:
-        criteria = ScheduledCriteria.build(event_id="e1", deduplication_key="k1", bot_ids=["b1", "b3"])
-        bots = [bot("b1"), bot("b2"), bot("b3", key="other"), bot("b4", event_id="e2")]
-        assert [b["bot_id"] for b in criteria.evaluate(bots).matches] == ["b1"]
-
-    def test_scheduled_min_count(self) -> None:
-        criteria = ScheduledCriteria.build(event_id="e1", min_count=2)
-        assert not criteria.evaluate([bot("b1"), bot("x", event_id="e2")]).done
-        assert criteria.evaluate([bot("b1"), bot("b2")]).done
-
-    def test_scheduled_every_id_listed(self) -> None:
-        criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"])
-        partial = criteria.evaluate([bot("b1")])
-        assert not partial.done
-        assert partial.to_confirm == ("b2",)
-        complete = criteria.evaluate([bot("b2"), bot("b1"), bot("b9")])
-        assert complete.done
-        assert complete.to_confirm == ()
-
-    def test_scheduled_counts_a_bot_that_already_joined(self) -> None:
-        criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"])
-        verdict = criteria.evaluate([bot("b1")])
-        assert criteria.settle(verdict, [{"bot_id": "b2", "status": "InMeeting"}])
-        assert criteria.settle(verdict, [{"bot_id": "b2", "status": "Scheduled"}])  # beyond a full page
-        assert not criteria.settle(verdict, [None])
-
-    def test_scheduled_fails_on_a_cancelled_bot(self) -> None:
-        criteria = ScheduledCriteria.build(bot_ids=["b1", "b2", "b3"])
-        verdict = criteria.evaluate([bot("b1")])
-        with pytest.raises(MeetStreamBotCancelledError, match="bot b3 is Cancelled") as caught:
-            criteria.settle(verdict, [None, {"bot_id": "b3", "status": "Cancelled"}])
-        assert isinstance(caught.value, AirflowFailException)
-        assert (caught.value.bot_id, caught.value.status) == ("b3", "Cancelled")
-        assert str(pickle.loads(pickle.dumps(caught.value))) == str(caught.value)
-        # For "gone", a cancelled bot is gone: a success, not an error.
-        gone = ScheduledCriteria.build(bot_ids=["b3"], wait_for="gone", limit=1)
-        assert gone.settle(gone.evaluate([bot("x")]), [{"bot_id": "b3", "status": "Cancelled"}])
-
-    def test_gone(self) -> None:
-        criteria = ScheduledCriteria.build(event_id="e1", wait_for="gone")
-        assert not criteria.evaluate([bot("b1")]).done
-        verdict = criteria.evaluate([bot("b2", event_id="e2")])
-        assert verdict.done
-        assert verdict.to_confirm == ()
-        assert criteria.settle(verdict, [])
-
-    def test_gone_on_a_full_page_needs_ids_to_be_confirmed(self) -> None:
-        page = [bot(f"other{i}", event_id="e9") for i in range(3)]
-        with_ids = ScheduledCriteria.build(bot_ids=["b1"], wait_for="gone", limit=3)
-        verdict = with_ids.evaluate(page)
-        assert verdict.truncated
-        assert verdict.to_confirm == ("b1",)
-        assert with_ids.settle(verdict, [{"status": "InMeeting"}])
-        without_ids = ScheduledCriteria.build(event_id="e1", wait_for="gone", limit=3)
-        verdict = without_ids.evaluate(page)
-        assert not without_ids.settle(verdict, [])  # it cannot prove the bot is absent beyond the page
-
-    def test_gone_confirmation(self) -> None:
-        criteria = ScheduledCriteria.build(bot_ids=["b1", "b2"], wait_for="gone", limit=1)
-        verdict = criteria.evaluate([bot("x", "e9")])
-        assert criteria.settle(verdict, [{"status": "InMeeting"}, None])
-        assert not criteria.settle(verdict, [{"status": "Done"}, {"status": "Scheduled"}])
-
+class TestArguments:
     @pytest.mark.parametrize(
         ("kwargs", "argument"),
         [
@@ -291,33 +225,3 @@ class TestDeferral:
         event = {"status": "error", "message": "m", "bot_id": "b1", "bot_status": "Cancelled"}
         with pytest.raises(MeetStreamBotCancelledError, match="bot b1 is Cancelled"):
             sensor.execute_complete({}, event)
-
-
-class TestBotStatus:
-    def test_members_are_meetstreams_strings(self) -> None:
-        assert [status.value for status in BotStatus] == [
-            "Scheduled",
-            "Joining",
-            "InWaitingRoom",
-            "InMeeting",
-            "Recording",
-            "Leaving",
-            "Stopped",
-            "NotAllowed",
-            "Denied",
-            "Error",
-            "Done",
-            "Cancelled",
-        ]
-        assert BotStatus("InMeeting") is BotStatus.IN_MEETING
-        assert "Scheduled" in BotStatus.WAITING_STATUSES
-
-    def test_terminal_groups_split_every_status(self) -> None:
-        assert set(BotStatus) == BotStatus.TERMINAL_STATUSES | BotStatus.NON_TERMINAL_STATUSES
-        assert not BotStatus.TERMINAL_STATUSES & BotStatus.NON_TERMINAL_STATUSES
-        assert BotStatus.CANCELLED in BotStatus.TERMINAL_STATUSES
-        assert BotStatus.SCHEDULED in BotStatus.NON_TERMINAL_STATUSES
-
-    def test_a_waiting_bot_has_not_joined(self) -> None:
-        assert not BotStatus.WAITING_STATUSES & BotStatus.JOINED_STATUSES
-        assert BotStatus.CANCELLED not in BotStatus.JOINED_STATUSES

@@ -1,4 +1,4 @@
-"""BotStatusSensor and BotStatusTrigger: every terminal status, in poke, reschedule and deferrable modes."""
+"""BotStatusSensor: its arguments; every terminal status, in poke, reschedule and deferrable modes."""
 
 from __future__ import annotations
 
@@ -19,39 +19,11 @@ from airflow_provider_meetstream.exceptions import (
 )
 from airflow_provider_meetstream.sensors.bot_status import BotStatusSensor
 from airflow_provider_meetstream.triggers.bot_status import BotStatusTrigger
-from airflow_provider_meetstream.utils.bot_wait import BotWait
 
 pytestmark = pytest.mark.usefixtures("default_connection")
 
 
-def test_a_normal_end_is_not_a_failure() -> None:
-    # Stopped: the bot left normally (MeetStream's SDK says so); Done: its data was then processed.
-    assert FAILED == ["Cancelled", "Denied", "Error", "NotAllowed"]
-    assert {BotStatus.STOPPED, BotStatus.DONE} == BotStatus.SUCCESS_STATUSES
-    assert BotStatus.SUCCESS_STATUSES <= BotStatus.TERMINAL_STATUSES
-
-
-class TestBotWait:
-    @pytest.mark.parametrize(
-        ("given", "expected"),
-        [
-            ("b1", ("b1",)),
-            (["b1", "b2", "b1"], ("b1", "b2")),
-            ({"bot_id": "b1", "transcript_id": "t1"}, ("b1",)),
-            ([{"bot_id": "b1"}, {"bot_id": "b2"}], ("b1", "b2")),
-            ('[{"bot_id": "b1"}, {"bot_id": "b2"}]', ("b1", "b2")),
-            (iter([{"bot_id": "m1"}, {"bot_id": "m2"}]), ("m1", "m2")),  # mapped outputs, lazily
-        ],
-    )
-    def test_bot_ids_forms(self, given: Any, expected: tuple) -> None:
-        assert BotWait.build(bot_ids=given).bot_ids == expected
-
-    def test_a_python_repr_is_refused_with_the_native_way(self) -> None:
-        with pytest.raises(MeetStreamInputError) as caught:
-            BotWait.build(bot_ids="[{'bot_id': 'b1'}, {'bot_id': 'b2'}]")
-        assert caught.value.argument == "bot_ids"
-        assert "render_template_as_native_obj=True" in str(caught.value)
-
+class TestArguments:
     @pytest.mark.parametrize(
         ("kwargs", "argument"),
         [
@@ -78,20 +50,6 @@ class TestBotWait:
         sensor.bot_ids = "None"
         with pytest.raises(MeetStreamInputError):
             sensor.poke({})
-
-    def test_accept_statuses_take_enum_members(self) -> None:
-        wait = BotWait.build(bot_ids="b1", accept_statuses=[BotStatus.STOPPED, "Denied"])
-        assert wait.accept_statuses == {"Stopped", "Denied"}
-
-    def test_accepting_stopped_as_documented_before_changes_nothing(self) -> None:
-        plain, accepting = (
-            BotWait.build(bot_ids="b1"),
-            BotWait.build(bot_ids="b1", accept_statuses=["Stopped"]),
-        )
-        for value in ("Stopped", "Done", "InMeeting", "Denied"):
-            answers = {"b1": status("b1", value)}
-            assert plain.judge(answers) == accepting.judge(answers)
-        assert accepting.describe() == plain.describe() == "1 bot(s) reaching Stopped, Done"
 
 
 class TestPoke:
