@@ -97,3 +97,47 @@ class TestSecrets:
         monkeypatch.setattr(hook_module, "mask_secret", lambda secret, name=None: masked.append(secret))
         assert hook.config.api_key == API_KEY
         assert masked == [API_KEY]
+
+
+class TestConflictHolder:
+    """Who owns the bot a 409 named: its status first, the scheduled list when the status says no key."""
+
+    STATUS = f"{BASE}/bots/b9/status"
+
+    def test_the_status_names_the_key_event_and_occurrence(self, hook: MeetStreamHook) -> None:
+        answer = {
+            "bot_id": "b9",
+            "status": "Scheduled",
+            "custom_attributes": {"deduplication_key": "team-a", "event_id": "e1"},
+            "occurrence_date": "2027-01-04T14:00:00Z",
+        }
+        with rm.Mocker() as mock:
+            mock.get(self.STATUS, json=answer)
+            holder = hook.conflict_holder("b9")
+            assert mock.call_count == 1
+        assert (holder.bot_id, holder.deduplication_key, holder.event_id) == ("b9", "team-a", "e1")
+        assert holder.occurrence is not None
+        assert holder.occurrence.isoformat() == "2027-01-04T14:00:00+00:00"
+
+    @pytest.mark.parametrize("refusal", [404, 403])
+    def test_an_unreadable_status_falls_back_to_the_scheduled_list(
+        self, hook: MeetStreamHook, refusal: int
+    ) -> None:
+        listed = {"bot_id": "b9", "custom_attributes": {"deduplication_key": "team-b", "event_id": "e2"}}
+        with rm.Mocker() as mock:
+            mock.get(self.STATUS, status_code=refusal, json={"detail": "no"})
+            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": [{"bot_id": "b1"}, listed]})
+            holder = hook.conflict_holder("b9")
+        assert (holder.deduplication_key, holder.event_id, holder.scheduled) == ("team-b", "e2", True)
+
+    def test_a_bot_nobody_describes_has_no_key_never_ours(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(self.STATUS, json={"bot_id": "b9", "status": "Joining"})
+            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": []})
+            holder = hook.conflict_holder("b9")
+        assert (holder.bot_id, holder.deduplication_key, holder.event_id, holder.occurrence) == (
+            "b9",
+            None,
+            None,
+            None,
+        )
