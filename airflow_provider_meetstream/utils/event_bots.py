@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria, Verdict
-from airflow_provider_meetstream.utils.workspace_bots import event_items
 
 
 def event_to_consult(criteria: ScheduledCriteria, verdict: Verdict) -> str | None:
@@ -36,6 +35,9 @@ def event_bots(criteria: ScheduledCriteria, event: dict[str, Any]) -> list[dict[
     :param criteria: The condition.
     :param event: The event, as listed.
     """
+    # Imported here: the sensor module that imports this one is loaded by every DAG file using it.
+    from airflow_provider_meetstream.utils.workspace_bots import event_items
+
     found: dict[str, dict[str, Any]] = {}
     for bot_id, item in event_items(event):
         if criteria.deduplication_key is None or item.get("deduplication_key") == criteria.deduplication_key:
