@@ -6,9 +6,9 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from airflow_provider_meetstream import validation
@@ -61,23 +61,18 @@ class ApiRequest:
         return f"{base_url}{self.path}{query}"
 
 
-class Parts(NamedTuple):
-    """What an endpoint's arguments become, besides its path: query, JSON body, headers."""
-
-    params: dict[str, Any] | None = None
-    body: dict[str, Any] | None = None
-    headers: dict[str, str] | None = None
+#: What an endpoint's arguments become besides its path: some of ``params``, ``body`` and ``headers``.
+Parts = dict[str, Any]
 
 
 def _no_arguments() -> Parts:
-    return Parts()
+    return {}
 
 
 def _whole(answer: Answer, request: ApiRequest) -> Answer:
     return answer
 
 
-@dataclass(frozen=True)
 class Endpoint(Generic[Read]):
     """
     One MeetStream endpoint: a row of the table both clients call through.
@@ -93,18 +88,22 @@ class Endpoint(Generic[Read]):
     :param list_key: See :class:`ApiRequest`.
     """
 
-    method: str
-    path: str
-    read: Callable[[Answer, ApiRequest], Read]
-    parts: Callable[..., Parts] = _no_arguments
-    gone: dict[str, Any] | None = None
-    success_statuses: frozenset[int] = frozenset()
-    not_ready_statuses: frozenset[int] = frozenset()
-    list_key: str | None = None
-    ids: tuple[str, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ids", tuple(re.findall(r"{(\w+)}", self.path)))
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        read: Callable[[Answer, ApiRequest], Read],
+        parts: Callable[..., Parts] = _no_arguments,
+        *,
+        gone: dict[str, Any] | None = None,
+        success_statuses: frozenset[int] = frozenset(),
+        not_ready_statuses: frozenset[int] = frozenset(),
+        list_key: str | None = None,
+    ) -> None:
+        self.method, self.path, self.read, self.parts = method, path, read, parts
+        self.gone, self.list_key = gone, list_key
+        self.success_statuses, self.not_ready_statuses = success_statuses, not_ready_statuses
+        self.ids: tuple[str, ...] = tuple(re.findall(r"{(\w+)}", path))
 
     def request(self, *ids: Any, **arguments: Any) -> ApiRequest:
         """Check every argument, path ids first, and build the request; nothing is sent."""
@@ -112,14 +111,11 @@ class Endpoint(Generic[Read]):
         path = self.path.format(
             **{name: validation.path_segment(value, name) for name, value in named.items()}
         )
-        parts = self.parts(**arguments)
         return ApiRequest(
             self.method,
             path,
-            params=parts.params,
-            body=parts.body,
+            **self.parts(**arguments),
             answer_if_gone=None if self.gone is None else {**self.gone, **named},
-            headers=parts.headers,
             success_statuses=self.success_statuses,
             not_ready_statuses=self.not_ready_statuses,
             list_key=self.list_key,
@@ -151,7 +147,7 @@ def _schedule(
         "recurring_event": validation.optional_bool(recurring_event, "recurring_event"),
     }
     body.update({name: value for name, value in optional.items() if value is not None})
-    return Parts(body=body)
+    return {"body": body}
 
 
 def _unschedule(*, cancel_all_occurrences: bool = False, from_date: datetime | str | None = None) -> Parts:
@@ -160,11 +156,11 @@ def _unschedule(*, cancel_all_occurrences: bool = False, from_date: datetime | s
         body["cancel_all_occurrences"] = True
     if from_date is not None:
         body["from_date"] = validation.iso_datetime(from_date, "from_date")
-    return Parts(body=body or None)
+    return {"body": body or None}
 
 
 def _list_scheduled(*, limit: int = MAX_LIST_LIMIT) -> Parts:
-    return Parts(params={"limit": validation.integer(limit, "limit", 1, MAX_LIST_LIMIT)})
+    return {"params": {"limit": validation.integer(limit, "limit", 1, MAX_LIST_LIMIT)}}
 
 
 def _update_scheduled(
@@ -184,7 +180,7 @@ def _update_scheduled(
         raise MeetStreamInputError(
             "scheduled_join_time/bot_username/custom_attributes", None, "give at least one of them"
         )
-    return Parts(body=body)
+    return {"body": body}
 
 
 def _events(
@@ -204,7 +200,7 @@ def _events(
         params["calendar_id"] = validation.non_empty_text(calendar_id, "calendar_id")
     if validation.optional_bool(sync, "sync") is not None:
         params["sync"] = "true" if sync else "false"
-    return Parts(params=params)
+    return {"params": params}
 
 
 def _create_bot(
@@ -219,13 +215,13 @@ def _create_bot(
         if idempotency_key is None
         else validation.header_value(idempotency_key, "idempotency_key", MAX_IDEMPOTENCY_KEY_LENGTH)
     )
-    return Parts(body={"meeting_link": link, **config}, headers={"Idempotency-Key": key})
+    return {"body": {"meeting_link": link, **config}, "headers": {"Idempotency-Key": key}}
 
 
 def _transcript(*, raw: bool = False) -> Parts:
     if not isinstance(raw, bool):
         raise MeetStreamInputError("raw", raw, "must be a bool")
-    return Parts(params={"raw": "true" if raw else "false"})
+    return {"params": {"raw": "true" if raw else "false"}}
 
 
 # How answers are read and checked.
