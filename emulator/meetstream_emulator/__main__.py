@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from meetstream_emulator.app import API_PREFIX, DEFAULT_API_KEY
+from meetstream_emulator.app import DEFAULT_API_KEY
 from meetstream_emulator.calendar import CalendarError
+from meetstream_emulator.routing import API_PREFIX
 
 
 def port_number(text: str) -> int:

@@ -7,15 +7,20 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from meetstream_emulator.calendar import CalendarError, format_instant, parse_instant
 from meetstream_emulator.recurrence import MAX_OCCURRENCE_LIMIT
 
 DEFAULT_OCCURRENCE_LIMIT = 52
 MAX_DEDUPLICATION_KEY_LENGTH = 2000
+MAX_IDEMPOTENCY_KEY = 255
+CREATE_BOT_TEXT_FIELDS = ("bot_name", "bot_message", "bot_image_url", "callback_url")
+CREATE_BOT_OBJECT_FIELDS = ("recording_config", "custom_attributes", "automatic_leave")
 
 
 class ApiError(Exception):
@@ -36,6 +41,65 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         """The JSON body of the error response."""
         return {"message": self.message, **self.extra}
+
+
+#: Checks one setting's new value and returns it as stored: ``check(value, name)``.
+SettingCheck = Callable[[Any, str], Any]
+
+
+def checked_settings(
+    current: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    checks: Mapping[str, SettingCheck],
+    *,
+    clearable: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """
+    A model's settings with ``changes`` applied, each checked; the current ones are left as they are.
+
+    :param current: The settings now.
+    :param changes: New values by name; None leaves a setting as it is, or clears a ``clearable`` one.
+    :param checks: The check of each setting the model has.
+    :param clearable: Settings that None clears.
+    :raises ApiError: 400 naming the setting.
+    """
+    settings = dict(current)
+    for name, value in changes.items():
+        if name not in checks:
+            raise ApiError(400, f"Unknown setting {name!r}.")
+        if value is None and name not in clearable:
+            continue
+        settings[name] = None if value is None else checks[name](value, name)
+    return settings
+
+
+def whole_number(minimum: int) -> SettingCheck:
+    """A check of an integer setting at least ``minimum``."""
+
+    def check(value: Any, name: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ApiError(400, f"{name} must be an integer >= {minimum}.")
+        return value
+
+    return check
+
+
+def seconds(value: Any, name: str) -> float:
+    """Check a duration setting: a number of seconds >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ApiError(400, f"{name} must be a number >= 0.")
+    return value
+
+
+def one_of(choices: tuple[str, ...]) -> SettingCheck:
+    """A check of a setting that takes one of ``choices``."""
+
+    def check(value: Any, name: str) -> str:
+        if value not in choices:
+            raise ApiError(400, f"{name} must be one of {list(choices)}, got {value!r}.")
+        return str(value)
+
+    return check
 
 
 @dataclass
@@ -150,6 +214,47 @@ def parse_schedule_request(body: dict[str, Any]) -> ScheduleRequest:
     if request.schedule_all_occurrences and request.join_at is not None:
         raise ApiError(400, "bot_config.join_at cannot be combined with schedule_all_occurrences.")
     return request
+
+
+@dataclass
+class CreateBotRequest:
+    """A validated ``POST /bots/create_bot``: the body, less the link, is the bot's config."""
+
+    meeting_link: str
+    config: dict[str, Any]
+    join_at: datetime | None
+    idempotency_key: str | None
+
+
+def parse_create_bot(body: dict[str, Any], headers: Mapping[str, str]) -> CreateBotRequest:
+    """
+    Validate a create-bot request; fields the emulator does not know are kept in the config.
+
+    :param body: The decoded JSON object.
+    :param headers: The request headers, lower-case names (``idempotency-key``).
+    """
+    link = body.get("meeting_link")
+    if not isinstance(link, str) or not link.strip():
+        raise ApiError(400, "meeting_link is required and must be a non-empty string.")
+    parts = urlsplit(link.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ApiError(400, f"meeting_link must be an http(s) URL, got {link!r}.")
+    config = {name: value for name, value in body.items() if name != "meeting_link"}
+    for name, value in config.items():
+        if value is None:
+            raise ApiError(400, f"{name} must not be null; leave it out instead.")
+    for name in CREATE_BOT_TEXT_FIELDS:
+        if name in config and not isinstance(config[name], str):
+            raise ApiError(400, f"{name} must be a string.")
+    for name in CREATE_BOT_OBJECT_FIELDS:
+        if name in config and not isinstance(config[name], dict):
+            raise ApiError(400, f"{name} must be an object.")
+    join_at = instant(config["join_at"], "join_at") if "join_at" in config else None
+    key = headers.get("idempotency-key")
+    visible = key is not None and all(33 <= ord(c) <= 126 for c in key)
+    if key is not None and not (visible and 1 <= len(key) <= MAX_IDEMPOTENCY_KEY):
+        raise ApiError(400, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters.")
+    return CreateBotRequest(link.strip(), config, join_at, key)
 
 
 @dataclass(frozen=True)

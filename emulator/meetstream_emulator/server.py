@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from meetstream_emulator.app import API_PREFIX, DEFAULT_API_KEY, Emulator, create_app
+from meetstream_emulator.app import DEFAULT_API_KEY, create_app
+from meetstream_emulator.instance import Emulator
+from meetstream_emulator.routing import API_PREFIX
 from meetstream_emulator.wire import ConnectionTracker
 
 if TYPE_CHECKING:
