@@ -69,8 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     Run the emulator; print one ready line with its base URL once the socket listens.
 
+    The line goes to stdout, flushed, so that a parent process can read the port from it; logs go to stderr.
+
     :param argv: Arguments without the program name; ``sys.argv[1:]`` when None.
-    :return: The exit status: 0 after SIGINT/SIGTERM, 2 for bad arguments, 1 when it cannot start.
+    :return: The exit status: 0 after SIGINT/SIGTERM, 2 for bad arguments or an unreadable or invalid
+        calendar, 1 when the port cannot be bound (in use, or not allowed).
     """
     args = build_parser().parse_args(argv)
     from uvicorn.config import LOGGING_CONFIG

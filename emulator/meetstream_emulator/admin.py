@@ -28,6 +28,8 @@ class EmulatorAdmin:
     """
     Drives a running emulator's controls: reset, calendar, request log, clock, config, faults, state.
 
+    One pooled session; a control that answers 4xx or 5xx raises :class:`EmulatorAdminError`.
+
     :param base_url: The emulator's base URL, e.g. ``http://127.0.0.1:54321`` (no ``/api/v1``).
     :param timeout: Seconds per control request.
     """
@@ -193,7 +195,7 @@ class EmulatorAdmin:
         return result
 
     def config(self) -> dict[str, Any]:
-        """``{"conflict_mode", "join_lead_minutes"}``."""
+        """Every setting by name: scheduling, then bots, then transcripts (see :meth:`set_config`)."""
         result: dict[str, Any] = self._call("GET", "/config")
         return result
 

@@ -58,6 +58,9 @@ def create_app(
     """
     Build the emulator's FastAPI app (its :class:`~.instance.Emulator` is ``app.state.emulator``).
 
+    Any ASGI server can run the app, but connection counts and dropped connections need the emulator's
+    own runner (:class:`~meetstream_emulator.server.EmulatorServer` or the command).
+
     :param api_keys: Accepted API keys, each its own tenant.
     :param calendar: See :func:`load_calendar`; the demo calendar by default.
     :param join_lead_minutes: How long before the start bots join.
@@ -72,7 +75,8 @@ def create_app(
     except ApiError as exc:
         raise ValueError(exc.message) from None
     emulator = Emulator(backend, api_keys)
-    # No redirect for a missing or extra trailing slash: an unknown path is a 404, as on the API.
+    # No redirect for a missing or extra trailing slash: an unknown path is a 404, as on the API (the
+    # traffic middleware drops one trailing slash from an API path before routing).
     app = FastAPI(
         title="MeetStream emulator",
         docs_url=None,
@@ -92,7 +96,8 @@ def create_app(
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    # Every error body is {"message": ...}, like the API's, never FastAPI's {"detail": ...}.
+    # Every error body is {"message": ...}, like the API's, never FastAPI's {"detail": ...}; an unknown
+    # path is 404 "Not found.", a known one with another method 405, and a validation error 400, never 422.
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         message = NOT_FOUND if exc.status_code == 404 else str(exc.detail)

@@ -99,6 +99,7 @@ class Backend:
 
         :param data: A list of events or ``{"events": [...]}``; relative dates resolve against the clock.
         :param replace: Replace the whole calendar (True) or add/overwrite by id (False).
+        :raises ApiError: 400 naming a bad event or a rule that cannot be expanded; the calendar is kept.
         """
         events = read_calendar(data, self.clock.now())
         with self.lock:
@@ -166,7 +167,12 @@ class Backend:
         return self.config()
 
     def dump(self) -> dict[str, Any]:
-        """Every schedule and bot, for the demo's table and for tests; tenants are masked."""
+        """
+        Every schedule and bot, for the demo's table and for tests; tenants are masked.
+
+        ``{now, config, events, schedules, bots}``: ``config`` is the scheduling settings, ``events`` how many
+        are loaded, and schedules and bots come by join time.
+        """
         with self.lock:
             now = self.clock.now()
             return {

@@ -1,19 +1,20 @@
 """
-The bots' model: a bot's lifecycle on the emulator clock, ad-hoc bots (``create_bot``) and outcomes.
+The bots' model: every tenant's bots, ad-hoc bots (``create_bot``), outcomes and the bots' settings.
 
 Calendar bots are made by :mod:`meetstream_emulator.schedules` and ad-hoc ones here; they live in
-the same store, so every bot endpoint serves both.
+the same store, so every bot endpoint serves both. A bot's record and lifecycle are
+:class:`~meetstream_emulator.bot.Bot`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from meetstream_emulator.calendar import format_instant, meeting_platform
+from meetstream_emulator.bot import CREATE_BOT_SOURCE, LEFT_STATUSES, OUTCOME_STATUSES, Bot
+from meetstream_emulator.calendar import meeting_platform
 from meetstream_emulator.clock import Clock
 from meetstream_emulator.inputs import (
     ApiError,
@@ -25,15 +26,10 @@ from meetstream_emulator.inputs import (
 )
 from meetstream_emulator.transcripts import TRANSCRIPT_MODES, TRANSCRIPT_SETTINGS, Transcripts
 
-DEFAULT_BOT_NAME = "MeetStream Bot"
-SCHEDULE_SOURCE = "calendar_schedule_api"
-CREATE_BOT_SOURCE = "create_bot_api"
-#: The failed ends a bot can be given through the outcome control. A normal end is ``Stopped`` at
-#: the meeting's end (or at ``remove_bot``), then ``Done`` once processing is over.
-OUTCOME_STATUSES = ("Denied", "Error", "NotAllowed")
-#: A bot in one of these has left its meeting, or never will join it.
-LEFT_STATUSES = ("Stopped", "Done", "Cancelled")
-#: The bots' own settings of ``/_emulator/config``, with their defaults.
+#: The bots' own settings of ``/_emulator/config``, with their defaults: an ad-hoc bot's meeting lasts
+#: ``adhoc_meeting_minutes`` from its join; ad-hoc and calendar bots are ``Joining`` for ``joining_seconds``
+#: and ``calendar_joining_seconds``; a bot is ``Done``, its transcript ready, ``transcript_delay_seconds``
+#: after it stopped; ``default_outcome`` is the outcome each new bot gets.
 LIFECYCLE_SETTINGS: dict[str, Any] = {
     "adhoc_meeting_minutes": 30,
     "joining_seconds": 60,
@@ -45,115 +41,6 @@ LIFECYCLE_SETTINGS: dict[str, Any] = {
 BOT_SETTINGS: dict[str, Any] = {**LIFECYCLE_SETTINGS, **TRANSCRIPT_SETTINGS}
 
 BotKey = tuple[str, str | None, datetime | None]
-
-
-@dataclass
-class Bot:
-    """
-    A bot: scheduled for a calendar event (one per tenant, deduplication key and occurrence), or ad hoc.
-
-    It goes ``Scheduled`` → ``Joining`` (for ``joining``, from ``join_time``) → ``InMeeting`` →
-    ``Stopped`` (it left normally, at ``end_time``) → ``Done`` (``processing`` later, when its
-    recording and transcript are processed) on the emulator clock; ``outcome`` replaces all of
-    that from the join time, ``cancelled_at`` all of it from then on.
-    """
-
-    bot_id: str
-    tenant: str
-    deduplication_key: str | None
-    occurrence: datetime | None
-    config: dict[str, Any]
-    event_id: str | None
-    join_time: datetime
-    end_time: datetime
-    schedule_group: str
-    meeting_url: str | None
-    cancelled_at: datetime | None = None
-    source: str = SCHEDULE_SOURCE
-    transcript_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    joining: timedelta = timedelta(0)
-    processing: timedelta = timedelta(0)
-    outcome: str | None = None
-    reason: str | None = None
-
-    def status(self, now: datetime) -> str:
-        """
-        The bot's status at an instant, following the emulator clock.
-
-        :param now: The emulator's now.
-        """
-        if self.cancelled_at is not None:
-            return "Cancelled"
-        if now < self.join_time:
-            return "Scheduled"
-        if self.outcome is not None:
-            return self.outcome
-        if now >= self.end_time + self.processing:
-            return "Done"
-        if now >= self.end_time:
-            return "Stopped"
-        if now < self.join_time + self.joining:
-            return "Joining"
-        return "InMeeting"
-
-    @property
-    def username(self) -> str:
-        """The bot's display name."""
-        name = self.config.get("bot_name")
-        return name if isinstance(name, str) and name else DEFAULT_BOT_NAME
-
-    def custom_attributes(self) -> dict[str, Any]:
-        """The user's custom attributes, with MeetStream's own keys on top for a calendar bot."""
-        user = self.config.get("custom_attributes")
-        attributes: dict[str, Any] = dict(user) if isinstance(user, dict) else {}
-        if self.source != SCHEDULE_SOURCE:
-            return attributes
-        attributes.update(
-            source=SCHEDULE_SOURCE, event_id=self.event_id, deduplication_key=self.deduplication_key
-        )
-        if self.occurrence is not None:
-            attributes["occurrence_date"] = format_instant(self.occurrence)
-        return attributes
-
-    def status_answer(self, now: datetime) -> dict[str, Any]:
-        """``GET /bots/{bot_id}/status``: the status by the clock, and ``reason`` for a failed end."""
-        answer = {
-            "bot_id": self.bot_id,
-            "status": self.status(now),
-            "scheduled_join_time": format_instant(self.join_time),
-            "meeting_end_time": format_instant(self.end_time),
-            "event_id": self.event_id,
-            "occurrence_date": None if self.occurrence is None else format_instant(self.occurrence),
-            "deduplication_key": self.deduplication_key,
-            "platform": self.schedule_group,
-            "meeting_url": self.meeting_url,
-            "bot_username": self.username,
-            "custom_attributes": self.custom_attributes(),
-        }
-        if answer["status"] in OUTCOME_STATUSES and self.reason:
-            answer["reason"] = self.reason
-        return answer
-
-    def detail_answer(self, now: datetime) -> dict[str, Any]:
-        """``GET /bots/{bot_id}/detail``: the full record under ``bot_details``."""
-        details = {
-            **self.status_answer(now),
-            "transcript_id": self.transcript_id,
-            "bot_name": self.username,
-            "source": self.source,
-            "bot_config": dict(self.config),
-        }
-        return {"bot_details": details}
-
-    def created_answer(self, now: datetime) -> dict[str, Any]:
-        """``POST /bots/create_bot``'s answer, without its message."""
-        return {
-            "bot_id": self.bot_id,
-            "transcript_id": self.transcript_id,
-            "meeting_url": self.meeting_url,
-            "status": self.status(now),
-            "join_at": format_instant(self.join_time),
-        }
 
 
 def outcome_of(value: Any, name: str) -> dict[str, Any]:
@@ -186,7 +73,7 @@ class Bots:
     Every tenant's bots, calendar and ad hoc, with the indexes that find one again.
 
     A calendar bot is found again by (tenant, deduplication key, occurrence), so that schedules
-    sharing a key share a bot; an ad-hoc bot by (tenant, ``Idempotency-Key``).
+    sharing a key share a bot, until it has left its meeting; an ad-hoc bot by (tenant, ``Idempotency-Key``).
 
     :param clock: The emulator's clock.
     :param transcripts: Where each new bot's transcript is opened.
@@ -298,6 +185,9 @@ class Bots:
         """
         ``POST /bots/create_bot``: send a bot to a meeting by its link, now or at ``join_at``.
 
+        The same ``Idempotency-Key`` from the same tenant, with a valid body, gets the original bot as it is
+        now (the route answers 507); from another tenant it is another bot; keys are forgotten at reset.
+
         :param tenant: The caller's API key.
         :param body: The decoded JSON body.
         :param headers: The request headers (``Idempotency-Key``), lower-case names.
@@ -334,6 +224,8 @@ class Bots:
         """
         ``GET /bots/{bot_id}/remove_bot``: a bot in its meeting leaves now (``Stopped``, later ``Done``).
 
+        An early normal end: ``meeting_end_time`` becomes now. A bot not in its meeting is a 400.
+
         :param tenant: The caller's API key.
         :param bot_id: The bot's id.
         """
@@ -350,6 +242,8 @@ class Bots:
     def set_outcome(self, bot_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """
         End one bot ``Denied``, ``Error`` or ``NotAllowed`` from its join time, or never make its transcript.
+
+        An outcome applies at once to a bot that has joined, and is a 400 for one that has already ended.
 
         :param bot_id: The bot, of any tenant.
         :param body: ``status`` and ``reason``, and/or ``transcript`` (``never`` or ``ready``).

@@ -63,6 +63,9 @@ def meeting_platform(url: str | None) -> str | None:
     """
     Name the meeting platform of a URL the way MeetStream names schedule groups.
 
+    By the URL's host: ``zoom.us`` (and its subdomains), ``meet.google.com``, ``teams.microsoft.com`` or
+    ``teams.live.com``; a schedule or bot whose URL is none of these is in the group ``default``.
+
     :param url: A meeting URL, or None.
     :return: ``zoom``, ``google_meet``, ``microsoft_teams``, or None for anything else.
     """
@@ -170,6 +173,9 @@ def resolve_relative_dates(template: Any, now: datetime) -> Any:
     """
     Replace every ``{{ ... }}`` expression in the strings of a JSON value, recursively.
 
+    A calendar's expressions are resolved at each load and at every reset, against the emulator clock,
+    so that a calendar never goes stale.
+
     An expression is space-separated words applied left to right to a wall-clock time, then an
     optional ``| format``:
 
@@ -274,8 +280,11 @@ def parse_events(data: Any, now: datetime) -> list[CalendarEvent]:
     """
     Resolve relative dates and turn calendar JSON into events.
 
-    Each event needs ``id``, ``start_time`` and ``end_time``; every other field has a default
-    (``platform`` follows ``raw``: a Graph ``subject`` means ``outlook_calendar``).
+    Each event needs a unique ``id``, ``start_time`` and ``end_time`` (after the start). The other fields
+    default to: ``calendar_id`` ``cal_emulator``; ``platform`` ``outlook_calendar`` when ``raw`` looks like
+    Graph's (``subject`` or ``seriesMasterId``), else ``google_calendar``; ``platform_id`` ``raw.id`` or the
+    id; ``ical_uid`` ``raw.iCalUID`` or one made of the id; ``meeting_url`` none and ``meeting_platform``
+    from it; ``created_at`` and ``updated_at`` ``now``; ``is_deleted`` false; ``raw`` ``{}``.
 
     :param data: A list of events, or ``{"events": [...]}``.
     :param now: The instant relative dates resolve against, and the default ``created_at``.

@@ -3,7 +3,8 @@ The test controls, ``/_emulator``: reset, calendar, clock, config, bot outcomes,
 
 No authentication: turn them off (``create_app(enable_controls=False)``) where others can reach the
 emulator. Each runs in a worker thread, so that loading a calendar, which expands every series,
-does not hold up the API; a bad value is a 400 with a message, as on the API.
+does not hold up the API; a bad value is a 400 with a message, as on the API, and changes nothing.
+Controls are never faulted and never in the request log.
 """
 
 from __future__ import annotations
@@ -44,7 +45,13 @@ def _text(body: dict[str, Any], name: str) -> str:
 
 @router.post("/reset")
 def reset(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
-    """Back to startup; ``{"now": ...}`` freezes the clock there and reads the calendar against it."""
+    """
+    Back to startup; ``{"now": ...}`` freezes the clock there and reads the calendar against it.
+
+    Bots, schedules, the request log, faults and connection counts go; the config given at startup and the
+    startup calendar, its relative dates resolved again, come back; without ``now`` the clock runs in real
+    time, with no offset. A bad instant or another field is a 400 and resets nothing.
+    """
     unknown = sorted(set(body) - {"now"})
     if unknown:
         raise ValueError(f'Unknown reset fields: {unknown}; send {{}} or {{"now": "<ISO 8601 instant>"}}.')
@@ -62,7 +69,12 @@ def events(emulator: CurrentEmulator) -> dict[str, Any]:
 
 @router.post("/events")
 def load_events(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
-    """Load events: ``{"events": [...], "replace": true|false}``."""
+    """
+    Load events: ``{"events": [...], "replace": true|false}``; schedules and bots are left alone.
+
+    ``replace`` (true by default) replaces the calendar; false adds, overwriting equal ids. Relative dates
+    resolve against the emulator clock: freeze it first for fixed results.
+    """
     if "events" not in body:
         raise ValueError('Send {"events": [...], "replace": true|false}.')
     replace = body.get("replace", True)
@@ -83,7 +95,7 @@ def move_event(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
 
 @router.post("/calendar/cancel")
 def cancel_occurrence(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
-    """Cancel one occurrence of a series: ``event_id``, ``occurrence``, ``drop_schedules``."""
+    """Cancel one occurrence of a series: ``event_id``, ``occurrence``, ``drop_schedules`` (default true)."""
     event_id, occurrence = _text(body, "event_id"), _instant(body, "occurrence")
     drop = _flag(body, "drop_schedules")
     return emulator.backend.cancel_occurrence(event_id, occurrence, drop_schedules=drop)
@@ -91,7 +103,7 @@ def cancel_occurrence(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
 
 @router.post("/calendar/delete")
 def delete_event(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
-    """Delete an event or a whole series: ``event_id``, ``drop_schedules``."""
+    """Delete an event or a whole series: ``event_id``, ``drop_schedules`` (default true)."""
     event_id, drop = _text(body, "event_id"), _flag(body, "drop_schedules")
     return emulator.backend.delete_event(event_id, drop_schedules=drop)
 
@@ -123,7 +135,7 @@ def set_clock(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
 
 @router.post("/clock/advance")
 def advance_clock(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
-    """Move the clock by ``seconds``, frozen or running."""
+    """Move the clock by ``seconds``, frozen or running; negative goes back."""
     seconds = body.get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise ValueError("seconds must be a number.")

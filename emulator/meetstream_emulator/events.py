@@ -275,7 +275,8 @@ class Events:
         The occurrence a schedule request means: None for a single event, else one of the series.
 
         :param event: The event scheduled.
-        :param requested: ``occurrence_date``, or None for the next occurrence that has not ended.
+        :param requested: ``occurrence_date`` (of the series, not moved or cancelled; for a single event, its
+            start), or None for the next occurrence that has not ended.
         :param now: The emulator's now.
         """
         if event.recurrence is None:
@@ -327,13 +328,15 @@ class Events:
 
     def page(self, tenant: str, query: Mapping[str, str], bots_of: BotsOf) -> dict[str, Any]:
         """
-        One page of events overlapping a window, ordered by (start_time, id).
+        One page of the events overlapping a window (for a series, any occurrence), by (start_time, id).
 
-        Cursors are keysets, not offsets: ``next`` names the last event of the page and ``previous``
-        the first, so events added or removed before that point neither repeat nor skip one.
+        Cursors are keysets, not offsets: ``next`` (None on the last page) names the page's last event and
+        ``previous`` (None on the first page, or an empty one) its first, so events added or removed before
+        that point neither repeat nor skip one. A cursor holds the window and filter, and outlives a reset.
 
         :param tenant: The caller's API key (the ``bots`` of each event are this tenant's).
-        :param query: ``time_min``, ``time_max``, ``calendar_id``, ``sync``, ``limit``, ``cursor``.
+        :param query: ``time_min`` (default now - 1 day), ``time_max`` (now + 28 days), ``calendar_id``,
+            ``sync`` (a boolean, no effect), ``limit`` (1 to 100, default 50), ``cursor`` (with limit only).
         :param bots_of: Renders the tenant's bots of an event.
         """
         limit = parse_limit(query.get("limit"), default=50)

@@ -2,10 +2,14 @@
 Injected faults: a plan of what to break for which API requests, deterministic under a seed.
 
 A plan's outcomes are an HTTP status (with ``Retry-After`` on a 429), ``drop`` (the connection is
-closed unanswered and the request not acted on), ``act_then_drop`` (acted on, then the answer is
-lost, as when a gateway fails between MeetStream's commit and its answer), ``drip`` (the answer's
-body a byte at a time) or ``ok``; a latency can come before any of them. The traffic middleware
-consumes the plan, one decision per matching request.
+closed unanswered and the request not acted on), ``act_then_drop`` (acted on, then the answer is lost,
+as when a gateway fails between MeetStream's commit and its answer), ``drip`` (the answer's body a byte
+at a time) or ``ok``; a latency can come before any of them. The traffic middleware consumes the plan,
+one decision per matching API request in order of arrival, before routing and authentication; controls
+are never faulted. An injected status answers ``{"message": "Injected fault: 503."}``. ``drop`` and
+``act_then_drop`` need the emulator's runner to close the socket, and answer 502 under another server.
+A drip sends the status and headers at once, so only a bound on the whole call stops a client waiting
+for it, and the request is acted on either way.
 """
 
 from __future__ import annotations
@@ -54,9 +58,10 @@ class FaultPlan:
         ``"act_then_drop"``, ``"drip"`` or ``"ok"``.
     :param probability: Once the sequence is used up, the chance that a request fails.
     :param statuses: What a probabilistic failure answers, chosen at random (``"drop"``,
-        ``"act_then_drop"`` and ``"drip"`` allowed).
-    :param retry_after: The ``Retry-After`` value sent with 429 answers.
-    :param drip_ms: How long a ``"drip"`` answer's body takes, one byte at a time.
+        ``"act_then_drop"`` and ``"drip"`` allowed); ``[503]`` by default.
+    :param retry_after: The ``Retry-After`` value sent with 429 answers: whole seconds (1 by default) or
+        an HTTP date.
+    :param drip_ms: How long a ``"drip"`` answer's body takes, one byte at a time (1000 by default).
     :param method: Only requests with this HTTP method match (any when None).
     :param path_prefix: Only raw paths that start with this match (any when None).
     """

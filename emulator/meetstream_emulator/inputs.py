@@ -1,4 +1,11 @@
-"""Validation of API inputs (bodies, query values, cursors) into typed values; errors are ``ApiError``."""
+"""
+Validation of API inputs (bodies, query values, cursors) into typed values; errors are ``ApiError``.
+
+Clients are held to MeetStream's contract: a bad value is a 400 naming the field, ``null`` for an optional
+field is a 400 too (the contract says clients leave it out), unknown top-level fields are ignored
+(``create_bot`` keeps them in the bot's config), and an instant (``occurrence_date``, ``join_at``,
+``from_date``, ``scheduled_join_time``, ``time_min``, ``time_max``) needs an offset, ``Z`` or ``+02:00``.
+"""
 
 from __future__ import annotations
 
@@ -161,6 +168,8 @@ def instant(value: Any, name: str) -> datetime:
     """
     An ISO 8601 date-time with an offset, in UTC; a 400 otherwise.
 
+    Any offset names one instant: ``09:00-05:00`` and ``14:00Z`` are the same.
+
     :param value: The raw value.
     :param name: The field's name, for the message.
     """
@@ -173,6 +182,12 @@ def instant(value: Any, name: str) -> datetime:
 def parse_schedule_request(body: dict[str, Any]) -> ScheduleRequest:
     """
     Validate a schedule body; unknown top-level fields are ignored, unknown bot_config fields kept.
+
+    ``deduplication_key`` is required: 1 to 2000 printable characters (spaces and non-ASCII are fine, tabs
+    and line breaks are not). ``bot_config`` is a required object (``{}`` will do) whose ``bot_name`` and
+    ``meeting_url`` are strings, ``custom_attributes`` an object and ``join_at`` an instant; it is kept with
+    ``deduplication_key`` added. ``occurrence_limit`` is an integer >= 1 (default 52), capped at 1000.
+    ``schedule_all_occurrences`` cannot be combined with ``occurrence_date`` or ``bot_config.join_at``.
 
     :param body: The decoded JSON object.
     """
@@ -229,6 +244,11 @@ class CreateBotRequest:
 def parse_create_bot(body: dict[str, Any], headers: Mapping[str, str]) -> CreateBotRequest:
     """
     Validate a create-bot request; fields the emulator does not know are kept in the config.
+
+    ``meeting_link`` is required, an http(s) URL with a host; ``bot_name``, ``bot_message``,
+    ``bot_image_url`` and ``callback_url`` are strings, ``recording_config``, ``custom_attributes`` and
+    ``automatic_leave`` objects, ``join_at`` an instant, and no field is null. An ``Idempotency-Key`` is 1 to
+    255 visible ASCII characters (no spaces).
 
     :param body: The decoded JSON object.
     :param headers: The request headers, lower-case names (``idempotency-key``).
@@ -304,6 +324,8 @@ def encode_cursor(cursor: Cursor, secret: bytes) -> str:
 def decode_cursor(text: str, secret: bytes) -> Cursor:
     """
     The position of a cursor issued by :func:`encode_cursor` with the same secret; a 400 for anything else.
+
+    A malformed or altered cursor is refused, and so is another emulator's, a restarted one's included.
 
     :param text: The ``cursor`` query value.
     :param secret: The signing key of this emulator.

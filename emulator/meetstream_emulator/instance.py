@@ -31,7 +31,8 @@ class Emulator:
 
     def reset(self, now: datetime | None = None) -> None:
         """
-        Back to the state at startup: calendar, clock, config; no bots, schedules, log or faults.
+        Back to the state at startup: calendar, clock, config; no bots, schedules, log or faults, and the
+        connection counters at zero.
 
         :param now: Freeze the clock at this aware instant and resolve the calendar against it;
             None restores the real-time clock.

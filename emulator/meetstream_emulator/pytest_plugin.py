@@ -1,4 +1,11 @@
-"""Pytest fixtures that run the MeetStream emulator on a free port, on real time or at a frozen instant."""
+"""
+Pytest fixtures that run the MeetStream emulator on a free port, on real time or at a frozen instant.
+
+The distribution registers this module as a ``pytest11`` plugin named after it, so the fixtures exist in
+every session without an import. A checkout that runs its tests without installing the emulator can name
+it in its root ``conftest.py`` (``pytest_plugins = ["meetstream_emulator.pytest_plugin"]``); installed
+too, it is still one plugin, loaded once.
+"""
 
 from __future__ import annotations
 
@@ -118,9 +125,10 @@ def meetstream_frozen_now(
     The test's clock keeps ticking from there (``tick=True``): ``dag.test()``, sensors and
     timeouts need time to pass. The emulator's clock stays frozen until the test moves it, so it
     trails the test's by the seconds the test has run; pass ``tick=False`` to the marker to stop
-    both, for a test that needs them equal to the microsecond and runs no DAG.
+    both, for a test that needs them equal to the microsecond and runs no DAG. Only the test process's
+    clock travels: an emulator run in another process follows ``reset(now=...)``, a child process neither.
     """
-    # Imported here: this plugin loads in every pytest run, and time-machine is a test extra.
+    # Imported here: this plugin loads in every pytest run and must stay cheap.
     import time_machine
 
     marker = request.node.get_closest_marker(_MARKER)

@@ -1,4 +1,12 @@
-"""The emulator's own series engine: Google RFC 5545 lines or Graph patterns, via recurring-ical-events."""
+"""
+The emulator's own series engine: Google RFC 5545 lines or Graph patterns, via recurring-ical-events.
+
+A rule it cannot expand is a ``ValueError`` saying why: a bad ``RRULE`` part, an unknown zone or ``TZID``,
+a malformed Graph pattern, a line that is neither ``RRULE``, ``RDATE`` nor ``EXDATE``, only ``EXDATE``
+lines, a ``COUNT`` (or Graph ``numberOfOccurrences``) above 10,000, or more than 100,000 instants walked in
+one expansion. An endless rule, ``HOURLY`` or finer included, is started near the window rather than walked
+from its first occurrence, so it expands as cheaply in the year 9000 as next week.
+"""
 
 from __future__ import annotations
 

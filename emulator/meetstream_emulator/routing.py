@@ -3,7 +3,8 @@ What the emulator's routes share: path segments as ids, errors as JSON, and the 
 
 Every answer that is not a success is ``{"message": ...}``, as MeetStream's are: a route raises
 :class:`~meetstream_emulator.inputs.ApiError` for a status of the API's own, and a bug is logged
-and answered 500 in the same shape rather than as uvicorn's text.
+and answered 500 in the same shape rather than as uvicorn's text. An id in an API path is opaque:
+one segment, whatever it holds once decoded (``a%2Fb``, ``x%3Fy``, ``a%0Ab``, ``%2E%2E``).
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ async def _current_backend(request: Request) -> Backend:
 async def authenticate(request: Request) -> str:
     """
     The caller's tenant, from ``Authorization: Token <api_key>``: 401 without one, 403 for a wrong key.
+
+    Another scheme (``Bearer``) or an empty key is a 401 too.
 
     :param request: The API request.
     """

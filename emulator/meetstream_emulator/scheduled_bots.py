@@ -39,6 +39,8 @@ class ScheduledBots:
         """
         ``GET /calendar/scheduled``: the tenant's bots that have not joined yet, by join time.
 
+        Ad-hoc bots with a ``join_at`` to come are among them. The list is cut at ``limit``, with no cursor.
+
         :param tenant: The caller's API key.
         :param limit: The raw ``limit`` query value (1 to 100, default 100).
         """
@@ -63,6 +65,9 @@ class ScheduledBots:
     def update(self, tenant: str, bot_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """
         Change a scheduled bot's join time, name or custom attributes (merged).
+
+        The join time must be in the future and before the meeting ends, as the calendar says now; every
+        schedule of the bot moves with it (``schedule_updated``). A bot no longer ``Scheduled`` is a 400.
 
         :param tenant: The caller's API key.
         :param bot_id: The bot's id.
@@ -111,7 +116,7 @@ class ScheduledBots:
 
     def delete(self, tenant: str, bot_id: str) -> dict[str, Any]:
         """
-        Delete a bot that has not joined yet, and every schedule pointing to it.
+        Delete a bot that has not joined yet, and every schedule pointing to it; a 400 once it has joined.
 
         :param tenant: The caller's API key.
         :param bot_id: The bot's id.

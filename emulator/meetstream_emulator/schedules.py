@@ -1,9 +1,11 @@
 """
 The schedules' model: which bot each tenant keeps on each event or occurrence, by MeetStream's rules.
 
-A schedule is one per (tenant, event, occurrence or none) and points at one bot; schedules with
-the same deduplication key share a bot; a bot no schedule points at any more is cancelled unless
-it has joined. The events and bots are other models': this one asks them.
+A schedule (``sched_`` and a UUID), one per (tenant, event, occurrence or none), points at the tenant's bot
+for its deduplication key and occurrence. The same key again updates it in place (same ids, new config);
+another key re-points it to that key's bot, cancelling the waiting one (the override rule); ``conflict_mode``
+``409`` makes both a 409. A key's schedules on other events share its bot, which follows the one applied last;
+a bot no schedule points at is cancelled unless it has joined. Events and bots belong to other models.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from meetstream_emulator.bots import Bot, Bots
+from meetstream_emulator.bot import Bot
+from meetstream_emulator.bots import Bots
 from meetstream_emulator.calendar import CalendarEvent, format_instant, meeting_platform
 from meetstream_emulator.clock import Clock
 from meetstream_emulator.events import ENDED_MESSAGE, Events
@@ -31,9 +34,8 @@ from meetstream_emulator.inputs import (
 )
 
 CONFLICT_MODES = ("update", "409")
-#: The scheduling settings of ``/_emulator/config``: ``conflict_mode`` (``update``: a repeat schedule
-#: updates in place; ``409``: it is refused) and ``join_lead_minutes`` (how long before the start
-#: bots join, unless ``join_at`` is given).
+#: ``/_emulator/config``'s scheduling settings: ``conflict_mode`` (``update``: a repeat schedule updates in
+#: place; ``409``: it is refused) and ``join_lead_minutes`` (how long before the start bots join).
 SCHEDULING_SETTINGS: dict[str, Any] = {"conflict_mode": "update", "join_lead_minutes": 3}
 _CHECKS = {
     # The integer 409 is accepted too.
@@ -177,7 +179,12 @@ class Schedules:
 
     def schedule(self, tenant: str, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """
-        Schedule a bot for an event, one occurrence, or a whole series.
+        Schedule a bot for an event, one occurrence, or a whole series, unless it has ended (a 400).
+
+        The bot joins at ``bot_config.join_at`` (before the end; if past, at once) or ``join_lead_minutes``
+        before the start, at ``bot_config.meeting_url`` or the event's; ``recurring_event`` is only recorded.
+        ``existing_schedules`` is the caller's count on the event before; ``schedule_all_occurrences`` makes
+        one per occurrence not ended, up to ``occurrence_limit``, listing failures (all failed: a 409).
 
         :param tenant: The caller's API key.
         :param event_id: The event's id.
@@ -194,7 +201,6 @@ class Schedules:
         if end <= now:
             raise ApiError(400, ENDED_MESSAGE)
         if request.join_at is not None and request.join_at >= end:
-            # A join_at already past but before the end is fine: the bot joins at once.
             raise ApiError(
                 400, f"bot_config.join_at must be before the meeting ends ({format_instant(end)})."
             )
@@ -243,7 +249,6 @@ class Schedules:
                 )
             )
         else:
-            # A shared bot follows the schedule applied last.
             bot.config, bot.event_id, bot.join_time, bot.end_time = config, event.id, join, end
             bot.schedule_group, bot.meeting_url = group, url
         if existing is not None:
@@ -345,10 +350,10 @@ class Schedules:
         """
         Cancel schedules of an event; bots left without a schedule are cancelled unless they have joined.
 
-        Only schedules whose event or occurrence has not ended count: MeetStream drops past ones.
-        Without flags: the event's schedule that is not per-occurrence, or else the schedule of the
-        next occurrence. ``cancel_all_occurrences``: all of them. ``from_date``: those whose
-        occurrence starts at or after it.
+        Only schedules whose event or occurrence has not ended count (MeetStream drops past ones); one in
+        progress is cancelled, but its bot stays in the meeting. Without flags: the event's schedule that is
+        not per-occurrence, or else the next occurrence's; ``cancel_all_occurrences``: all; ``from_date``:
+        those starting at or after it. A flag adds ``occurrences_affected``; none matched is a 404.
 
         :param tenant: The caller's API key.
         :param event_id: The event's id.

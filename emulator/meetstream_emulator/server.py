@@ -124,6 +124,8 @@ class EmulatorServer:
             headers = {"Authorization": f"Token {emulator.api_key}"}
             requests.get(f"{emulator.api_url}/calendar/events", headers=headers, timeout=10)
 
+    ``start()`` and ``stop()`` work without ``with``; ``admin`` drives the controls.
+
     :param host: Interface to bind.
     :param port: Port to bind; 0 (default) picks a free one.
     :param api_keys: Accepted keys, each its own tenant; ``api_key`` is the first.

@@ -154,6 +154,10 @@ def _routed_path(raw_path: str) -> str | None:
     """
     The path the routes match: dot segments resolved, each segment decoded but for ``%`` and ``/``.
 
+    One trailing slash is dropped (``/calendar/events/`` is ``/calendar/events``); nothing is redirected.
+    Only literal dots are dot segments: ``%2E%2E`` is an id, though ``requests`` sends it as ``..`` (it
+    decodes ``%2E`` when it prepares a URL; ``httpx`` does not).
+
     :param raw_path: The path as received, percent-encoded.
     :return: None when a segment is not percent-encoded UTF-8.
     """

@@ -4,7 +4,9 @@ The transcripts' model: one per bot, ``processing`` until its bot is ``Done``, t
 A transcript is ready when its bot's recording is processed (``Done``), never for a bot that
 failed or was cancelled, and never at all when it is set to ``never`` (the 202 for ever of a
 streaming-only transcription provider). Its segments are made up, the same for the same bot at
-every call.
+every call: ``get_transcript`` answers 202 while it is ``processing``, the segments once it is
+``completed`` (under ``message`` when ``transcript_shape`` says so), and a 404 naming the bot's status
+and reason once it has ``failed``.
 """
 
 from __future__ import annotations
@@ -12,12 +14,10 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from meetstream_emulator.bot import Bot
 from meetstream_emulator.inputs import ApiError, checked_settings, one_of
-
-if TYPE_CHECKING:
-    from meetstream_emulator.bots import Bot
 
 TRANSCRIPT_MODES = ("ready", "never")
 TRANSCRIPT_SHAPES = ("list", "message")
@@ -48,7 +48,8 @@ def synthesize_transcript(bot: Bot) -> list[dict[str, Any]]:
     A short transcript of the bot's meeting, the same for the same bot at every call.
 
     Seeded by the bot id and the meeting URL: two to four speakers, four to eight sentences spread
-    over the time the bot was in the meeting, each with its words and their timings.
+    over the time the bot was in the meeting, each ``{speaker, transcript, start_time, end_time, words}``
+    with its words' timings, in seconds from the join.
 
     :param bot: A bot that reached ``Done``.
     """

@@ -75,7 +75,15 @@ def loggable_body(body: bytes) -> Any:
 
 
 class RequestLog:
-    """The API requests the emulator received, oldest first, with credentials masked."""
+    """
+    The API requests the emulator received, oldest first (the last 10,000), with credentials masked.
+
+    An entry has ``seq``, ``time`` (by the emulator's clock), ``method``, ``path`` (raw, percent-encoded),
+    ``query``, ``headers`` and ``body`` (see :func:`mask_headers` and :func:`loggable_body`), ``request_id``,
+    ``status`` (an integer, ``"drop"``, or ``"act_then_drop"`` with the lost answer's ``acted_status``),
+    ``latency_ms`` (the injected delay), and ``fault`` (the outcome injected, or None) when a fault plan
+    matched the request.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
