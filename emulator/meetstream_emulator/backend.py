@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from meetstream_emulator.bots import Bots
-from meetstream_emulator.calendar import format_instant
+from meetstream_emulator.calendar import format_instant, iso_or_none
 from meetstream_emulator.clock import Clock
 from meetstream_emulator.events import Events, read_calendar
 from meetstream_emulator.inputs import ApiError
 from meetstream_emulator.scheduled_bots import ScheduledBots
-from meetstream_emulator.schedules import Schedules, iso_or_none
+from meetstream_emulator.schedules import Schedules
 from meetstream_emulator.transcripts import Transcripts
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from meetstream_emulator.calendar import format_instant
+from meetstream_emulator.calendar import format_instant, iso_or_none
 
 DEFAULT_BOT_NAME = "MeetStream Bot"
 SCHEDULE_SOURCE = "calendar_schedule_api"
@@ -100,7 +100,7 @@ class Bot:
             "scheduled_join_time": format_instant(self.join_time),
             "meeting_end_time": format_instant(self.end_time),
             "event_id": self.event_id,
-            "occurrence_date": None if self.occurrence is None else format_instant(self.occurrence),
+            "occurrence_date": iso_or_none(self.occurrence),
             "deduplication_key": self.deduplication_key,
             "platform": self.schedule_group,
             "meeting_url": self.meeting_url,

@@ -59,6 +59,11 @@ def format_instant(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat()
 
 
+def iso_or_none(value: datetime | None) -> str | None:
+    """An instant as the API writes it, or None."""
+    return None if value is None else format_instant(value)
+
+
 def meeting_platform(url: str | None) -> str | None:
     """
     Name the meeting platform of a URL the way MeetStream names schedule groups.

@@ -122,19 +122,11 @@ class Events:
         return [event.to_api([]) for event in sorted(self._events.values(), key=_event_order)]
 
     def get(self, event_id: str) -> CalendarEvent | None:
-        """
-        An event, deleted or cancelled ones included; None when unknown.
-
-        :param event_id: The event's id.
-        """
+        """The event of this id, deleted or cancelled ones included; None when unknown."""
         return self._events.get(event_id)
 
     def live(self, event_id: str) -> CalendarEvent:
-        """
-        An event that is neither deleted nor a cancelled instance; a 404 otherwise.
-
-        :param event_id: The event's id.
-        """
+        """The event of this id, unless deleted or a cancelled instance: a 404 then."""
         event = self._events.get(event_id)
         if event is None or is_cancelled(event):
             raise ApiError(404, f"Calendar event {event_id!r} not found.")

@@ -18,7 +18,7 @@ from typing import Any
 
 from meetstream_emulator.bot import Bot
 from meetstream_emulator.bots import Bots
-from meetstream_emulator.calendar import CalendarEvent, format_instant, meeting_platform
+from meetstream_emulator.calendar import CalendarEvent, format_instant, iso_or_none, meeting_platform
 from meetstream_emulator.clock import Clock
 from meetstream_emulator.events import ENDED_MESSAGE, Events
 from meetstream_emulator.inputs import (
@@ -62,11 +62,6 @@ class Schedule:
     recurring_event: bool
 
 
-def iso_or_none(value: datetime | None) -> str | None:
-    """An instant as the API writes it, or None."""
-    return None if value is None else format_instant(value)
-
-
 class Schedules:
     """
     Every tenant's schedules, with the index that finds one by (tenant, event, occurrence).
@@ -103,16 +98,6 @@ class Schedules:
         """
         return checked_settings(self.settings if current is None else current, changes, _CHECKS)
 
-    def of_event(self, tenant: str, event_id: str) -> list[Schedule]:
-        """
-        The tenant's schedules of an event, by scheduled time.
-
-        :param tenant: The caller's API key.
-        :param event_id: The event's id.
-        """
-        mine = (s for s in self._schedules.values() if s.tenant == tenant and s.event_id == event_id)
-        return sorted(mine, key=lambda s: (s.scheduled_time, s.schedule_id))
-
     def bots_of(self, tenant: str, event_id: str) -> list[dict[str, Any]]:
         """
         The tenant's bots of an event as ``GET /calendar/events`` lists them.
@@ -120,6 +105,7 @@ class Schedules:
         :param tenant: The caller's API key.
         :param event_id: The event's id.
         """
+        mine = (s for s in self._schedules.values() if s.tenant == tenant and s.event_id == event_id)
         return [
             {
                 "bot_id": s.bot_id,
@@ -128,7 +114,7 @@ class Schedules:
                 "meeting_url": self.bot_of(s).meeting_url,
                 "occurrence_date": iso_or_none(s.occurrence),
             }
-            for s in self.of_event(tenant, event_id)
+            for s in sorted(mine, key=lambda s: (s.scheduled_time, s.schedule_id))
         ]
 
     def bot_of(self, schedule: Schedule) -> Bot:
