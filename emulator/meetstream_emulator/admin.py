@@ -195,7 +195,7 @@ class EmulatorAdmin:
         return result
 
     def config(self) -> dict[str, Any]:
-        """Every setting by name: scheduling, then bots, then transcripts (see :meth:`set_config`)."""
+        """Every setting by name: scheduling, bots, transcripts, meeting data (see :meth:`set_config`)."""
         result: dict[str, Any] = self._call("GET", "/config")
         return result
 
@@ -211,10 +211,12 @@ class EmulatorAdmin:
 
         :param conflict_mode: ``"update"`` or ``"409"``.
         :param join_lead_minutes: Minutes before the start that bots join.
-        :param bot_settings: Bots and transcripts settings, sent when given: ``adhoc_meeting_minutes``,
-            ``joining_seconds``, ``calendar_joining_seconds``, ``transcript_delay_seconds``,
-            ``transcript_shape`` (``"list"`` or ``"message"``), ``default_outcome`` (``{"status",
-            "reason"}``, or None to clear it) and ``default_transcript`` (``"ready"`` or ``"never"``).
+        :param bot_settings: Bots, transcripts and meeting data settings, sent when given:
+            ``adhoc_meeting_minutes``, ``joining_seconds``, ``calendar_joining_seconds``,
+            ``transcript_delay_seconds``, ``transcript_shape`` (``"list"`` or ``"message"``),
+            ``default_outcome`` (``{"status", "reason"}``, or None to clear it), ``default_transcript``
+            (``"ready"`` or ``"never"``), ``data_retention_seconds``, ``audio_link_seconds``,
+            ``video_link_seconds`` and ``audio_bytes``.
         """
         body: dict[str, Any] = dict(bot_settings)
         if conflict_mode is not None:

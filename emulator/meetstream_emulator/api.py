@@ -3,7 +3,8 @@ MeetStream's API, ``/api/v1``, as FastAPI routes: each checks the caller, asks o
 
 An id in a path is one segment whatever it holds (``{bot_id:...segment}``, see
 :mod:`~meetstream_emulator.routing`). A route holds the backend's lock while it asks the models, and
-picks the status of a success that is not a 200; the models raise the errors.
+picks the status of a success that is not a 200 (a model's None is "still processing", a 202); the
+models raise the errors.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from meetstream_emulator.backend import Backend
 from meetstream_emulator.inputs import ApiError
 from meetstream_emulator.routing import API_PREFIX, SEGMENT, ApiRoute, Body, CurrentBackend, Tenant
 
@@ -128,3 +130,56 @@ async def get_transcript(
         body = {"message": "Transcript is still processing.", "transcript_id": transcript_id}
         return JSONResponse(body, status_code=202)
     return segments
+
+
+# -- the workspace's bots and the meeting's data --------------------------------------------------
+
+
+@router.get("/bots")
+async def list_bots(request: Request, tenant: Tenant, backend: CurrentBackend) -> Any:
+    """One page of the caller's bots, newest first, ``Cancelled`` ones too."""
+    with backend.lock:
+        return backend.bot_listing.page(tenant, request.query_params)
+
+
+@router.get(BOT + "/get_participants")
+async def get_participants(bot_id: str, tenant: Tenant, backend: CurrentBackend) -> Any:
+    """The people of a bot's meeting, with their join and leave times: 202 until the bot is ``Done``."""
+    with backend.lock:
+        bot = backend.bots.get(tenant, bot_id, include_cancelled=True)
+        return _processed(backend.recordings.participants(bot, backend.clock.now()), bot_id)
+
+
+@router.get(BOT + "/get_speaker_timeline")
+async def get_speaker_timeline(bot_id: str, tenant: Tenant, backend: CurrentBackend) -> Any:
+    """Who spoke when, one entry per transcript segment: 202 until the bot is ``Done``."""
+    with backend.lock:
+        bot = backend.bots.get(tenant, bot_id, include_cancelled=True)
+        return _processed(backend.recordings.speaker_timeline(bot, backend.clock.now()), bot_id)
+
+
+@router.get(BOT + "/get_audio")
+async def get_audio(bot_id: str, request: Request, tenant: Tenant, backend: CurrentBackend) -> Any:
+    """A presigned link to the meeting's audio (WAV): 202 until the bot is ``Done``."""
+    return _media_link(bot_id, "audio", request, tenant, backend)
+
+
+@router.get(BOT + "/get_video")
+async def get_video(bot_id: str, request: Request, tenant: Tenant, backend: CurrentBackend) -> Any:
+    """A presigned link to the meeting's video (MP4): 202 until the bot is ``Done``."""
+    return _media_link(bot_id, "video", request, tenant, backend)
+
+
+def _media_link(bot_id: str, kind: str, request: Request, tenant: str, backend: Backend) -> Any:
+    # The link points at the host the request came to, so that it works behind any address.
+    with backend.lock:
+        bot = backend.bots.get(tenant, bot_id, include_cancelled=True)
+        link = backend.recordings.link(bot, kind, backend.clock.now(), str(request.base_url))
+    return _processed(link, bot_id)
+
+
+def _processed(answer: Any, bot_id: str) -> Any:
+    if answer is None:
+        body = {"message": "The meeting's data is still processing.", "bot_id": bot_id}
+        return JSONResponse(body, status_code=202)
+    return answer

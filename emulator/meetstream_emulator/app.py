@@ -3,10 +3,11 @@ The emulator's app: :func:`create_app` puts a backend behind MeetStream's API an
 
 Laid out as moto lays out a fake of a real API: the models (:mod:`~meetstream_emulator.events`,
 :mod:`~meetstream_emulator.schedules`, :mod:`~meetstream_emulator.bots`,
-:mod:`~meetstream_emulator.transcripts`) keep the state and MeetStream's rules and know nothing of
-HTTP; the :class:`~meetstream_emulator.backend.Backend` holds them and the clock; the routes
-(:mod:`~meetstream_emulator.api`, :mod:`~meetstream_emulator.controls`) turn requests into calls
-and answers; the middleware (:mod:`~meetstream_emulator.traffic`) logs and breaks the traffic.
+:mod:`~meetstream_emulator.transcripts`, :mod:`~meetstream_emulator.recordings`) keep the state and
+MeetStream's rules and know nothing of HTTP; the :class:`~meetstream_emulator.backend.Backend` holds
+them and the clock; the routes (:mod:`~meetstream_emulator.api`, :mod:`~meetstream_emulator.controls`,
+and :mod:`~meetstream_emulator.media` for the presigned links) turn requests into calls and answers; the
+middleware (:mod:`~meetstream_emulator.traffic`) logs and breaks the API's traffic.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from meetstream_emulator import api, controls
+from meetstream_emulator import api, controls, media
 from meetstream_emulator.backend import Backend
 from meetstream_emulator.calendar import demo_calendar_template, read_calendar_file
 from meetstream_emulator.inputs import ApiError
@@ -90,6 +91,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     _install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(media.router)
     if enable_controls:
         app.include_router(controls.router)
     return app

@@ -2,7 +2,9 @@
 The backend: the models of one emulator, their clock and the lock they are used under.
 
 The models (:mod:`~meetstream_emulator.events`, :mod:`~meetstream_emulator.schedules`,
-:mod:`~meetstream_emulator.bots`, :mod:`~meetstream_emulator.transcripts`) take no lock: whoever
+:mod:`~meetstream_emulator.bots`, :mod:`~meetstream_emulator.transcripts`,
+:mod:`~meetstream_emulator.recordings`, and the views :mod:`~meetstream_emulator.scheduled_bots` and
+:mod:`~meetstream_emulator.bot_listing`) take no lock: whoever
 uses them holds :attr:`Backend.lock`, once per request. What spans models (a reset, the
 configuration, a calendar change that drops schedules, the state dump) is here.
 """
@@ -14,11 +16,13 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from meetstream_emulator.bot_listing import BotListing
 from meetstream_emulator.bots import Bots
 from meetstream_emulator.calendar import format_instant, iso_or_none
 from meetstream_emulator.clock import Clock
 from meetstream_emulator.events import Events, read_calendar
 from meetstream_emulator.inputs import ApiError
+from meetstream_emulator.recordings import Recordings
 from meetstream_emulator.scheduled_bots import ScheduledBots
 from meetstream_emulator.schedules import Schedules
 from meetstream_emulator.transcripts import Transcripts
@@ -63,8 +67,10 @@ class Backend:
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         self._calendar = calendar if calendar is not None else []
-        self.transcripts = Transcripts()
+        self.recordings = Recordings()
+        self.transcripts = Transcripts(self.recordings)
         self.bots = Bots(self.clock, self.transcripts)
+        self.bot_listing = BotListing(self.clock, self.bots)
         self.events = Events(self.clock)
         self.schedules = Schedules(
             self.clock,
@@ -88,6 +94,7 @@ class Backend:
         events = read_calendar(self._calendar, base)
         with self.lock:
             self.clock.reset(frozen_at=None if now is None else base)
+            self.recordings.reset()
             self.transcripts.reset()
             self.bots.reset()
             self.schedules.reset()
@@ -140,9 +147,14 @@ class Backend:
             return event.to_api([])
 
     def config(self) -> dict[str, Any]:
-        """The runtime configuration: scheduling, then bots, then transcripts."""
+        """The runtime configuration: scheduling, then bots, then transcripts, then meeting data."""
         with self.lock:
-            return {**self.schedules.settings, **self.bots.settings, **self.transcripts.settings}
+            return {
+                **self.schedules.settings,
+                **self.bots.settings,
+                **self.transcripts.settings,
+                **self.recordings.settings,
+            }
 
     def set_config(self, **changes: Any) -> dict[str, Any]:
         """
@@ -153,7 +165,7 @@ class Backend:
         :param changes: Settings by name (see :meth:`config`); ``default_outcome=None`` clears it.
         :raises ApiError: 400 naming an unknown or bad setting.
         """
-        models: tuple[_Configurable, ...] = (self.schedules, self.bots, self.transcripts)
+        models: tuple[_Configurable, ...] = (self.schedules, self.bots, self.transcripts, self.recordings)
         unknown = sorted(set(changes) - {name for model in models for name in model.settings})
         if unknown:
             raise ApiError(400, f"Unknown settings: {unknown}.")
@@ -202,6 +214,7 @@ class Backend:
                         "event_id": bot.event_id,
                         "occurrence_date": iso_or_none(bot.occurrence),
                         "scheduled_join_time": format_instant(bot.join_time),
+                        "created_at": format_instant(bot.created_at),
                         "status": bot.status(now),
                         "schedule_group": bot.schedule_group,
                         "source": bot.source,

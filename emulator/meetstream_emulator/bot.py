@@ -32,7 +32,8 @@ class Bot:
     It goes ``Scheduled`` → ``Joining`` (for ``joining``, from ``join_time``) → ``InMeeting`` →
     ``Stopped`` (it left normally, at ``end_time``) → ``Done`` (``processing`` later, when its
     recording and transcript are processed) on the emulator clock; ``outcome`` replaces all of
-    that from the join time, ``cancelled_at`` all of it from then on.
+    that from the join time, ``cancelled_at`` all of it from then on. ``created_at`` is the emulator
+    clock's now when the bot was made.
     """
 
     bot_id: str
@@ -45,6 +46,7 @@ class Bot:
     end_time: datetime
     schedule_group: str
     meeting_url: str | None
+    created_at: datetime
     cancelled_at: datetime | None = None
     source: str = SCHEDULE_SOURCE
     transcript_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -107,6 +109,24 @@ class Bot:
             "bot_username": self.username,
             "custom_attributes": self.custom_attributes(),
         }
+        return self._with_reason(answer)
+
+    def listing_answer(self, now: datetime) -> dict[str, Any]:
+        """One bot of ``GET /bots``: its record in short, ``reason`` only for a failed end that has one."""
+        answer = {
+            "bot_id": self.bot_id,
+            "status": self.status(now),
+            "meeting_url": self.meeting_url,
+            "created_at": format_instant(self.created_at),
+            "start_time": format_instant(self.join_time),
+            "end_time": format_instant(self.end_time),
+            "bot_name": self.username,
+            "transcript_id": self.transcript_id,
+            "custom_attributes": self.custom_attributes(),
+        }
+        return self._with_reason(answer)
+
+    def _with_reason(self, answer: dict[str, Any]) -> dict[str, Any]:
         if answer["status"] in OUTCOME_STATUSES and self.reason:
             answer["reason"] = self.reason
         return answer

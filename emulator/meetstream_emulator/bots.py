@@ -24,6 +24,7 @@ from meetstream_emulator.inputs import (
     seconds,
     whole_number,
 )
+from meetstream_emulator.recordings import RECORDING_SETTINGS
 from meetstream_emulator.transcripts import TRANSCRIPT_MODES, TRANSCRIPT_SETTINGS, Transcripts
 
 #: The bots' own settings of ``/_emulator/config``, with their defaults: an ad-hoc bot's meeting lasts
@@ -37,8 +38,8 @@ LIFECYCLE_SETTINGS: dict[str, Any] = {
     "transcript_delay_seconds": 120,
     "default_outcome": None,
 }
-#: Every setting of ``/_emulator/config`` that belongs to bots and their transcripts.
-BOT_SETTINGS: dict[str, Any] = {**LIFECYCLE_SETTINGS, **TRANSCRIPT_SETTINGS}
+#: Every setting of ``/_emulator/config`` that belongs to bots, their transcripts and their meeting data.
+BOT_SETTINGS: dict[str, Any] = {**LIFECYCLE_SETTINGS, **TRANSCRIPT_SETTINGS, **RECORDING_SETTINGS}
 
 BotKey = tuple[str, str | None, datetime | None]
 
@@ -106,6 +107,14 @@ class Bots:
         """Every bot, by join time."""
         return sorted(self._bots.values(), key=lambda bot: (bot.join_time, bot.bot_id))
 
+    def find(self, bot_id: str) -> Bot | None:
+        """
+        The bot of this id, of any tenant, cancelled or not; None when there is none.
+
+        :param bot_id: The bot's id.
+        """
+        return self._bots.get(bot_id)
+
     def get(self, tenant: str, bot_id: str, *, include_cancelled: bool = False) -> Bot:
         """
         The caller's bot; 404 when unknown (or cancelled, unless included), 403 for another tenant's.
@@ -114,7 +123,7 @@ class Bots:
         :param bot_id: The bot's id.
         :param include_cancelled: Whether a cancelled bot is found.
         """
-        bot = self._bots.get(bot_id)
+        bot = self.find(bot_id)
         if bot is None or (bot.cancelled_at is not None and not include_cancelled):
             raise ApiError(404, f"Bot {bot_id!r} not found.")
         if bot.tenant != tenant:
@@ -212,6 +221,7 @@ class Bots:
                 end_time=join + timedelta(minutes=self.settings["adhoc_meeting_minutes"]),
                 schedule_group=meeting_platform(link) or "default",
                 meeting_url=link,
+                created_at=now,
                 source=CREATE_BOT_SOURCE,
                 joining=timedelta(seconds=self.settings["joining_seconds"]),
             )
@@ -262,7 +272,7 @@ class Bots:
         if outcome is None and transcript is None:
             raise ApiError(400, 'Send {"status": ..., "reason": ...} and/or {"transcript": "never"}.')
         now = self._clock.now()
-        bot = self._bots.get(bot_id)
+        bot = self.find(bot_id)
         if bot is None:
             raise ApiError(404, f"Bot {bot_id!r} not found.")
         if outcome is not None:

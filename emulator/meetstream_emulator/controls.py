@@ -152,7 +152,7 @@ def run_clock(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
 
 @router.get("/config")
 def config(emulator: CurrentEmulator) -> dict[str, Any]:
-    """The settings: scheduling, bots and transcripts."""
+    """The settings: scheduling, bots, transcripts and meeting data."""
     return emulator.backend.config()
 
 

@@ -9,11 +9,6 @@ field is a 400 too (the contract says clients leave it out), unknown top-level f
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +17,7 @@ from urllib.parse import urlsplit
 
 from meetstream_emulator.calendar import CalendarError, format_instant, parse_instant
 from meetstream_emulator.recurrence import MAX_OCCURRENCE_LIMIT
+from meetstream_emulator.signing import sign, unsign
 
 DEFAULT_OCCURRENCE_LIMIT = 52
 MAX_DEDUPLICATION_KEY_LENGTH = 2000
@@ -297,17 +293,17 @@ class Cursor:
 
 
 CURSOR_DIRECTIONS = ("next", "previous")
-_BAD_CURSOR = "cursor is not a cursor this server issued."
+BAD_CURSOR = "cursor is not a cursor this server issued."
 
 
 def encode_cursor(cursor: Cursor, secret: bytes) -> str:
     """
-    An opaque, signed cursor: base64 JSON, a dot, and its HMAC, so that a forged one is refused.
+    An opaque cursor, signed (see :mod:`~meetstream_emulator.signing`) so that a forged one is refused.
 
     :param cursor: The position to encode.
     :param secret: The signing key of this emulator.
     """
-    payload = json.dumps(
+    return sign(
         {
             "time_min": format_instant(cursor.time_min),
             "time_max": format_instant(cursor.time_max),
@@ -315,10 +311,8 @@ def encode_cursor(cursor: Cursor, secret: bytes) -> str:
             "direction": cursor.direction,
             "key": [format_instant(cursor.key[0]), cursor.key[1]],
         },
-        separators=(",", ":"),
-        sort_keys=True,
-    ).encode()
-    return f"{_b64(payload)}.{_b64(_signature(payload, secret))}"
+        secret,
+    )
 
 
 def decode_cursor(text: str, secret: bytes) -> Cursor:
@@ -331,11 +325,7 @@ def decode_cursor(text: str, secret: bytes) -> Cursor:
     :param secret: The signing key of this emulator.
     """
     try:
-        encoded, dot, signature = text.partition(".")
-        payload = _unb64(encoded)
-        if not dot or not hmac.compare_digest(_unb64(signature), _signature(payload, secret)):
-            raise ValueError
-        fields = json.loads(payload.decode())
+        fields = unsign(text, secret)
         key = fields["key"]
         calendar_id = fields["calendar_id"]
         if (
@@ -351,19 +341,5 @@ def decode_cursor(text: str, secret: bytes) -> Cursor:
             direction=fields["direction"],
             key=(parse_instant(key[0], "key"), key[1]),
         )
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(400, _BAD_CURSOR) from None
-
-
-def _signature(payload: bytes, secret: bytes) -> bytes:
-    return hmac.new(secret, payload, hashlib.sha256).digest()[:16]
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    if not text or not text.isascii():
-        raise ValueError(text)
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError, KeyError):
+        raise ApiError(400, BAD_CURSOR) from None

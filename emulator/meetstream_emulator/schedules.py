@@ -232,6 +232,7 @@ class Schedules:
                     end_time=end,
                     schedule_group=group,
                     meeting_url=url,
+                    created_at=now,
                 )
             )
         else:

@@ -6,18 +6,19 @@ failed or was cancelled, and never at all when it is set to ``never`` (the 202 f
 streaming-only transcription provider). Its segments are made up, the same for the same bot at
 every call: ``get_transcript`` answers 202 while it is ``processing``, the segments once it is
 ``completed`` (under ``message`` when ``transcript_shape`` says so), and a 404 naming the bot's status
-and reason once it has ``failed``.
+and reason once it has ``failed``. It is ``deleted`` with the rest of the bot's data, by the
+retention rule of :mod:`meetstream_emulator.recordings`: ``get_transcript`` is then that rule's 404.
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
 from datetime import datetime
 from typing import Any
 
 from meetstream_emulator.bot import Bot
 from meetstream_emulator.inputs import ApiError, checked_settings, one_of
+from meetstream_emulator.meeting import synthesize_transcript
+from meetstream_emulator.recordings import Recordings
 
 TRANSCRIPT_MODES = ("ready", "never")
 TRANSCRIPT_SHAPES = ("list", "message")
@@ -27,72 +28,18 @@ TRANSCRIPT_SHAPES = ("list", "message")
 TRANSCRIPT_SETTINGS: dict[str, Any] = {"transcript_shape": "list", "default_transcript": "ready"}
 _CHECKS = {"transcript_shape": one_of(TRANSCRIPT_SHAPES), "default_transcript": one_of(TRANSCRIPT_MODES)}
 
-SPEAKERS = ("Ada", "Grace", "Linus", "Margaret", "Alan", "Barbara", "Edsger")
-SENTENCES = (
-    "Good morning, everyone.",
-    "Let us start with the pipeline numbers from yesterday.",
-    "The nightly load finished twenty minutes early.",
-    "We still see duplicates in the events table.",
-    "I will take the deduplication ticket this week.",
-    "Can we move the review to Thursday?",
-    "The dashboard is back after the schema change.",
-    "Please add the new source to the catalog.",
-    "That sounds good to me.",
-    "Any blockers before we wrap up?",
-    "Thanks, see you tomorrow.",
-)
-
-
-def synthesize_transcript(bot: Bot) -> list[dict[str, Any]]:
-    """
-    A short transcript of the bot's meeting, the same for the same bot at every call.
-
-    Seeded by the bot id and the meeting URL: two to four speakers, four to eight sentences spread
-    over the time the bot was in the meeting, each ``{speaker, transcript, start_time, end_time, words}``
-    with its words' timings, in seconds from the join.
-
-    :param bot: A bot that reached ``Done``.
-    """
-    seed = hashlib.sha256(f"{bot.bot_id}\n{bot.meeting_url}".encode()).digest()
-    rng = random.Random(int.from_bytes(seed[:8], "big"))
-    speakers = rng.sample(SPEAKERS, rng.randint(2, 4))
-    count = rng.randint(4, 8)
-    length = max((bot.end_time - bot.join_time - bot.joining).total_seconds(), float(count))
-    slot = length / count
-    segments = []
-    for index in range(count):
-        sentence = SENTENCES[index] if index == 0 else rng.choice(SENTENCES[1:])
-        start = round(index * slot, 2)
-        end = round(start + min(slot, 2.0 + 0.4 * len(sentence.split())), 2)
-        words = sentence.split()
-        step = (end - start) / len(words)
-        segments.append(
-            {
-                "speaker": speakers[index % len(speakers)],
-                "transcript": sentence,
-                "start_time": start,
-                "end_time": end,
-                "words": [
-                    {
-                        "word": word,
-                        "start_time": round(start + i * step, 2),
-                        "end_time": round(start + (i + 1) * step, 2),
-                    }
-                    for i, word in enumerate(words)
-                ],
-            }
-        )
-    return segments
-
 
 class Transcripts:
     """
     Every bot's transcript, by transcript id, with the transcripts that will never be ready.
 
     Bots are opened here when they are made; a transcript's state follows its bot's status.
+
+    :param recordings: The meeting data, whose retention rule deletes transcripts too.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, recordings: Recordings) -> None:
+        self._recordings = recordings
         self.settings = dict(TRANSCRIPT_SETTINGS)
         self._bots: dict[str, Bot] = {}
         self._never: set[str] = set()
@@ -139,7 +86,7 @@ class Transcripts:
 
     def state(self, bot: Bot, now: datetime) -> str:
         """
-        ``processing``, ``completed`` or ``failed``, by the bot's status at ``now``.
+        ``processing``, ``completed``, ``failed`` or ``deleted``, by the bot's status at ``now``.
 
         :param bot: The transcript's bot.
         :param now: The emulator's now.
@@ -148,6 +95,8 @@ class Transcripts:
         # A bot's outcome is a failed end (Denied, Error, NotAllowed), the status from its join time.
         if status in ("Cancelled", bot.outcome):
             return "failed"
+        if self._recordings.is_deleted(bot, now):
+            return "deleted"
         if status != "Done" or bot.transcript_id in self._never:
             return "processing"
         return "completed"
@@ -169,7 +118,8 @@ class Transcripts:
         :param tenant: The caller's API key.
         :param transcript_id: The transcript's id.
         :param now: The emulator's now.
-        :raises ApiError: 404 for an unknown transcript or one never made, 403 for another tenant's.
+        :raises ApiError: 404 for an unknown transcript, one never made or one deleted, 403 for another
+            tenant's.
         """
         bot = self._bots.get(transcript_id)
         if bot is None:
@@ -182,6 +132,8 @@ class Transcripts:
             raise ApiError(
                 404, f"Transcript {transcript_id!r} was never made: the bot ended {bot.status(now)}{why}."
             )
+        if state == "deleted":
+            raise self._recordings.deleted_error(bot)
         if state == "processing":
             return None
         segments = synthesize_transcript(bot)

@@ -3,9 +3,9 @@ MeetStream's official Python SDK (``meetstream-sdk`` 1.0) against the emulator, 
 
 The cheapest proof that the emulator speaks MeetStream's API as MeetStream's own client sees it
 (paths quoted by the SDK, its headers, 202 as "not ready", 507 as a replay, errors mapped by status),
-not only as our provider does. What the emulator does not serve is not tested here: ``bots.list``
-(``GET /bots``), media, meeting data, interaction, re-transcription, calendar connections,
-auto-schedule, and the ``mia``, ``google_logins``, ``zoom`` and ``storage`` resources.
+not only as our provider does. ``bots.list``, meeting data and media: test_emulator_sdk_meeting_data.py.
+Not served, so not tested: chats, summaries, separate streams, screenshots, data deletion, interaction,
+re-transcription, calendar connections, auto-schedule, ``mia``, ``google_logins``, ``zoom``, ``storage``.
 """
 
 from __future__ import annotations
