@@ -58,10 +58,14 @@ DEFAULT_POOL_MAXSIZE = 10
 MAX_POOL_MAXSIZE = 256
 #: Most requests an operator keeps in flight at once (``max_concurrency``).
 MAX_CONCURRENCY = 64
-#: Pages ``iter_events`` follows before it gives up, unless told otherwise.
+#: Pages ``iter_events`` and ``iter_bots`` follow before they give up, unless told otherwise, and at most.
 DEFAULT_MAX_PAGES = 1000
+MAX_PAGES_BOUND = 100_000
 #: Largest answer body read, after decompression, in bytes.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+#: Most bytes of a recording ``stream_media`` holds at once unless told otherwise, and at all.
+MEDIA_CHUNK_BYTES = 1024 * 1024
+MAX_MEDIA_CHUNK_BYTES = 64 * 1024 * 1024
 #: Longest path id (``event_id``, ``bot_id``) accepted, in characters.
 MAX_ID_LENGTH = 1024
 #: Deepest nesting of a JSON argument (``bot_config``, ``custom_attributes``).

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import sys
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 # httpx at the top: the triggers load this module in a thread on first use (triggers/polling.py),
@@ -15,7 +16,13 @@ from airflow.providers.common.compat.connection import get_async_connection, get
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT, Logger
+from airflow_provider_meetstream.constants import (
+    DEFAULT_CONN_ID,
+    DEFAULT_MAX_PAGES,
+    MAX_LIST_LIMIT,
+    MAX_PAGES_BOUND,
+    Logger,
+)
 from airflow_provider_meetstream.exceptions import MeetStreamAuthError
 from airflow_provider_meetstream.hooks import endpoints
 from airflow_provider_meetstream.hooks.config import (
@@ -24,13 +31,15 @@ from airflow_provider_meetstream.hooks.config import (
     build_config,
     checked_overrides,
 )
-from airflow_provider_meetstream.hooks.endpoints import ApiRequest, Endpoint, Read
+from airflow_provider_meetstream.hooks.endpoints import Endpoint, Pages, Read
 from airflow_provider_meetstream.hooks.errors import missing_event, naming_the_connection
 from airflow_provider_meetstream.hooks.policy import RequestPolicy
 from airflow_provider_meetstream.hooks.transport import asend_once
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from airflow_provider_meetstream.hooks.wire import ApiRequest, MediaLink
 
 
 try:  # Airflow 3 masks without a blocking call to the supervisor; Airflow 2 has only the local masker.
@@ -166,6 +175,12 @@ class MeetStreamAsyncClient:
         request = endpoint.request(*ids, **arguments)
         return endpoint.read(await self._send(request), request)
 
+    async def _link(self, endpoint: Endpoint[MediaLink], bot_id: str) -> MediaLink:
+        link = await self._call(endpoint, bot_id)
+        for form in link.secret_forms():
+            await _amask_secret(form)
+        return link
+
     async def list_scheduled_bots(self, limit: int = MAX_LIST_LIMIT) -> list[dict[str, Any]]:
         """Async :meth:`MeetStreamHook.list_scheduled_bots`."""
         return await self._call(endpoints.LIST_SCHEDULED, limit=limit)
@@ -179,17 +194,25 @@ class MeetStreamAsyncClient:
     ) -> dict[str, Any]:
         """Async :meth:`MeetStreamHook.get_event`: follow the events listing's pages until the event."""
         validation.path_segment(event_id, "event_id")
-        request: ApiRequest | None = endpoints.LIST_EVENTS.request(
-            time_min=time_min, time_max=time_max, page_size=MAX_LIST_LIMIT
-        )
-        seen: set[str] = set()
-        while request is not None:
-            page = await self._send(request)
-            for event in endpoints.list_of_objects(page, "results", request):
-                if event.get("id") == event_id:
-                    return event
-            request = endpoints.next_page(request, page, seen)
+        first = endpoints.LIST_EVENTS.request(time_min=time_min, time_max=time_max, page_size=MAX_LIST_LIMIT)
+        async for event in self._pages(endpoints.EVENT_PAGES, first, DEFAULT_MAX_PAGES):
+            if event.get("id") == event_id:
+                return event
         raise missing_event(event_id, time_min, time_max)
+
+    def _pages(self, pages: Pages, first: ApiRequest, max_pages: int) -> AsyncIterator[dict[str, Any]]:
+        # Not a generator itself, so that max_pages is checked before any request, as the rest.
+        validation.integer(max_pages, "max_pages", 1, MAX_PAGES_BOUND)
+
+        async def follow(request: ApiRequest | None) -> AsyncIterator[dict[str, Any]]:
+            seen: set[str] = set()
+            while request is not None:
+                page = pages.endpoint.read(await self._send(request), request)
+                for item in page[pages.items]:
+                    yield item
+                request = pages.after(request, page, seen, max_pages)
+
+        return follow(first)
 
     async def create_bot(
         self,
@@ -221,3 +244,29 @@ class MeetStreamAsyncClient:
     async def remove_bot(self, bot_id: str) -> dict[str, Any]:
         """Async :meth:`MeetStreamHook.remove_bot`."""
         return await self._call(endpoints.REMOVE_BOT, bot_id)
+
+    async def list_bots(self, *, page_size: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        """Async :meth:`MeetStreamHook.list_bots`."""
+        return await self._call(endpoints.LIST_BOTS, page_size=page_size, cursor=cursor)
+
+    def iter_bots(
+        self, *, page_size: int = 100, max_pages: int = DEFAULT_MAX_PAGES
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Async :meth:`MeetStreamHook.iter_bots`: an async generator, checked before any request."""
+        return self._pages(endpoints.BOT_PAGES, endpoints.LIST_BOTS.request(page_size=page_size), max_pages)
+
+    async def get_participants(self, bot_id: str) -> list[dict[str, Any]]:
+        """Async :meth:`MeetStreamHook.get_participants`."""
+        return await self._call(endpoints.PARTICIPANTS, bot_id)
+
+    async def get_speaker_timeline(self, bot_id: str) -> list[dict[str, Any]]:
+        """Async :meth:`MeetStreamHook.get_speaker_timeline`."""
+        return await self._call(endpoints.SPEAKER_TIMELINE, bot_id)
+
+    async def get_audio_url(self, bot_id: str) -> MediaLink:
+        """Async :meth:`MeetStreamHook.get_audio_url`."""
+        return await self._link(endpoints.AUDIO_LINK, bot_id)
+
+    async def get_video_url(self, bot_id: str) -> MediaLink:
+        """Async :meth:`MeetStreamHook.get_video_url`."""
+        return await self._link(endpoints.VIDEO_LINK, bot_id)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import (
@@ -18,47 +17,12 @@ from airflow_provider_meetstream.constants import (
     MAX_LIST_LIMIT,
     MAX_OCCURRENCE_LIMIT,
 )
-from airflow_provider_meetstream.exceptions import (
-    MeetStreamAPIError,
-    MeetStreamError,
-    MeetStreamInputError,
-    MeetStreamNotReadyError,
-)
+from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
+from airflow_provider_meetstream.hooks import answers
+from airflow_provider_meetstream.hooks.wire import Answer, ApiRequest
 
-Answer = dict[str, Any]
 #: What an endpoint's reader returns, and so what its client methods do.
 Read = TypeVar("Read")
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """
-    One validated request: method, path under ``/api/v1``, query, JSON body and extra headers.
-
-    :param answer_if_gone: For a DELETE, the answer that stands for success when an attempt got
-        no answer and a retry then finds the resource gone (404): the lost attempt did it.
-    :param headers: Headers of this request only, e.g. ``Idempotency-Key``; both clients send them.
-    :param success_statuses: Statuses outside 2xx that are this request's success, decoded as its
-        answer: ``create_bot``'s 507, a replay that returns the original bot.
-    :param not_ready_statuses: Statuses inside 2xx that are not a success yet (a transcript's 202
-        while processing): ``MeetStreamNotReadyError``, never an empty answer.
-    :param list_key: A JSON list answer is returned as ``{list_key: [...]}``; without one, an error.
-    """
-
-    method: str
-    path: str
-    params: dict[str, Any] | None = None
-    body: dict[str, Any] | None = None
-    answer_if_gone: dict[str, Any] | None = None
-    headers: dict[str, str] | None = None
-    success_statuses: frozenset[int] = frozenset()
-    not_ready_statuses: frozenset[int] = frozenset()
-    list_key: str | None = None
-
-    def url(self, base_url: str) -> str:
-        """The full URL, query included, exactly as it goes on the wire."""
-        query = f"?{urlencode(self.params)}" if self.params else ""
-        return f"{base_url}{self.path}{query}"
 
 
 #: What an endpoint's arguments become besides its path: some of ``params``, ``body`` and ``headers``.
@@ -67,10 +31,6 @@ Parts = dict[str, Any]
 
 def _no_arguments() -> Parts:
     return {}
-
-
-def _whole(answer: Answer, request: ApiRequest) -> Answer:
-    return answer
 
 
 class Endpoint(Generic[Read]):
@@ -86,6 +46,7 @@ class Endpoint(Generic[Read]):
     :param success_statuses: See :class:`ApiRequest`.
     :param not_ready_statuses: See :class:`ApiRequest`.
     :param list_key: See :class:`ApiRequest`.
+    :param secret_answer: See :class:`ApiRequest`.
     """
 
     def __init__(
@@ -99,9 +60,10 @@ class Endpoint(Generic[Read]):
         success_statuses: frozenset[int] = frozenset(),
         not_ready_statuses: frozenset[int] = frozenset(),
         list_key: str | None = None,
+        secret_answer: bool = False,
     ) -> None:
         self.method, self.path, self.read, self.parts = method, path, read, parts
-        self.gone, self.list_key = gone, list_key
+        self.gone, self.list_key, self.secret_answer = gone, list_key, secret_answer
         self.success_statuses, self.not_ready_statuses = success_statuses, not_ready_statuses
         self.ids: tuple[str, ...] = tuple(re.findall(r"{(\w+)}", path))
 
@@ -119,6 +81,7 @@ class Endpoint(Generic[Read]):
             success_statuses=self.success_statuses,
             not_ready_statuses=self.not_ready_statuses,
             list_key=self.list_key,
+            secret_answer=self.secret_answer,
         )
 
 
@@ -224,134 +187,67 @@ def _transcript(*, raw: bool = False) -> Parts:
     return {"params": {"raw": "true" if raw else "false"}}
 
 
-# How answers are read and checked.
-def _malformed(message: str, request: ApiRequest, answer: Any) -> MeetStreamAPIError:
-    return MeetStreamAPIError(
-        message, status_code=200, body=json.dumps(answer), method=request.method, path=request.path
-    )
-
-
-def _require_text(item: Answer, name: str, request: ApiRequest, whose: str = "the answer's") -> None:
-    value = item.get(name)
-    if not isinstance(value, str) or not value:
-        raise _malformed(f"{whose} {name} {value!r} is not a non-empty string", request, item)
-
-
-def _optional_text(item: Answer, name: str, request: ApiRequest) -> None:
-    if item.get(name) is not None:
-        _require_text(item, name, request)
-
-
-def list_of_objects(answer: Answer, key: str, request: ApiRequest) -> list[dict[str, Any]]:
-    """
-    Read a list of JSON objects from an answer; anything else is an error, never an empty list.
-
-    A missing list must not read as "nothing scheduled": a sensor waiting for bots to be gone
-    would succeed on a malformed answer.
-
-    :param answer: The decoded answer.
-    :param key: The list's field, e.g. ``scheduled_bots``.
-    :param request: The request answered, for the error.
-    """
-    items = answer.get(key)
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise _malformed(f"the answer's {key!r} is not a list of objects", request, answer)
-    return items
-
-
-def _listed_bots(answer: Answer, request: ApiRequest) -> list[dict[str, Any]]:
-    # Each listed bot names itself with a non-empty string.
-    bots = list_of_objects(answer, "scheduled_bots", request)
-    for bot in bots:
-        _require_text(bot, "bot_id", request, "a listed bot's")
-    return bots
-
-
-def _scheduled(answer: Answer, request: ApiRequest) -> Answer:
-    # Without a bot id nothing downstream can wait for the bot; an id that is a number or a list
-    # would reach XComs and sensors as something no endpoint accepts.
-    if answer.get("bot_id") in (None, ""):
-        raise _malformed("the answer names no bot_id", request, answer)
-    _require_text(answer, "bot_id", request)
-    if "schedule_id" in answer:
-        _require_text(answer, "schedule_id", request)
-    return answer
-
-
-def _status(answer: Answer, request: ApiRequest) -> Answer:
-    _require_text(answer, "status", request)
-    return answer
-
-
-def _created_bot(answer: Answer, request: ApiRequest) -> Answer:
-    _require_text(answer, "bot_id", request)
-    _optional_text(answer, "transcript_id", request)
-    return answer
-
-
-def _bot_detail(answer: Answer, request: ApiRequest) -> Answer:
-    # One dict: ``bot_details``, completed by fields given beside it (some answers carry
-    # transcript_id at the top level); a field set inside wins over the same one beside it.
-    details = answer.get("bot_details", answer)
-    if not isinstance(details, dict):
-        raise _malformed("the answer's 'bot_details' is not an object", request, answer)
-    merged = dict(details)
-    for name, value in answer.items():
-        if name != "bot_details" and merged.get(name) in (None, ""):
-            merged[name] = value
-    _optional_text(merged, "transcript_id", request)
-    return merged
-
-
-def _transcriptions(answer: Answer, request: ApiRequest) -> list[dict[str, Any]]:
-    items = list_of_objects(answer, "transcriptions", request)
-    for item in items:
-        _require_text(item, "transcript_id", request)
-    return items
-
-
-#: The field a transcript's segments come under; a bare list answer is put under it too.
-SEGMENTS_KEY = "message"
-
-
-def _segments(answer: Answer, request: ApiRequest) -> list[dict[str, Any]]:
-    if answer.get(SEGMENTS_KEY) == []:
-        raise MeetStreamNotReadyError(
-            "the transcript has no segments yet", status_code=200, method=request.method, path=request.path
-        )
-    return list_of_objects(answer, SEGMENTS_KEY, request)
+def _list_bots(*, page_size: int = 50, cursor: str | None = None) -> Parts:
+    params: dict[str, Any] = {"limit": validation.integer(page_size, "page_size", 1, MAX_LIST_LIMIT)}
+    if cursor is not None:
+        params["cursor"] = validation.non_empty_text(cursor, "cursor")
+    return {"params": params}
 
 
 # The table. Adding an endpoint is one row here and one method per client.
-SCHEDULE_EVENT = Endpoint("POST", "/calendar/schedule/{event_id}", _scheduled, _schedule)
+SCHEDULE_EVENT = Endpoint("POST", "/calendar/schedule/{event_id}", answers.scheduled, _schedule)
 UNSCHEDULE_EVENT = Endpoint(
-    "DELETE", "/calendar/schedule/{event_id}", _whole, _unschedule, gone={"unscheduled": True}
+    "DELETE", "/calendar/schedule/{event_id}", answers.whole, _unschedule, gone={"unscheduled": True}
 )
-LIST_SCHEDULED = Endpoint("GET", "/calendar/scheduled", _listed_bots, _list_scheduled)
-UPDATE_SCHEDULED_BOT = Endpoint("PATCH", "/calendar/scheduled/{bot_id}", _whole, _update_scheduled)
-DELETE_SCHEDULED_BOT = Endpoint("DELETE", "/calendar/scheduled/{bot_id}", _whole, gone={})
-LIST_EVENTS = Endpoint("GET", "/calendar/events", _whole, _events)
-BOT_STATUS = Endpoint("GET", "/bots/{bot_id}/status", _status)
+LIST_SCHEDULED = Endpoint("GET", "/calendar/scheduled", answers.scheduled_bots, _list_scheduled)
+UPDATE_SCHEDULED_BOT = Endpoint("PATCH", "/calendar/scheduled/{bot_id}", answers.whole, _update_scheduled)
+DELETE_SCHEDULED_BOT = Endpoint("DELETE", "/calendar/scheduled/{bot_id}", answers.whole, gone={})
+LIST_EVENTS = Endpoint("GET", "/calendar/events", answers.events_page, _events)
+BOT_STATUS = Endpoint("GET", "/bots/{bot_id}/status", answers.status)
 #: A replay of an ``Idempotency-Key`` answers 507 with the original bot: a success.
 CREATE_BOT = Endpoint(
-    "POST", "/bots/create_bot", _created_bot, _create_bot, success_statuses=frozenset({507})
+    "POST", "/bots/create_bot", answers.created_bot, _create_bot, success_statuses=frozenset({507})
 )
-BOT_DETAIL = Endpoint("GET", "/bots/{bot_id}/detail", _bot_detail)
-TRANSCRIPTIONS = Endpoint("GET", "/bots/{bot_id}/transcriptions", _transcriptions)
-#: A transcript answers 202 while MeetStream processes it.
+BOT_DETAIL = Endpoint("GET", "/bots/{bot_id}/detail", answers.bot_detail)
+TRANSCRIPTIONS = Endpoint("GET", "/bots/{bot_id}/transcriptions", answers.transcriptions)
+#: A transcript, and each of the meeting's data below, answers 202 while MeetStream processes it.
+PROCESSING = frozenset({202})
 TRANSCRIPT = Endpoint(
     "GET",
     "/transcript/{transcript_id}/get_transcript",
-    _segments,
+    answers.segments,
     _transcript,
-    not_ready_statuses=frozenset({202}),
-    list_key=SEGMENTS_KEY,
+    not_ready_statuses=PROCESSING,
+    list_key=answers.SEGMENTS_KEY,
 )
 #: A GET, not a DELETE: the bot leaves its meeting; its recording and transcript stay.
-REMOVE_BOT = Endpoint("GET", "/bots/{bot_id}/remove_bot", _whole)
+REMOVE_BOT = Endpoint("GET", "/bots/{bot_id}/remove_bot", answers.whole)
+#: The workspace's bots, newest first, one page; ``BOT_PAGES`` follows them all.
+LIST_BOTS = Endpoint("GET", "/bots", answers.bots_page, _list_bots)
+PARTICIPANTS = Endpoint(
+    "GET",
+    "/bots/{bot_id}/get_participants",
+    answers.participants,
+    not_ready_statuses=PROCESSING,
+    list_key=answers.PARTICIPANTS_KEY,
+)
+SPEAKER_TIMELINE = Endpoint(
+    "GET",
+    "/bots/{bot_id}/get_speaker_timeline",
+    answers.speaker_timeline,
+    not_ready_statuses=PROCESSING,
+    list_key=answers.TIMELINE_KEY,
+)
+#: Presigned links: the answer is a credential, so no error carries it.
+AUDIO_LINK = Endpoint(
+    "GET", "/bots/{bot_id}/get_audio", answers.media_link, not_ready_statuses=PROCESSING, secret_answer=True
+)
+VIDEO_LINK = Endpoint(
+    "GET", "/bots/{bot_id}/get_video", answers.media_link, not_ready_statuses=PROCESSING, secret_answer=True
+)
 
 
-# Following the events listing's pages.
+# Following a listing's pages.
 def cursor_from_next(value: Any) -> str | None:
     """
     Read the cursor of the next page from a listing's ``next`` field; None on the last page.
@@ -369,28 +265,58 @@ def cursor_from_next(value: Any) -> str | None:
     return text
 
 
-def next_page(
-    request: ApiRequest, page: Answer, seen: set[str], max_pages: int = DEFAULT_MAX_PAGES
-) -> ApiRequest | None:
+class Pages:
     """
-    The request of the page after ``page``, or None when it was the last.
+    How a cursor-paginated row is followed: where a page keeps its items, how it names the next one.
 
-    :param request: The request ``page`` answered.
-    :param page: The decoded answer, with its ``next`` field.
-    :param seen: The cursors followed so far; the new one is added. A cursor seen twice is an error,
-        since following it again would loop for ever.
-    :param max_pages: The most pages of one listing; a server handing out new cursors for ever
-        would otherwise hold the worker for ever.
+    :param endpoint: The row whose reader checks each page.
+    :param items: The field of a (read) page holding its objects.
+    :param cursor: Reads the next page's cursor from a read page; None on the last page.
+    :param narrow: What to do when a listing goes on past ``max_pages``, for the error.
     """
-    cursor = cursor_from_next(page.get("next"))
-    if not cursor:
-        return None
-    if cursor in seen:
-        raise MeetStreamError(f"MeetStream returned the cursor {cursor!r} twice; stopping the listing.")
-    if len(seen) + 1 >= max_pages:
-        raise MeetStreamError(
-            f"MeetStream's listing goes on past max_pages={max_pages} pages; stopping it. "
-            "Narrow time_min/time_max, or raise max_pages."
-        )
-    seen.add(cursor)
-    return ApiRequest(request.method, request.path, params={**(request.params or {}), "cursor": cursor})
+
+    def __init__(
+        self, endpoint: Endpoint[Answer], items: str, cursor: Callable[[Answer], str | None], narrow: str
+    ) -> None:
+        self.endpoint, self.items, self.cursor, self.narrow = endpoint, items, cursor, narrow
+
+    def after(
+        self, request: ApiRequest, page: Answer, seen: set[str], max_pages: int = DEFAULT_MAX_PAGES
+    ) -> ApiRequest | None:
+        """
+        The request of the page after ``page``, or None when it was the last.
+
+        :param request: The request ``page`` answered.
+        :param page: The page, read by the row's reader.
+        :param seen: The cursors followed so far; the new one is added. A cursor seen twice is an
+            error, since following it again would loop for ever.
+        :param max_pages: The most pages of one listing; a server handing out new cursors for ever
+            would otherwise hold the worker for ever.
+        """
+        cursor = self.cursor(page)
+        if not cursor:
+            return None
+        if cursor in seen:
+            raise MeetStreamError(f"MeetStream returned the cursor {cursor!r} twice; stopping the listing.")
+        if len(seen) + 1 >= max_pages:
+            raise MeetStreamError(
+                f"MeetStream's listing goes on past max_pages={max_pages} pages; stopping it. {self.narrow}"
+            )
+        seen.add(cursor)
+        return replace(request, params={**(request.params or {}), "cursor": cursor})
+
+
+#: The events listing: events under ``results``, the next page named by ``next``.
+EVENT_PAGES = Pages(
+    LIST_EVENTS,
+    "results",
+    lambda page: cursor_from_next(page.get("next")),
+    "Narrow time_min/time_max, or raise max_pages.",
+)
+#: The workspace's bots: under ``bots``, the next page's ``nextCursor`` while ``hasNextPage``.
+BOT_PAGES = Pages(
+    LIST_BOTS,
+    "bots",
+    lambda page: page["nextCursor"] if page["hasNextPage"] else None,
+    "Stop iterating once the bots are older than you need (newest come first), or raise max_pages.",
+)

@@ -28,7 +28,7 @@ from airflow_provider_meetstream.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from airflow_provider_meetstream.hooks.endpoints import ApiRequest
+    from airflow_provider_meetstream.hooks.wire import ApiRequest
 
 #: Replaces the API key wherever an answer, an error or a trigger event carries it.
 SCRUBBED = "***"
@@ -363,7 +363,7 @@ def decode_json(status: int, text: str, request: ApiRequest, forms: tuple[str, .
         raise MeetStreamAPIError(
             f"the answer is not {what}",
             status_code=status,
-            body=replace_forms(text, forms),
+            body=None if request.secret_answer else replace_forms(text, forms),
             method=request.method,
             path=request.path,
         )

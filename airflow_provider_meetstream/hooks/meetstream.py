@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseHook, mask_secret
-
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import (
-    CONN_TYPE,
-    DEFAULT_CONN_ID,
-    DEFAULT_MAX_PAGES,
-    DEFAULT_POOL_MAXSIZE,
-    MAX_LIST_LIMIT,
-    MAX_POOL_MAXSIZE,
-)
+from airflow_provider_meetstream.constants import DEFAULT_MAX_PAGES, MAX_LIST_LIMIT, MEDIA_CHUNK_BYTES
 from airflow_provider_meetstream.exceptions import (
     MeetStreamAuthError,
-    MeetStreamError,
     MeetStreamNotFoundError,
 )
-from airflow_provider_meetstream.hooks import endpoints
-from airflow_provider_meetstream.hooks.config import (
-    ClientConfig,
-    MeetStreamAuth,
-    build_config,
-    checked_overrides,
-    connection_form_widgets,
-    ui_field_behaviour,
-)
-from airflow_provider_meetstream.hooks.endpoints import ApiRequest, Endpoint, Read
-from airflow_provider_meetstream.hooks.errors import missing_event, naming_the_connection
-from airflow_provider_meetstream.hooks.policy import RequestPolicy
-from airflow_provider_meetstream.hooks.transport import PooledSession
+from airflow_provider_meetstream.hooks import endpoints, media
+from airflow_provider_meetstream.hooks.base import MeetStreamBaseHook
+from airflow_provider_meetstream.hooks.config import connection_form_widgets, ui_field_behaviour
+from airflow_provider_meetstream.hooks.errors import missing_event
 
 if TYPE_CHECKING:
-    import requests
-
+    from airflow_provider_meetstream.hooks.wire import MediaLink
     from airflow_provider_meetstream.utils.workspace_bots import ListedBot
 
 
-class MeetStreamHook(BaseHook):
+class MeetStreamHook(MeetStreamBaseHook):
     """
     Talk to MeetStream's API through an Airflow connection of type ``meetstream``.
 
@@ -64,29 +43,7 @@ class MeetStreamHook(BaseHook):
         the connection's ``deadline`` extra.
     """
 
-    conn_name_attr = "meetstream_conn_id"
-    default_conn_name = DEFAULT_CONN_ID
-    conn_type = CONN_TYPE
-    hook_name = "MeetStream"
-
-    def __init__(
-        self,
-        meetstream_conn_id: str = default_conn_name,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
-        deadline: float | None = None,
-    ) -> None:
-        super().__init__()
-        self.meetstream_conn_id = meetstream_conn_id
-        self.timeout, self.max_retries, self.deadline = checked_overrides(timeout, max_retries, deadline)
-        self.pool_maxsize = validation.integer(pool_maxsize, "pool_maxsize", 1, MAX_POOL_MAXSIZE)
-        self._pool = PooledSession(self.pool_maxsize)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(meetstream_conn_id={self.meetstream_conn_id!r})"
-
+    # Here, not on the base class: Airflow 2 reads them only from the hook class's own __dict__.
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Relabel and hide the standard connection fields (Airflow before 3.2 reads this)."""
@@ -96,46 +53,6 @@ class MeetStreamHook(BaseHook):
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """The connection's extra fields (Airflow before 3.2 reads this)."""
         return connection_form_widgets()
-
-    @cached_property
-    def config(self) -> ClientConfig:
-        """The connection's settings, read once; the API key is registered with the secrets masker."""
-        conn = self.get_connection(self.meetstream_conn_id)
-        config = build_config(
-            self.meetstream_conn_id, conn, conn.extra_dejson, self.timeout, self.max_retries, self.deadline
-        )
-        mask_secret(config.api_key)
-        return config
-
-    @cached_property
-    def policy(self) -> RequestPolicy:
-        """The retry policy, sized from the connection."""
-        return RequestPolicy(max_attempts=self.config.max_attempts, deadline=self.config.deadline)
-
-    def get_conn(self) -> requests.Session:
-        """Return the hook's pooled session, creating it on first use."""
-        return self._pool.session(lambda: MeetStreamAuth(self.config.api_key))
-
-    def close(self) -> None:
-        """Close the pooled session and its connections."""
-        self._pool.close()
-
-    def __enter__(self) -> MeetStreamHook:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def _send(self, request: ApiRequest) -> dict[str, Any]:
-        attempt = self._pool.attempt(request, self.config, lambda: MeetStreamAuth(self.config.api_key))
-        try:
-            return self.policy.call(attempt, request, self.log)
-        except MeetStreamAuthError as err:
-            raise naming_the_connection(err, self.meetstream_conn_id) from None
-
-    def _call(self, endpoint: Endpoint[Read], *ids: Any, **arguments: Any) -> Read:
-        request = endpoint.request(*ids, **arguments)
-        return endpoint.read(self._send(request), request)
 
     def schedule_event(
         self,
@@ -266,20 +183,12 @@ class MeetStreamHook(BaseHook):
         :param calendar_id: Only this calendar's events.
         :param sync: Ask MeetStream to sync the calendar first.
         :param page_size: Events per page, 1 to 100.
-        :param max_pages: The most pages followed, 1 to 100,000; past it the listing is an error.
+        :param max_pages: The most pages followed, 1 to ``MAX_PAGES_BOUND``; past it the listing is an error.
         """
         first = endpoints.LIST_EVENTS.request(
             time_min=time_min, time_max=time_max, calendar_id=calendar_id, sync=sync, page_size=page_size
         )
-        validation.integer(max_pages, "max_pages", 1, 100_000)
-        return self._pages(first, max_pages)
-
-    def _pages(self, request: ApiRequest | None, max_pages: int) -> Iterator[dict[str, Any]]:
-        seen: set[str] = set()
-        while request is not None:
-            page = self._send(request)
-            yield from endpoints.list_of_objects(page, "results", request)
-            request = endpoints.next_page(request, page, seen, max_pages)
+        return self._pages(endpoints.EVENT_PAGES, first, max_pages)
 
     def get_event(
         self, event_id: str, *, time_min: datetime | str | None = None, time_max: datetime | str | None = None
@@ -364,6 +273,94 @@ class MeetStreamHook(BaseHook):
         """
         return self._call(endpoints.REMOVE_BOT, bot_id)
 
+    def list_bots(self, *, page_size: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        """
+        List one page of the workspace's bots, newest first, ``Cancelled`` ones too (``GET /bots``).
+
+        :param page_size: Bots per page, 1 to 100.
+        :param cursor: The ``nextCursor`` of the page before; None for the first page.
+        :return: ``{"bots": [...], "hasNextPage", "nextCursor"}``; each bot has ``bot_id`` and ``status``.
+        """
+        return self._call(endpoints.LIST_BOTS, page_size=page_size, cursor=cursor)
+
+    def iter_bots(
+        self, *, page_size: int = 100, max_pages: int = DEFAULT_MAX_PAGES
+    ) -> Iterator[dict[str, Any]]:
+        """
+        Yield every bot of the workspace, newest first, following ``nextCursor`` (``GET /bots``).
+
+        A generator: stop iterating once the bots are older than you need, and no further page is
+        asked for. Arguments are checked when it is created, before any request.
+
+        :param page_size: Bots per page, 1 to 100.
+        :param max_pages: The most pages followed, 1 to ``MAX_PAGES_BOUND``; past it the listing is an error.
+        """
+        first = endpoints.LIST_BOTS.request(page_size=page_size)
+        return self._pages(endpoints.BOT_PAGES, first, max_pages)
+
+    def get_participants(self, bot_id: str) -> list[dict[str, Any]]:
+        """
+        Read who attended the bot's meeting (``GET /bots/{bot_id}/get_participants``).
+
+        :param bot_id: The bot.
+        :return: One object a person: ``fullName``, ``join_time``, ``leave_time``...
+        :raises MeetStreamNotReadyError: While MeetStream processes the meeting's data (202).
+        """
+        return self._call(endpoints.PARTICIPANTS, bot_id)
+
+    def get_speaker_timeline(self, bot_id: str) -> list[dict[str, Any]]:
+        """
+        Read who spoke when in the bot's meeting (``GET /bots/{bot_id}/get_speaker_timeline``).
+
+        :param bot_id: The bot.
+        :return: ``[{"speaker", "start_time", "end_time"}, ...]``, seconds from the bot's join.
+        :raises MeetStreamNotReadyError: While MeetStream processes the meeting's data (202).
+        """
+        return self._call(endpoints.SPEAKER_TIMELINE, bot_id)
+
+    def get_audio_url(self, bot_id: str) -> MediaLink:
+        """
+        Get a presigned link to the bot's audio, valid about an hour (``GET /bots/{bot_id}/get_audio``).
+
+        Whoever holds the link can download the recording: fetch it right before
+        :meth:`stream_media`, never log or keep it. It is registered with the secrets masker.
+
+        :param bot_id: The bot.
+        :raises MeetStreamNotReadyError: While MeetStream processes the recording (202).
+        """
+        return self._link(endpoints.AUDIO_LINK, bot_id)
+
+    def get_video_url(self, bot_id: str) -> MediaLink:
+        """
+        Get a presigned link to the bot's video, valid about ten minutes (``GET /bots/{bot_id}/get_video``).
+
+        As :meth:`get_audio_url`: fetch it right before :meth:`stream_media`, never log or keep it.
+
+        :param bot_id: The bot.
+        :raises MeetStreamNotReadyError: While MeetStream processes the recording (202).
+        """
+        return self._link(endpoints.VIDEO_LINK, bot_id)
+
+    def stream_media(
+        self, link: MediaLink, write: Callable[[bytes], object], *, chunk_size: int = MEDIA_CHUNK_BYTES
+    ) -> int:
+        """
+        Download a recording from its presigned link, handing it to ``write`` a chunk at a time.
+
+        The link's host gets no ``Authorization`` header: the link is its own credential. The
+        download is one attempt within the hook's timeout and deadline (raise ``deadline`` for a
+        long video); on failure, fetch a new link and start again, since what ``write`` has taken
+        cannot be taken back. Errors name the host and the status, never the link.
+
+        :param link: From :meth:`get_audio_url` or :meth:`get_video_url`.
+        :param write: Takes each chunk, e.g. an open file's ``write``.
+        :param chunk_size: The most bytes held at once, 1 to ``MAX_MEDIA_CHUNK_BYTES``.
+        :return: The bytes written.
+        :raises MeetStreamAPIError: 403 once the link has expired: fetch a new one.
+        """
+        media.check(link, write, chunk_size)
+        return media.stream(link, write, self.config, chunk_size=chunk_size, log=self.log)
+
     def conflict_holder(self, bot_id: str) -> ListedBot:
         """
         Who owns the bot a 409 named: its key, event and occurrence, from its status or the scheduled list.
@@ -384,11 +381,3 @@ class MeetStreamHook(BaseHook):
             listed = [item for item in self.list_scheduled_bots() if item.get("bot_id") == bot_id]
             bot = bot_from_answer(listed[0], listed=True) if listed else bot
         return bot or ListedBot(bot_id, None, None, None, None)
-
-    def test_connection(self) -> tuple[bool, str]:
-        """Check the API key with a cheap, read-only call: list one scheduled bot."""
-        try:
-            self.list_scheduled_bots(limit=1)
-        except MeetStreamError as err:
-            return False, str(err)
-        return True, "Connected to MeetStream."

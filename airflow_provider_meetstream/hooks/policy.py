@@ -25,7 +25,7 @@ from airflow_provider_meetstream.exceptions import MeetStreamNotFoundError
 from airflow_provider_meetstream.hooks.errors import RetryableAnswer, TransportFailure, final_error
 
 if TYPE_CHECKING:
-    from airflow_provider_meetstream.hooks.endpoints import Answer, ApiRequest
+    from airflow_provider_meetstream.hooks.wire import Answer, ApiRequest
 
 #: Longest wait between two attempts, whatever ``Retry-After`` asks for; a task should fail and
 #: let Airflow's own retries take over rather than block a worker for minutes.

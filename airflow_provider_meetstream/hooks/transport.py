@@ -8,8 +8,7 @@ import contextlib
 import functools
 import http.client
 import io
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -23,76 +22,13 @@ if TYPE_CHECKING:
     import httpx
     import requests
 
-    from airflow_provider_meetstream.hooks.config import ClientConfig, MeetStreamAuth
-    from airflow_provider_meetstream.hooks.endpoints import Answer, ApiRequest
+    from airflow_provider_meetstream.hooks.config import ClientConfig
     from airflow_provider_meetstream.hooks.policy import Budget
+    from airflow_provider_meetstream.hooks.wire import Answer, ApiRequest
 
 #: Bytes asked for per read; a read returns what has arrived, up to this, so a slow drip cannot
 #: hold a read open past the deadline check.
 CHUNK_BYTES = 64 * 1024
-
-
-class PooledSession:
-    """
-    The sync hook's one ``requests`` session, made on first use and shared by its threads.
-
-    :param pool_maxsize: Connections kept open; a thread beyond them waits for a pooled one rather
-        than open one that is thrown away after one request.
-    """
-
-    def __init__(self, pool_maxsize: int) -> None:
-        self.pool_maxsize = pool_maxsize
-        self._session: requests.Session | None = None
-        self._settings: Mapping[str, Any] | None = None
-        self._lock = threading.Lock()
-
-    def session(self, auth: Callable[[], MeetStreamAuth]) -> requests.Session:
-        """The session, made on first use with ``auth()``."""
-        import requests
-        from requests.adapters import HTTPAdapter
-
-        with self._lock:
-            if self._session is None:
-                session = requests.Session()
-                session.auth = auth()
-                session.headers["Accept"] = "application/json"
-                # Retries are ours (they honour Retry-After); urllib3's own would double them.
-                adapter = HTTPAdapter(
-                    pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=0, pool_block=True
-                )
-                session.mount("https://", adapter)
-                session.mount("http://", adapter)
-                self._session, self._settings = session, None
-            return self._session
-
-    def attempt(
-        self, request: ApiRequest, config: ClientConfig, auth: Callable[[], MeetStreamAuth]
-    ) -> Callable[[Budget], Answer]:
-        """Prepare ``request`` once; return one attempt at sending it, for the retry policy."""
-        import requests
-
-        session = self.session(auth)
-        url = request.url(config.base_url)
-        prepared = session.prepare_request(
-            requests.Request(request.method, url, json=request.body, headers=request.headers)
-        )
-        # requests decodes %2E back to "." and urllib3 then resolves "..": keep our encoding.
-        prepared.url = url
-        with self._lock:
-            # Session.send skips what Session.request reads from the environment (CA bundles,
-            # proxies); reading it took a fifth of each request's CPU, and it is the same for every
-            # path under one base URL, so it is read once, at the first request.
-            if self._settings is None:
-                self._settings = session.merge_environment_settings(config.base_url, {}, None, None, None)
-            settings = self._settings
-        return lambda budget: send_once(session, prepared, request, config, budget, settings)
-
-    def close(self) -> None:
-        """Close the session and its connections."""
-        with self._lock:
-            if self._session is not None:
-                self._session.close()
-                self._session, self._settings = None, None
 
 
 class BodyReader:
@@ -237,6 +173,33 @@ def _budget_the_pool(
         pool.ConnectionCls = _budgeted(pool.ConnectionCls)
 
 
+def send_within(
+    session: requests.Session,
+    prepared: requests.PreparedRequest,
+    budget: Budget,
+    timeout: tuple[float, float],
+    settings: Mapping[str, Any],
+) -> requests.Response:
+    """
+    Send ``prepared``, streamed, no redirect followed, each socket read ending within ``budget``.
+
+    The status line and headers are read here; the caller reads the body, which the same
+    budgeted reads serve, and closes the response.
+
+    :param session: A session with ``requests``' own HTTP adapter (or a test's mock adapter).
+    :param prepared: The request as it goes on the wire.
+    :param budget: The time the call has left.
+    :param timeout: The connect and read timeouts, each no longer than what is left.
+    :param settings: The environment's CA bundle and proxies for this URL.
+    """
+    sending = _SENDING.set(budget)
+    try:
+        _budget_the_pool(session, prepared, settings)
+        return session.send(prepared, timeout=timeout, allow_redirects=False, **{**settings, "stream": True})
+    finally:
+        _SENDING.reset(sending)
+
+
 def send_once(
     session: requests.Session,
     prepared: requests.PreparedRequest,
@@ -264,12 +227,8 @@ def send_once(
     left = budget.remaining()
     timeout = (min(config.connect_timeout, left), min(config.read_timeout, left))
     failure: Exception | None = None
-    sending = _SENDING.set(budget)
     try:
-        _budget_the_pool(session, prepared, settings)
-        response = session.send(
-            prepared, timeout=timeout, allow_redirects=False, **{**settings, "stream": True}
-        )
+        response = send_within(session, prepared, budget, timeout, settings)
     except (
         # No answer, or an answer cut off mid-body: worth another attempt (TLS failures excepted).
         requests.ConnectionError,
@@ -285,8 +244,6 @@ def send_once(
             failure = transport_failure(err, request, retryable=True, sent=sent, secret=config.api_key)
     except requests.RequestException as err:
         failure = transport_failure(err, request, retryable=False, secret=config.api_key)
-    finally:
-        _SENDING.reset(sending)
     if failure is not None:
         # Raised outside the except block, so no __context__ keeps the request and its headers.
         raise failure

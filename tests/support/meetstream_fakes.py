@@ -56,6 +56,12 @@ ZOOM_SEGMENTS = [
     {"speaker": "Grace", "transcript": "Yes, Ada.", "start_time": 2.0, "end_time": 3.5},
     {"speaker": "Ada", "transcript": "Good.", "start_time": 3.5, "end_time": 65.25},
 ]
+#: A presigned link to a recording; its path and query (the signature) no error, log line or repr shows.
+MEDIA_HOST = "media.meetstream.test"
+MEDIA_SECRET = "rec-7f3a9c/audio.wav?X-Signature=5ec7e75a1d0e&X-Expires=1893456000"
+MEDIA_URL = f"https://{MEDIA_HOST}/{MEDIA_SECRET}"
+#: What ``GET /bots/{bot_id}/get_audio`` answers.
+AUDIO = {"download_url": MEDIA_URL, "expires_in": 3600, "file_type": "wav"}
 #: The calendar tests' now and the start of their window: a Wednesday in a week with no DST change
 #: anywhere they look; and that week.
 T0 = datetime(2027, 2, 3, 8, 0, tzinfo=timezone.utc)
@@ -75,6 +81,17 @@ def bot(bot_id: str, event_id: str = "e1", key: str = "k1") -> dict:
             "source": "calendar_schedule_api",
         },
     }
+
+
+def bots_page(*bot_ids: str, cursor: str | None = None) -> dict[str, Any]:
+    """
+    A page of ``GET /bots``: a ``Done`` bot for each id, and ``cursor`` as the next page's.
+
+    :param bot_ids: The bots on the page, newest first.
+    :param cursor: The next page's cursor; None on the last page.
+    """
+    bots = [{"bot_id": bot_id, "status": "Done", "custom_attributes": {}} for bot_id in bot_ids]
+    return {"bots": bots, "hasNextPage": cursor is not None, "nextCursor": cursor}
 
 
 def status(bot_id: str, value: str, **extra: Any) -> dict[str, Any]:

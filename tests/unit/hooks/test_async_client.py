@@ -9,24 +9,45 @@ from typing import Any
 
 import httpx
 import pytest
-from meetstream_fakes import CREATED, LINK, SEGMENTS
+from meetstream_fakes import API_KEY, AUDIO, CREATED, LINK, MEDIA_SECRET, MEDIA_URL, SEGMENTS, bots_page
 
-from airflow_provider_meetstream.exceptions import MeetStreamInputError, MeetStreamNotReadyError
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamError,
+    MeetStreamInputError,
+    MeetStreamNotReadyError,
+)
+from airflow_provider_meetstream.hooks import async_client
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+from airflow_provider_meetstream.hooks.wire import MediaLink
+
+Answering = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture
+def serve(
+    connection: Callable[..., None], waits: list[float], answer_async_requests: Callable[..., None]
+) -> Callable[[Answering], list[httpx.Request]]:
+    """On the default connection, answer the async client's requests with a handler; the list of them."""
+    connection()
+
+    def start(answer: Answering) -> list[httpx.Request]:
+        seen: list[httpx.Request] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return answer(request)
+
+        answer_async_requests(handler)
+        return seen
+
+    return start
 
 
 class TestAsyncClient:
     """The async client shares the endpoint table, the policy and the answer readers."""
 
     @pytest.fixture
-    def served(
-        self,
-        connection: Callable[..., None],
-        waits: list[float],
-        answer_async_requests: Callable[..., None],
-    ) -> list[httpx.Request]:
-        connection()
-        seen: list[httpx.Request] = []
+    def served(self, serve: Callable[[Answering], list[httpx.Request]]) -> list[httpx.Request]:
         routes = {
             "/api/v1/bots/create_bot": [httpx.Response(503), httpx.Response(507, json=CREATED)],
             "/api/v1/bots/b1/detail": [
@@ -41,13 +62,7 @@ class TestAsyncClient:
             ],
             "/api/v1/bots/b1/remove_bot": [httpx.Response(200, json={"message": "Bot removed"})],
         }
-
-        def handler(request: httpx.Request) -> httpx.Response:
-            seen.append(request)
-            return routes[request.url.path].pop(0)
-
-        answer_async_requests(handler)
-        return seen
+        return serve(lambda request: routes[request.url.path].pop(0))
 
     def test_every_method(self, served: list[httpx.Request]) -> None:
         async def scenario() -> dict[str, Any]:
@@ -86,6 +101,116 @@ class TestAsyncClient:
                     await client.create_bot("javascript:alert(1)")
                 with pytest.raises(MeetStreamInputError):
                     await client.get_transcript("")
+
+        asyncio.run(scenario())
+        assert served == []
+
+
+class TestAsyncWorkspaceBotsAndMeetingData:
+    """The new rows on the async client: the same names, paging as an async generator, links masked."""
+
+    @pytest.fixture
+    def served(self, serve: Callable[[Answering], list[httpx.Request]]) -> list[httpx.Request]:
+        pages = {
+            None: bots_page("b4", "b3", cursor="c2"),
+            "c2": bots_page("b2", cursor="c3"),
+            "c3": bots_page("b1"),
+        }
+        routes = {
+            "/api/v1/bots/b1/get_participants": httpx.Response(200, json=[{"fullName": "Ada"}]),
+            "/api/v1/bots/b1/get_speaker_timeline": httpx.Response(200, json=[{"speaker": "Ada"}]),
+            "/api/v1/bots/b1/get_audio": httpx.Response(200, json=AUDIO),
+            "/api/v1/bots/b1/get_video": httpx.Response(200, json={**AUDIO, "file_type": "mp4"}),
+            "/api/v1/bots/b2/get_audio": httpx.Response(202, json={"message": "processing"}),
+        }
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/api/v1/bots":
+                return httpx.Response(200, json=pages[request.url.params.get("cursor")])
+            return routes[request.url.path]
+
+        return serve(answer)
+
+    def test_every_method(self, served: list[httpx.Request], monkeypatch: pytest.MonkeyPatch) -> None:
+        masked: list[str] = []
+
+        async def mask(secret: str) -> None:
+            masked.append(secret)
+
+        monkeypatch.setattr(async_client, "_amask_secret", mask)
+
+        async def scenario() -> dict[str, Any]:
+            async with MeetStreamAsyncClient() as client:
+                results: dict[str, Any] = {"page": await client.list_bots(page_size=2)}
+                results["all"] = [bot["bot_id"] async for bot in client.iter_bots(page_size=2)]
+                results["people"] = await client.get_participants("b1")
+                results["timeline"] = await client.get_speaker_timeline("b1")
+                results["audio"] = await client.get_audio_url("b1")
+                results["video"] = await client.get_video_url("b1")
+                with pytest.raises(MeetStreamNotReadyError):
+                    await client.get_audio_url("b2")
+                return results
+
+        results = asyncio.run(scenario())
+        assert results["page"] == bots_page("b4", "b3", cursor="c2")
+        assert results["all"] == ["b4", "b3", "b2", "b1"]
+        assert results["people"] == [{"fullName": "Ada"}]
+        assert results["timeline"] == [{"speaker": "Ada"}]
+        audio, video = results["audio"], results["video"]
+        assert isinstance(audio, MediaLink)
+        assert (audio.url, audio.expires_in, audio.file_type) == (MEDIA_URL, 3600, "wav")
+        assert video.file_type == "mp4"
+        assert MEDIA_SECRET not in repr(results)
+        # The API key when the connection is read, then each link's URL and path with its query.
+        assert masked == [API_KEY, *audio.secret_forms(), *video.secret_forms()]
+        listing = [dict(request.url.params) for request in served if request.url.path == "/api/v1/bots"]
+        assert listing == [
+            {"limit": "2"},
+            {"limit": "2"},
+            {"limit": "2", "cursor": "c2"},
+            {"limit": "2", "cursor": "c3"},
+        ]
+
+    def test_iter_bots_stops_where_its_caller_does(self, served: list[httpx.Request]) -> None:
+        async def scenario() -> list[str]:
+            async with MeetStreamAsyncClient() as client:
+                bots = client.iter_bots()
+                first = [(await anext(bots))["bot_id"]]
+                await bots.aclose()
+                return first
+
+        assert asyncio.run(scenario()) == ["b4"]
+        assert len(served) == 1
+
+    def test_a_repeated_cursor_and_the_page_cap_stop_the_listing(
+        self, serve: Callable[[Answering], list[httpx.Request]]
+    ) -> None:
+        serve(lambda request: httpx.Response(200, json=bots_page("b1", cursor="same")))
+
+        async def listing(**arguments: Any) -> list[dict[str, Any]]:
+            async with MeetStreamAsyncClient() as client:
+                return [bot async for bot in client.iter_bots(**arguments)]
+
+        with pytest.raises(MeetStreamError, match="cursor 'same' twice"):
+            asyncio.run(listing())
+        with pytest.raises(MeetStreamError, match="max_pages=1"):
+            asyncio.run(listing(max_pages=1))
+
+    def test_inputs_are_refused_before_any_request(self, served: list[httpx.Request]) -> None:
+        async def scenario() -> None:
+            async with MeetStreamAsyncClient() as client:
+                for call, argument in [
+                    (lambda: client.iter_bots(page_size=0), "page_size"),
+                    (lambda: client.iter_bots(max_pages=0), "max_pages"),
+                ]:
+                    with pytest.raises(MeetStreamInputError) as caught:
+                        call()  # refused when the generator is made, not when it is iterated
+                    assert caught.value.argument == argument
+                with pytest.raises(MeetStreamInputError, match="cursor"):
+                    await client.list_bots(cursor="")
+                for method in ("get_participants", "get_speaker_timeline", "get_audio_url", "get_video_url"):
+                    with pytest.raises(MeetStreamInputError, match="bot_id"):
+                        await getattr(client, method)("")
 
         asyncio.run(scenario())
         assert served == []

@@ -5,11 +5,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import requests_mock as rm
-from meetstream_fakes import API_KEY, BASE, CREATED, LINK, SCHEDULED, SEGMENTS
+from meetstream_fakes import (
+    API_KEY,
+    AUDIO,
+    BASE,
+    CREATED,
+    LINK,
+    MEDIA_HOST,
+    MEDIA_URL,
+    SCHEDULED,
+    SEGMENTS,
+    bots_page,
+)
 
 from airflow_provider_meetstream import __version__
 from airflow_provider_meetstream.exceptions import (
@@ -20,6 +31,7 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamServerError,
 )
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+from airflow_provider_meetstream.hooks.wire import MediaLink
 
 
 class TestCalendarRequests:
@@ -243,6 +255,114 @@ class TestPaging:
         assert mock.call_count == 3
         with pytest.raises(MeetStreamInputError, match="max_pages"):
             hook.iter_events(max_pages=0)
+
+
+class TestWorkspaceBots:
+    """``GET /bots``: one page as answered, or every bot by its cursor, bounded, stoppable."""
+
+    def test_list_bots_sends_one_page_request(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots", json=bots_page("b2", "b1", cursor="c2"))
+            assert hook.list_bots()["nextCursor"] == "c2"
+            assert mock.last_request.qs == {"limit": ["50"]}
+            hook.list_bots(page_size=7, cursor="c2")
+            assert mock.last_request.qs == {"limit": ["7"], "cursor": ["c2"]}
+        assert mock.last_request.headers["Authorization"] == f"Token {API_KEY}"
+
+    def test_iter_bots_follows_the_cursor_to_the_last_page(self, hook: MeetStreamHook) -> None:
+        pages = [bots_page("b5", "b4", cursor="c2"), bots_page("b3", "b2", cursor="c3"), bots_page("b1")]
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots", [{"json": page} for page in pages])
+            bots = hook.iter_bots(page_size=2)
+            assert not mock.called  # a generator: nothing is sent until it is iterated
+            assert [bot["bot_id"] for bot in bots] == ["b5", "b4", "b3", "b2", "b1"]
+        assert [r.qs for r in mock.request_history] == [
+            {"limit": ["2"]},
+            {"limit": ["2"], "cursor": ["c2"]},
+            {"limit": ["2"], "cursor": ["c3"]},
+        ]
+
+    def test_iter_bots_asks_for_no_page_beyond_where_it_stops(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots", [{"json": bots_page("b9", "b8", cursor=f"c{n}")} for n in range(5)])
+            for bot in hook.iter_bots():
+                if bot["bot_id"] == "b8":
+                    break
+        assert mock.call_count == 1
+        assert mock.last_request.qs == {"limit": ["100"]}
+
+    def test_a_last_page_ends_the_listing_whatever_its_cursor(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots", json={**bots_page("b1"), "nextCursor": "stale"})
+            assert [bot["bot_id"] for bot in hook.iter_bots()] == ["b1"]
+        assert mock.call_count == 1
+
+    def test_a_cursor_seen_twice_stops_the_listing(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots", json=bots_page("b1", cursor="same"))
+            with pytest.raises(MeetStreamError, match="cursor 'same' twice"):
+                list(hook.iter_bots())
+        assert mock.call_count == 2
+
+    def test_iter_bots_stops_at_its_page_cap(self, hook: MeetStreamHook) -> None:
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots", [{"json": bots_page(f"b{n}", cursor=f"c{n}")} for n in range(10)])
+            with pytest.raises(MeetStreamError, match=r"max_pages=3 .*newest come first"):
+                list(hook.iter_bots(max_pages=3))
+        assert mock.call_count == 3
+
+
+class TestMeetingData:
+    """Participants, speaker timeline, media links: each a row; 202 while MeetStream processes."""
+
+    PEOPLE: ClassVar = [{"fullName": "Ada", "join_time": "2027-01-04T14:00:05Z", "leave_time": None}]
+    TIMELINE: ClassVar = [{"speaker": "Ada", "start_time": 0.5, "end_time": 2.0}]
+
+    @pytest.mark.parametrize("shape", ["list", "object"])
+    def test_participants_and_timeline(self, hook: MeetStreamHook, shape: str) -> None:
+        with rm.Mocker() as mock:
+            people = self.PEOPLE if shape == "list" else {"participants": self.PEOPLE}
+            timeline = self.TIMELINE if shape == "list" else {"timeline": self.TIMELINE}
+            mock.get(f"{BASE}/bots/a%2Fb/get_participants", json=people)
+            mock.get(f"{BASE}/bots/a%2Fb/get_speaker_timeline", json=timeline)
+            assert hook.get_participants("a/b") == self.PEOPLE
+            assert hook.get_speaker_timeline("a/b") == self.TIMELINE
+        assert [r.path for r in mock.request_history] == [
+            "/api/v1/bots/a%2fb/get_participants",
+            "/api/v1/bots/a%2fb/get_speaker_timeline",
+        ]
+
+    @pytest.mark.parametrize(("method", "kind"), [("get_audio_url", "audio"), ("get_video_url", "video")])
+    def test_media_links(self, hook: MeetStreamHook, method: str, kind: str) -> None:
+        with rm.Mocker() as mock:
+            mock.get(f"{BASE}/bots/b1/get_{kind}", json={**AUDIO, "expires_in": 600.5})
+            link = getattr(hook, method)("b1")
+        assert isinstance(link, MediaLink)
+        assert (link.url, link.expires_in, link.file_type, link.host) == (MEDIA_URL, 600.5, "wav", MEDIA_HOST)
+        assert mock.last_request.method == "GET"
+
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("get_participants", "get_participants"),
+            ("get_speaker_timeline", "get_speaker_timeline"),
+            ("get_audio_url", "get_audio"),
+            ("get_video_url", "get_video"),
+        ],
+    )
+    def test_202_is_not_ready_and_not_retried(self, hook: MeetStreamHook, method: str, path: str) -> None:
+        with rm.Mocker() as mock:
+            mock.get(
+                f"{BASE}/bots/b1/{path}",
+                status_code=202,
+                json={"message": "Bot data is still processing"},
+                headers={"Retry-After": "15"},
+            )
+            with pytest.raises(MeetStreamNotReadyError) as caught:
+                getattr(hook, method)("b1")
+        assert mock.call_count == 1
+        assert (caught.value.status_code, caught.value.retry_after) == (202, 15.0)
+        assert caught.value.path == f"/bots/b1/{path}"
 
 
 class TestCreateBot:
@@ -478,6 +598,18 @@ class TestInputs:
             (lambda h: h.iter_events(page_size=500), "page_size"),
             (lambda h: h.iter_events(time_min="2027-01-01"), "time_min"),
             (lambda h: h.get_event(""), "event_id"),
+            (lambda h: h.list_bots(page_size=0), "page_size"),
+            (lambda h: h.list_bots(page_size=101), "page_size"),
+            (lambda h: h.list_bots(page_size="50"), "page_size"),
+            (lambda h: h.list_bots(cursor=""), "cursor"),
+            (lambda h: h.list_bots(cursor=7), "cursor"),
+            (lambda h: h.iter_bots(page_size=500), "page_size"),
+            (lambda h: h.iter_bots(page_size=True), "page_size"),
+            (lambda h: h.iter_bots(max_pages=0), "max_pages"),
+            (lambda h: h.get_participants(""), "bot_id"),
+            (lambda h: h.get_speaker_timeline("\x00"), "bot_id"),
+            (lambda h: h.get_audio_url(" "), "bot_id"),
+            (lambda h: h.get_video_url(None), "bot_id"),
         ],
     )
     def test_bad_input_is_refused_before_any_request(self, hook: MeetStreamHook, call, argument: str) -> None:

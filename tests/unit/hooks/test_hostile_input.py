@@ -16,6 +16,7 @@ import pytest
 import requests_mock as rm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from meetstream_fakes import AUDIO
 
 from airflow_provider_meetstream.exceptions import MeetStreamInputError, MeetStreamNotFoundError
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
@@ -117,6 +118,11 @@ def check(name: str, call: Callable[[MeetStreamHook], Any], path_id: Any = None,
         "scheduled_bots": [],
         "results": [{"id": path_id}] if isinstance(path_id, str) else [],
         "next": None,
+        "bots": [],
+        "hasNextPage": False,
+        "participants": [],
+        "timeline": [],
+        **AUDIO,
     }
     with rm.Mocker(case_sensitive=True) as mock:
         mock.register_uri(rm.ANY, rm.ANY, json=answer)
@@ -197,7 +203,19 @@ def test_update_scheduled_bot(environment, bot_id, join, username, attributes) -
 
 
 @SETTINGS
-@given(bot_id=maybe(anything, sane_id()), which=st.sampled_from(["delete_scheduled_bot", "get_bot_status"]))
+@given(
+    bot_id=maybe(anything, sane_id()),
+    which=st.sampled_from(
+        [
+            "delete_scheduled_bot",
+            "get_bot_status",
+            "get_participants",
+            "get_speaker_timeline",
+            "get_audio_url",
+            "get_video_url",
+        ]
+    ),
+)
 def test_bot_id_methods(environment, bot_id, which) -> None:
     check(which, lambda hook: getattr(hook, which)(bot_id), bot_id)
 
@@ -234,6 +252,17 @@ def test_iter_events(environment, time_min, time_max, calendar_id, sync, page_si
 def test_get_event_and_list(environment, event_id, time_min, limit) -> None:
     check("get_event", lambda hook: hook.get_event(event_id, time_min=time_min))
     check("list_scheduled_bots", lambda hook: hook.list_scheduled_bots(limit))
+
+
+@SETTINGS
+@given(
+    page_size=maybe(hostile_number, st.integers(1, 100)),
+    cursor=maybe(anything, st.none() | sane_id()),
+    max_pages=maybe(hostile_number, st.integers(1, 1000)),
+)
+def test_bots_listing(environment, page_size, cursor, max_pages) -> None:
+    check("list_bots", lambda hook: hook.list_bots(page_size=page_size, cursor=cursor))
+    check("iter_bots", lambda hook: hook.iter_bots(page_size=page_size, max_pages=max_pages))
 
 
 @SETTINGS

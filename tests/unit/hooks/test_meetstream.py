@@ -1,4 +1,4 @@
-"""MeetStreamHook itself: built without I/O, arguments checked first, get_event, test_connection, its key."""
+"""MeetStreamHook's own methods: arguments checked first, get_event, its key kept secret, 409 holders."""
 
 from __future__ import annotations
 
@@ -14,16 +14,10 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamInputError,
     MeetStreamNotFoundError,
 )
-from airflow_provider_meetstream.hooks import meetstream as hook_module
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
 
 class TestHook:
-    def test_no_io_in_init(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.delenv("AIRFLOW_CONN_MEETSTREAM_DEFAULT", raising=False)
-        hook = MeetStreamHook("does_not_exist", timeout=3, max_retries=2)
-        assert hook.meetstream_conn_id == "does_not_exist"
-
     def test_bad_input_is_refused_before_the_connection_is_read(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -35,17 +29,6 @@ class TestHook:
         assert caught.value.argument == "deduplication_key"
         with pytest.raises(AirflowNotFoundException, match="does_not_exist"):
             hook.list_scheduled_bots()
-
-    def test_test_connection(self, hook: MeetStreamHook) -> None:
-        with rm.Mocker() as mock:
-            mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": []})
-            assert hook.test_connection() == (True, "Connected to MeetStream.")
-            assert mock.last_request.qs == {"limit": ["1"]}
-            mock.get(f"{BASE}/calendar/scheduled", status_code=401, json={"message": "Invalid token"})
-            ok, message = hook.test_connection()
-        assert not ok
-        assert "401" in message
-        assert "Invalid token" in message
 
 
 class TestGetEvent:
@@ -89,14 +72,6 @@ class TestSecrets:
         assert "bad token ***" in errors[0]
         for text in [logged, *errors, repr(hook), repr(hook.config), repr(hook.get_conn().auth)]:
             assert API_KEY not in text
-
-    def test_key_is_registered_with_the_masker(
-        self, monkeypatch: pytest.MonkeyPatch, hook: MeetStreamHook
-    ) -> None:
-        masked: list[object] = []
-        monkeypatch.setattr(hook_module, "mask_secret", lambda secret, name=None: masked.append(secret))
-        assert hook.config.api_key == API_KEY
-        assert masked == [API_KEY]
 
 
 class TestConflictHolder:

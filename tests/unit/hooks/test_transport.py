@@ -1,4 +1,4 @@
-"""One attempt on the wire, sync and async: pooled session, timeouts, failed attempts, redirects, bodies."""
+"""One attempt on the wire, sync and async: timeouts, failed attempts, redirects, bodies."""
 
 from __future__ import annotations
 
@@ -11,70 +11,12 @@ import httpx
 import pytest
 import requests
 import requests_mock as rm
-from meetstream_fakes import BASE, SCHEDULED, FakeTime
+from meetstream_fakes import SCHEDULED, FakeTime
 
 from airflow_provider_meetstream.constants import MAX_BODY_BYTES
 from airflow_provider_meetstream.exceptions import MeetStreamAPIError, MeetStreamConnectionError
 from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
-from airflow_provider_meetstream.hooks.config import MeetStreamAuth
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-
-
-class TestSession:
-    """One pooled session per hook; threads beyond the pool wait for a pooled connection (finding 11)."""
-
-    def test_one_pooled_session_per_hook(self, hook: MeetStreamHook) -> None:
-        session = hook.get_conn()
-        with rm.Mocker() as mock:
-            mock.get(rm.ANY, json={"scheduled_bots": []})
-            hook.list_scheduled_bots()
-            hook.list_scheduled_bots()
-        assert hook.get_conn() is session
-        assert isinstance(session.auth, MeetStreamAuth)
-        assert session.get_adapter(BASE)._pool_maxsize == 10
-        assert MeetStreamHook(pool_maxsize=32).get_conn().get_adapter(BASE)._pool_maxsize == 32
-
-    def test_the_pool_blocks(self, hook: MeetStreamHook) -> None:
-        adapter = hook.get_conn().get_adapter(BASE)
-        assert adapter._pool_block is True
-        assert adapter._pool_maxsize == 10
-
-    def test_environment_ca_bundle_and_proxy_are_honoured(
-        self, hook: MeetStreamHook, monkeypatch: pytest.MonkeyPatch, tmp_path
-    ) -> None:
-        bundle = tmp_path / "corporate-ca.pem"
-        bundle.write_text("")
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
-        with rm.Mocker() as mock:
-            mock.get(rm.ANY, json={"scheduled_bots": []})
-            hook.list_scheduled_bots()
-        assert mock.last_request.verify == str(bundle)
-        assert mock.last_request.proxies.get("https") == "http://proxy.internal:3128"
-
-    def test_environment_is_read_once_per_session(
-        self, hook: MeetStreamHook, monkeypatch: pytest.MonkeyPatch, tmp_path
-    ) -> None:
-        bundle = tmp_path / "corporate-ca.pem"
-        bundle.write_text("")
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        reads: list[str] = []
-        merge = requests.Session.merge_environment_settings
-
-        def counted(session: requests.Session, url: str, *args: object) -> object:
-            reads.append(url)
-            return merge(session, url, *args)
-
-        monkeypatch.setattr(requests.Session, "merge_environment_settings", counted)
-        with rm.Mocker() as mock:
-            mock.get(rm.ANY, json={"scheduled_bots": [], "status": "Scheduled"})
-            hook.list_scheduled_bots()
-            hook.get_bot_status("b1")
-            assert reads == [BASE]
-            assert mock.last_request.verify == str(bundle)
-            hook.close()  # a new session reads the environment again
-            hook.list_scheduled_bots()
-        assert reads == [BASE, BASE]
 
 
 class TestTimeouts:
