@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from harvest import harvest_rows  # bench/harvest.py, beside this script
+
 API_KEY = "bench-emulator-key"
 SERIES = "evt_bench_weekly"
 ROUNDS = 3
@@ -280,6 +282,7 @@ def main() -> int:
                     )
                 )
         rows.extend(sync_rows(admin))
+        rows.extend(harvest_rows(admin, measure, calendar_of))
         server = ScheduleRecurringEventOperator(
             task_id="bench", event_id=SERIES, deduplication_key="bench", occurrence_limit=52, mode="server"
         )

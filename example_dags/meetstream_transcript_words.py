@@ -1,10 +1,12 @@
 """
-Each time a transcript lands, count its words per speaker.
+Each time a transcript lands, count its words per speaker: every transcript once.
 
-Scheduled on the asset ``meetstream://transcripts`` that ``meetstream_transcripts_to_storage``
-updates once per transcript written: the asset event's ``extra`` carries the transcript's
-``uri`` (JSON lines, one segment a line, the words under ``transcript``). Triggered by hand, it
-reads the ``uri`` param instead.
+Scheduled on two assets: ``meetstream://meetings``, one event per meeting that
+``meetstream_harvest`` landed (``extra["transcript_uri"]``), and ``meetstream://transcripts``, one
+event per transcript ``meetstream_transcripts_to_storage`` wrote (``extra["uri"]``). Airflow may
+fold several queued events into one run, so each run reads every triggering event. A transcript is
+JSON lines, one segment a line, the words under ``transcript``. Triggered by hand, it reads the
+``uri`` param instead.
 """
 
 from __future__ import annotations
@@ -17,6 +19,25 @@ import pendulum
 from airflow.providers.common.compat.sdk import DAG, Asset, Param, task
 
 TRANSCRIPTS = Asset("meetstream://transcripts")
+MEETINGS = Asset("meetstream://meetings")
+
+
+def transcript_uris(extra: dict | None) -> list[str]:
+    """
+    The transcripts an asset event announces.
+
+    :param extra: The event's ``extra``: a landed meeting (``transcript_uri``), a written
+        transcript (``uri``), or on Airflow 2 a harvest run's ``{"meetings": [...]}``.
+    """
+    if not extra:
+        return []
+    meetings = extra.get("meetings") if isinstance(extra.get("meetings"), list) else [extra]
+    found = []
+    for meeting in meetings:
+        uri = meeting.get("transcript_uri") or (None if "transcript_uri" in meeting else meeting.get("uri"))
+        if uri:
+            found.append(str(uri))
+    return found
 
 
 def words_per_speaker(uri: str) -> dict[str, int]:
@@ -37,7 +58,7 @@ def words_per_speaker(uri: str) -> dict[str, int]:
 with DAG(
     dag_id="meetstream_transcript_words",
     description="On each new transcript: words per speaker.",
-    schedule=[TRANSCRIPTS],
+    schedule=(MEETINGS | TRANSCRIPTS),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     params={"uri": Param("", type="string", description="A transcript, when triggered by hand")},
@@ -53,7 +74,7 @@ with DAG(
         # Airflow 2 names the events after datasets.
         triggering = triggering_asset_events or triggering_dataset_events or {}
         events = [event for batch in triggering.values() for event in batch]
-        uris = [event.extra["uri"] for event in events if event.extra and event.extra.get("uri")]
+        uris = [uri for event in events for uri in transcript_uris(event.extra)]
         if params["uri"]:
             uris.append(params["uri"])
         counts = {uri: words_per_speaker(uri) for uri in dict.fromkeys(uris)}

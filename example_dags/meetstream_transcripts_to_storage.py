@@ -8,9 +8,10 @@ task instance, so a retry never sends a second bot). ``wait_for_meetings`` waits
 until every bot has left its meeting; a bot that was refused (``Denied``, ``NotAllowed``...) fails
 it at once. ``fetch_transcript`` then runs once per bot (mapped over the ids), waits for the
 transcript within ``transcript_timeout`` (a streaming-only transcription provider never makes one)
-and writes it as ``<base_path>/<bot_id>/<transcript_id>.jsonl`` and ``.txt`` through object
-storage. Each transcript written emits an event of the asset ``meetstream://transcripts`` whose
-``extra`` says where it landed (``uri``), which ``meetstream_transcript_words`` is scheduled on.
+and writes it through object storage as ``<base_path>/<bot_id>/transcript.jsonl`` and
+``transcript.txt`` beside it: one folder a bot, the layout ``meetstream_harvest`` lands meetings in.
+Each transcript written emits an event of the asset ``meetstream://transcripts`` whose ``extra``
+says where it landed (``uri``), which ``meetstream_transcript_words`` is scheduled on.
 
 To adapt it: point ``base_path`` at your bucket (``s3://…`` with the Amazon provider and a
 ``storage_conn_id``), and set ``bot_config`` (``recording_config`` chooses the transcription

@@ -2,8 +2,10 @@
 `make demo`: run every example DAG against a local MeetStream emulator and print what it holds.
 
 After the first batch sync the demo changes the calendar (a meeting moved, an occurrence cancelled,
-an event deleted, one added), syncs again and prints the plan it carried out; then it moves the
-emulator's clock past the meetings and stores the transcripts of the batch DAG's bots.
+an event deleted, one added), syncs again and prints the plan it carried out. Then the host of one
+meeting refuses its bot, the emulator's clock moves past the meetings, and the hourly harvest lands
+every meeting by itself, twice (the second run lands nothing new); no bot id is typed anywhere.
+Last, the ad-hoc DAG stores one bot's transcript, and the words DAG reads one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ API_KEY = "demo-emulator-key"
 BATCH_DAG = "meetstream_batch_from_calendar"
 TRANSCRIPTS_DAG = "meetstream_transcripts_to_storage"
 WORDS_DAG = "meetstream_transcript_words"
+HARVEST_DAG = "meetstream_harvest"
 # Run order: the single event first, the batch pipeline last, so the table reads top-down.
 DAG_ORDER = (
     "meetstream_schedule_event",
@@ -33,7 +36,7 @@ DAG_ORDER = (
     BATCH_DAG,
 )
 # Run after the clock has moved past the meetings, on the batch DAG's bots.
-AFTER_THE_MEETINGS = (TRANSCRIPTS_DAG, WORDS_DAG)
+AFTER_THE_MEETINGS = (HARVEST_DAG, TRANSCRIPTS_DAG, WORDS_DAG)
 
 
 def dag_ids() -> list[str]:
@@ -143,36 +146,74 @@ def print_table(state: dict, head: int = 4, tail: int = 3) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def store_transcripts(
+def harvest_line(log: Path) -> str:
+    """The harvest's summary from its log: "N landed, N pending, N failed, N skipped"."""
+    found = re.findall(r"\d+ landed, \d+ pending, \d+ failed, \d+ skipped", log.read_text())
+    return found[-1] if found else "(no summary found in the log)"
+
+
+def harvest_meetings(
     admin: Any, env: dict[str, str], log_dir: Path, base: Path
 ) -> dict[str, tuple[bool, float]]:
-    """Past the meetings: store the batch DAG's bots' transcripts, count one's words, print where they are."""
+    """A host refuses one bot; past the meetings, the harvest lands every meeting, twice over."""
     bots = [
         bot
         for bot in admin.state()["bots"]
-        if str(bot["deduplication_key"]).startswith(f"{BATCH_DAG}.") and bot["status"] != "Cancelled"
+        if str(bot["deduplication_key"]).startswith(f"{BATCH_DAG}.") and bot["status"] == "Scheduled"
     ]
+    refused = bots[0]
+    admin.set_bot_outcome(refused["bot_id"], status="Denied", reason="The host did not admit the bot.")
+    print(f"\nThe host of {refused['event_id']} refuses its bot (Denied).")
     admin.advance_clock(timedelta(hours=25))
-    print(f"\nThe emulator clock moved past the meetings, to {admin.now().isoformat()[:19]}Z.")
-    print(f"Storing the transcripts of the batch DAG's {len(bots)} bot(s):")
-    conf = {"bot_ids": [bot["bot_id"] for bot in bots], "base_path": f"file://{base}"}
-    results = {TRANSCRIPTS_DAG: run_dag(TRANSCRIPTS_DAG, env, log_dir, conf)}
-    stored = sorted(base.rglob("*.jsonl"))
-    by_bot = {bot["bot_id"]: bot for bot in bots}
-    print("\nWhere each transcript landed:")
-    for path in stored:
-        bot = by_bot.get(path.parent.name, {})
-        print(f"  {bot.get('event_id', '?'):<24} file://{path}")
-    if stored:
-        results[WORDS_DAG] = run_dag(WORDS_DAG, env, log_dir, {"uri": f"file://{stored[0]}"})
-        text = stored[0].with_suffix(".txt")
-        print(f"\nThe first lines of {text}:", *text.read_text().splitlines()[:5], sep="\n  ")
-        counted = [
-            line.split("print ")[-1] if "print " in line else line
-            for line in (log_dir / f"{WORDS_DAG}.log").read_text().splitlines()
-            if re.search(r"Words per speaker|^\s*\S+\s+\d+$", line)
-        ]
-        print(f"\n{WORDS_DAG} says:", *counted, sep="\n  ")
+    print(f"The emulator clock moved past the meetings, to {admin.now().isoformat()[:19]}Z.")
+    print(f"The hourly harvest of the batch DAG's sync, into file://{base}:")
+    conf = {"base_path": f"file://{base}"}
+    results = {HARVEST_DAG: run_dag(HARVEST_DAG, env, log_dir, conf)}
+    print(f"  {harvest_line(log_dir / f'{HARVEST_DAG}.log')}")
+    meetings = [json.loads(path.read_text()) for path in sorted(base.glob("*/meeting.json"))]
+    header = ("meeting", "status", "outcome", "segments", "reason")
+    rows = [
+        (
+            str(m["title"] or m["event_id"]),
+            m["status"],
+            m["outcome"],
+            str(m["transcript"].get("segments", "-")),
+            m["reason"] or "",
+        )
+        for m in meetings
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in (header, tuple("-" * width for width in widths), *rows):
+        print("    " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    results[f"{HARVEST_DAG} (again)"] = run_dag(HARVEST_DAG, env, log_dir, conf, label=" (again)")
+    print(f"  {harvest_line(log_dir / f'{HARVEST_DAG} (again).log')}")
+    landed = [m for m in meetings if "transcript" in m["objects"]]
+    if not landed:
+        return results
+    folder = base / landed[0]["bot_id"]
+    print(
+        f"\nThe first lines of {folder / 'meeting.json'}:",
+        *(folder / "meeting.json").read_text().splitlines()[:12],
+        sep="\n  ",
+    )
+    segments = [json.loads(line) for line in (folder / "transcript.jsonl").read_text().splitlines()]
+    print(f"\nThe first lines of {folder / 'transcript.jsonl'}, as text:")
+    for segment in segments[:4]:
+        print(f"  {segment['speaker']}: {segment['transcript']}")
+    results[WORDS_DAG] = run_dag(WORDS_DAG, env, log_dir, {"uri": f"file://{folder / 'transcript.jsonl'}"})
+    counted = [
+        line.split("print ")[-1] if "print " in line else line
+        for line in (log_dir / f"{WORDS_DAG}.log").read_text().splitlines()
+        if re.search(r"Words per speaker|^\s*\S+\s+\d+$", line)
+    ]
+    print(f"{WORDS_DAG} says:", *counted, sep="\n  ")
+    # The ad-hoc way back, one bot at a time, writes the same layout.
+    ad_hoc = base.parent / "transcripts"
+    adhoc_conf = {"bot_ids": [landed[0]["bot_id"]], "base_path": f"file://{ad_hoc}"}
+    results[TRANSCRIPTS_DAG] = run_dag(TRANSCRIPTS_DAG, env, log_dir, adhoc_conf)
+    print(
+        f"  {TRANSCRIPTS_DAG} wrote", *(f"file://{p}" for p in sorted(ad_hoc.rglob("transcript.*"))), sep=" "
+    )
     return results
 
 
@@ -215,7 +256,7 @@ def main() -> int:
             print("Syncing again:")
             results[f"{BATCH_DAG} (again)"] = run_dag(BATCH_DAG, env, log_dir, label=" (again)")
             print("\nThe plan it carried out:", *sync_plan(log_dir / f"{BATCH_DAG} (again).log"), sep="\n  ")
-            results.update(store_transcripts(admin, env, log_dir, Path(home) / "transcripts"))
+            results.update(harvest_meetings(admin, env, log_dir, Path(home) / "meetings"))
     failed = [dag_id for dag_id, (ok, _) in results.items() if not ok]
     total = sum(seconds for _, seconds in results.values())
     print(f"\n{len(results) - len(failed)} of {len(results)} DAGs succeeded in {total:.0f} s.")

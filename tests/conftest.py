@@ -114,3 +114,25 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sync hook's waits between attempts take no time: the retries, not the waiting, are tested."""
     monkeypatch.setattr(f"{POLICY}.sleep", lambda seconds: None)
+
+
+@pytest.fixture
+def memory_storage(monkeypatch: pytest.MonkeyPatch) -> str:
+    """
+    A fresh ``memory://`` folder for object storage, standing in for a provider's bucket.
+
+    Airflow resolves a path's scheme through its own registry of file systems to open a file (and,
+    on Airflow 2, for any use), where ``memory`` is not: it is registered here for the test.
+    """
+    import uuid
+
+    import fsspec
+
+    if version("apache-airflow").startswith("2."):
+        from airflow.io import _register_filesystems
+    else:
+        from airflow.sdk.io.fs import _register_filesystems
+    monkeypatch.setitem(
+        _register_filesystems(), "memory", lambda conn_id, options=None: fsspec.filesystem("memory")
+    )
+    return f"memory:///meetstream-tests/{uuid.uuid4().hex}"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import re
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
@@ -24,14 +21,12 @@ from airflow_provider_meetstream.exceptions import (
 )
 from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
 from airflow_provider_meetstream.templating import KeepsLiteralText, check_now, is_templated, rendered_data
-from airflow_provider_meetstream.utils import transcripts
+from airflow_provider_meetstream.utils import harvest, transcripts
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context, ObjectStoragePath
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-
-log = logging.getLogger(__name__)
 
 #: Where transcripts go unless told otherwise.
 DEFAULT_BASE_PATH = "file:///tmp/meetstream-transcripts"
@@ -49,41 +44,6 @@ class Target:
     event_id: str | None = None
 
 
-def write_atomically(path: ObjectStoragePath, text: str) -> None:
-    """
-    Write ``text`` to a temporary object beside ``path``, then move it onto ``path``.
-
-    A reader never sees half a transcript, and a failed write leaves no temporary object behind.
-    Once the move is done, temporaries of ``path`` that an earlier run left (a worker killed while
-    writing) are removed.
-
-    :param path: The final object.
-    :param text: Its whole content.
-    """
-    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.rename(path)
-    except BaseException:
-        if temporary.exists():
-            temporary.unlink()
-        raise
-    _remove_leftovers(path)
-
-
-def _remove_leftovers(path: ObjectStoragePath) -> None:
-    # Best effort: the object is written, and a store that lets a worker write but not list (or
-    # delete) must not fail it. Only this object's own temporaries match, not another's whose name
-    # merely starts the same (the transcript "abc.jsonl" beside "abc").
-    own = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{32}}\.tmp")
-    try:
-        for leftover in path.parent.iterdir():
-            if own.fullmatch(leftover.name):
-                leftover.unlink(missing_ok=True)
-    except Exception as err:
-        log.warning("Could not remove the temporaries a killed write may have left beside %s: %s", path, err)
-
-
 class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperator):
     """
     Wait for a bot's transcript, within ``transcript_timeout``, and write it through object storage.
@@ -94,12 +54,15 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
     provider stays 202 for ever, so the wait fails with
     :class:`~airflow_provider_meetstream.exceptions.MeetStreamTimeoutError` after the bound.
 
-    The transcript is written as JSON lines to ``<base_path>/<bot_id>/<transcript_id>.jsonl``, one
-    segment a line with the bot, the meeting and the speaker beside the segment's own fields
-    (``transcript``, timings), and with ``write_text`` as ``Speaker: words`` lines to ``.txt``
-    beside it. Each goes to a temporary object first, then is moved onto its name, so a re-run
-    replaces the same object and no reader sees half of one. ``base_path`` is any
-    ``ObjectStoragePath``: ``file://`` by default, ``s3://``, ``gs://``... through their providers.
+    The transcript is written in the layout of
+    :class:`~airflow_provider_meetstream.operators.harvest.HarvestMeetingsOperator`, one folder a
+    bot: as JSON lines to ``<base_path>/<bot_id>/transcript.jsonl``, one segment a line with the
+    bot, the meeting and the speaker beside the segment's own fields (``transcript``, timings), and
+    with ``write_text`` as ``Speaker: words`` lines to ``transcript.txt`` beside it. A bot id too
+    long for a file name is cut to fit, the same on every run. Each object goes to a temporary
+    object first, then is moved onto its name, so a re-run replaces the same object and no reader
+    sees half of one. ``base_path`` is any ``ObjectStoragePath``: ``file://`` by default,
+    ``s3://``, ``gs://``... through their providers.
 
     The XCom, and on the first ``outlets`` asset the asset event's ``extra``: ``{"uri",
     "text_uri", "segments", "speakers", "duration_seconds", "bot_id", "transcript_id",
@@ -266,13 +229,13 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
     def _write(self, context: Context, target: Target, segments: list[dict[str, Any]]) -> dict[str, Any]:
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-        base = ObjectStoragePath(self.base_path, conn_id=self.storage_conn_id)
-        # An id of 1,024 characters makes a name no file system holds: names are cut to fit, the
-        # same on every run, and the ids stay in each line of the file.
-        folder = base / transcripts.object_name(validation.path_segment(target.bot_id, "bot_id"))
-        name = transcripts.object_name(validation.path_segment(target.transcript_id, "transcript_id"))
-        final = folder / f"{name}.jsonl"
-        text_path = folder / f"{name}.txt" if self.write_text else None
+        from airflow_provider_meetstream.utils.landing import bot_folder, write_atomically
+
+        # The harvest's layout, written by the harvest's code: a bot id of 1,024 characters makes a
+        # folder name cut to fit, the same on every run, and the ids stay in each line of the file.
+        folder = bot_folder(ObjectStoragePath(self.base_path, conn_id=self.storage_conn_id), target.bot_id)
+        final = folder / harvest.TRANSCRIPT_FILE
+        text_path = folder / harvest.TEXT_FILE if self.write_text else None
         try:
             folder.mkdir(parents=True, exist_ok=True)
             write_atomically(final, transcripts.jsonl(segments, asdict(target)))

@@ -239,16 +239,16 @@ def test_fetch_writes_one_object_per_transcript_and_a_rerun_replaces_it(
     assert again == results[0]
     written = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
     assert written == sorted(
-        f"{bot['bot_id']}/{bot['transcript_id']}.{ext}" for bot in bots for ext in ("jsonl", "txt")
+        f"{bot['bot_id']}/{name}" for bot in bots for name in ("transcript.jsonl", "transcript.txt")
     )
     lines = [
         json.loads(line)
-        for line in (tmp_path / bots[0]["bot_id"] / f"{bots[0]['transcript_id']}.jsonl")
-        .read_text()
-        .splitlines()
+        for line in (tmp_path / bots[0]["bot_id"] / "transcript.jsonl").read_text().splitlines()
     ]
     assert len(lines) == results[0]["segments"] == len(hook.get_transcript(bots[0]["transcript_id"]))
-    assert {line["bot_id"] for line in lines} == {bots[0]["bot_id"]}
+    assert {(line["bot_id"], line["transcript_id"]) for line in lines} == {
+        (bots[0]["bot_id"], bots[0]["transcript_id"])
+    }
     assert {line["meeting_url"] for line in lines} == {LINK}
     assert results[0]["speakers"] == list(dict.fromkeys(line["speaker"] for line in lines))
 

@@ -179,6 +179,9 @@ def test_no_example_dag_leaves_the_key_anywhere(
     )
     run(dagbag, "meetstream_transcript_words", uri=uri)
     ran.append("meetstream_transcript_words")
+    harvested = run(dagbag, "meetstream_harvest", base_path=f"file://{tmp_path}/meetings")
+    ran.append("meetstream_harvest")
+    assert harvested.get_task_instance("harvest").xcom_pull(task_ids="harvest")["counts"]["landed"]
     # Every example DAG ran: a new one must be added here.
     assert sorted(ran) == sorted(dagbag.dag_ids)
 

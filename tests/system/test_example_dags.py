@@ -20,6 +20,7 @@ def test_dagbag_has_no_import_errors(dagbag) -> None:
     assert bag.import_errors == {}
     assert sorted(bag.dags) == [
         "meetstream_batch_from_calendar",
+        "meetstream_harvest",
         "meetstream_recurring_bulk",
         "meetstream_recurring_mapped",
         "meetstream_schedule_event",

@@ -162,15 +162,15 @@ def test_transcripts_to_storage_then_words(dagbag, meetstream_conn_env, tmp_path
     assert sorted(result["bot_id"] for result in results) == bot_ids
     by_bot = {bot["bot_id"]: bot for bot in admin.state()["bots"]}
     for result in results:
-        expected = tmp_path / result["bot_id"] / f"{by_bot[result['bot_id']]['transcript_id']}.jsonl"
+        assert result["transcript_id"] == by_bot[result["bot_id"]]["transcript_id"]
+        expected = tmp_path / result["bot_id"] / "transcript.jsonl"
         assert result["uri"] == f"file://{expected}"
         assert expected.is_file()
     # The consumer counts the words of one of them.
     words = run(dagbag, "meetstream_transcript_words", uri=results[0]["uri"])
     (count,) = [ti for ti in words if ti.task_id == "count_words"]
     counts = count.xcom_pull(task_ids="count_words")[results[0]["uri"]]
-    lines = (tmp_path / results[0]["bot_id"]).glob("*.txt")
-    text = next(lines).read_text()
+    text = (tmp_path / results[0]["bot_id"] / "transcript.txt").read_text()
     assert counts == {
         speaker: sum(
             len(line.split(": ", 1)[1].split())
@@ -210,7 +210,7 @@ def test_transcripts_to_storage_takes_a_bot_that_left_normally(
     assert seen == [["Stopped"]]
     (fetched,) = [ti for ti in tis if ti.task_id == "fetch_transcript"]
     assert fetched.xcom_pull(task_ids="fetch_transcript", map_indexes=0)["bot_id"] == bot_id
-    assert len(list((tmp_path / bot_id).glob("*.jsonl"))) == 1
+    assert [path.name for path in (tmp_path / bot_id).glob("*.jsonl")] == ["transcript.jsonl"]
 
 
 def test_transcripts_to_storage_fails_on_a_denied_bot(dagbag, meetstream_conn_env, tmp_path) -> None:

@@ -116,11 +116,11 @@ def test_bot_to_transcript_with_an_asset_event(monkeypatch: pytest.MonkeyPatch, 
     assert len(states) == 3
 
     written = out / "meetstream_transcript_test" / "bot_5"
-    assert sorted(path.name for path in written.iterdir()) == ["tr_5.jsonl", "tr_5.txt"]
-    assert (written / "tr_5.txt").read_text() == "Ada: Morning.\nGrace: Morning, Ada.\n"
+    assert sorted(path.name for path in written.iterdir()) == ["transcript.jsonl", "transcript.txt"]
+    assert (written / "transcript.txt").read_text() == "Ada: Morning.\nGrace: Morning, Ada.\n"
     metadata = {
-        "uri": f"file://{written}/tr_5.jsonl",
-        "text_uri": f"file://{written}/tr_5.txt",
+        "uri": f"file://{written}/transcript.jsonl",
+        "text_uri": f"file://{written}/transcript.txt",
         "segments": 2,
         "speakers": ["Ada", "Grace"],
         "duration_seconds": 2.5,

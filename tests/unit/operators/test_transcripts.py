@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 from unittest.mock import Mock
@@ -20,7 +19,6 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamStorageError,
     MeetStreamTimeoutError,
 )
-from airflow_provider_meetstream.operators import transcripts as transcripts_module
 from airflow_provider_meetstream.operators.transcripts import FetchTranscriptOperator
 from airflow_provider_meetstream.triggers.transcripts import TranscriptReadyTrigger
 
@@ -62,7 +60,7 @@ class TestFetchTranscript:
             )
             result = operator.execute(task_context())
         assert fake_time.waits == [30, 30, 30]
-        written = tmp_path / "bot_1" / "tr_1.jsonl"
+        written = tmp_path / "bot_1" / "transcript.jsonl"
         assert result == {
             "uri": f"file://{written}",
             "text_uri": None,
@@ -84,7 +82,7 @@ class TestFetchTranscript:
             "start_time": 2.0,
             "end_time": 3.5,
         }
-        assert [path.name for path in tmp_path.rglob("*")] == ["bot_1", "tr_1.jsonl"]
+        assert [path.name for path in tmp_path.rglob("*")] == ["bot_1", "transcript.jsonl"]
         assert API_KEY not in json.dumps(result)
 
     def test_finds_the_transcript_through_transcriptions(self, tmp_path: Path, fake_time: FakeTime) -> None:
@@ -145,22 +143,11 @@ class TestFetchTranscript:
         assert list(tmp_path.iterdir()) == []
 
     def test_memory_store_rerun_leaves_one_object_per_transcript(
-        self, fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+        self, fake_time: FakeTime, memory_storage: str
     ) -> None:
-        from importlib.metadata import version
-
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-        if version("apache-airflow").startswith("2."):
-            # Airflow 2 knows only file:// and its providers' schemes (Airflow 3 serves every
-            # fsspec one); memory:// stands in for a provider's.
-            import airflow.io as airflow2_io
-            import fsspec
-
-            schemes = airflow2_io._register_filesystems()
-            monkeypatch.setitem(schemes, "memory", lambda conn_id, options=None: fsspec.filesystem("memory"))
-
-        base = f"memory:///runs/{uuid.uuid4().hex}"
+        base = memory_storage
         operator = FetchTranscriptOperator(task_id="f", bot_id="bot_1", base_path=base, write_text=True)
         with rm.Mocker() as mock:
             mock.get(
@@ -172,25 +159,13 @@ class TestFetchTranscript:
             mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
             result = operator.execute(task_context())
         folder = ObjectStoragePath(f"{base}/bot_1")
-        assert sorted(path.name for path in folder.iterdir()) == ["tr_1.jsonl", "tr_1.txt"]
-        assert ObjectStoragePath(result["uri"]) == folder / "tr_1.jsonl"
+        assert sorted(path.name for path in folder.iterdir()) == ["transcript.jsonl", "transcript.txt"]
+        assert ObjectStoragePath(result["uri"]) == folder / "transcript.jsonl"
+        assert ObjectStoragePath(result["text_uri"]) == folder / "transcript.txt"
         assert len(ObjectStoragePath(result["uri"]).read_text().splitlines()) == 3
         assert ObjectStoragePath(result["text_uri"]).read_text() == (
             "Ada: Shall we start?\nGrace: Yes, Ada.\nAda: Good.\n"
         )
-
-    def test_a_failed_write_leaves_no_temporary_object(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-        def broken(self: Any, target: Any) -> Any:
-            raise OSError("disk gone")
-
-        monkeypatch.setattr(type(ObjectStoragePath(f"file://{tmp_path}")), "rename", broken)
-        with pytest.raises(OSError, match="disk gone"):
-            transcripts_module.write_atomically(ObjectStoragePath(f"file://{tmp_path}/a.jsonl"), "{}\n")
-        assert list(tmp_path.iterdir()) == []
 
     def test_ids_become_one_path_segment(self, tmp_path: Path, fake_time: FakeTime) -> None:
         operator = FetchTranscriptOperator(
@@ -200,8 +175,8 @@ class TestFetchTranscript:
             mock.get(f"{BASE}/bots/..%2Fb/detail", json={"bot_details": {}})
             mock.get(f"{BASE}/transcript/t%2F1/get_transcript", json=ZOOM_SEGMENTS)
             result = operator.execute(task_context())
-        assert result["uri"] == f"file://{tmp_path}/..%2Fb/t%2F1.jsonl"
-        assert (tmp_path / "..%2Fb" / "t%2F1.jsonl").exists()
+        assert result["uri"] == f"file://{tmp_path}/..%2Fb/transcript.jsonl"
+        assert [path.name for path in tmp_path.rglob("*")] == ["..%2Fb", "transcript.jsonl"]
 
     def test_ids_too_long_for_a_file_name_are_cut_deterministically(self, tmp_path: Path) -> None:
         # Validation takes ids of up to 1,024 characters; a file system holds 255 bytes a name.
@@ -217,8 +192,9 @@ class TestFetchTranscript:
             again = operator.execute(task_context())
         assert again == first
         (written,) = tmp_path.rglob("*.jsonl")
-        assert all(len(part.encode()) <= 150 for part in written.relative_to(tmp_path).parts[:-1])
-        assert len(written.name.encode()) <= 150 + len(".jsonl")
+        folder, name = written.relative_to(tmp_path).parts
+        assert len(folder.encode()) <= 150
+        assert name == "transcript.jsonl"
         assert {(line["bot_id"], line["transcript_id"]) for line in lines(written)} == {
             (bot_id, transcript_id)
         }
@@ -234,7 +210,7 @@ class TestFetchTranscript:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {}})
             mock.get(TRANSCRIPT_URL, text=json.dumps(broken))
             result = operator.execute(task_context())
-        (line,) = lines(tmp_path / "bot_1" / "tr_1.jsonl")
+        (line,) = lines(tmp_path / "bot_1" / "transcript.jsonl")
         assert (line["speaker"], line["transcript"]) == ("Ada\udc80", "half a pair: \ud83d")
         assert (
             Path(result["text_uri"].removeprefix("file://")).read_text() == "Ada\ufffd: half a pair: \ufffd\n"
@@ -265,10 +241,11 @@ class TestFetchTranscript:
     def test_a_later_run_removes_the_temporaries_a_killed_worker_left(self, tmp_path: Path) -> None:
         folder = tmp_path / "bot_1"
         folder.mkdir()
-        stale = folder / f".tr_1.jsonl.{'0' * 32}.tmp"
+        stale = folder / f".transcript.jsonl.{'0' * 32}.tmp"
         stale.write_text('{"half": ')
-        unrelated = folder / ".tr_2.jsonl.0123.tmp"
-        unrelated.write_text("another transcript's")
+        # A harvest landing the same bot's participants beside it, at the same moment.
+        unrelated = folder / f".participants.jsonl.{'1' * 32}.tmp"
+        unrelated.write_text("another object's")
         operator = FetchTranscriptOperator(
             task_id="f", bot_id="bot_1", transcript_id="tr_1", base_path=f"file://{tmp_path}"
         )
@@ -276,28 +253,7 @@ class TestFetchTranscript:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {}})
             mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
             operator.execute(task_context())
-        assert sorted(path.name for path in folder.iterdir()) == [".tr_2.jsonl.0123.tmp", "tr_1.jsonl"]
-
-    def test_only_the_objects_own_temporaries_are_removed(self, tmp_path: Path) -> None:
-        from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-        # The transcript "abc.jsonl" writes ".abc.jsonl.jsonl.<hex>.tmp": not a leftover of "abc".
-        in_flight = tmp_path / f".abc.jsonl.jsonl.{'1' * 32}.tmp"
-        in_flight.write_text("being written")
-        transcripts_module.write_atomically(ObjectStoragePath(f"file://{tmp_path}/abc.jsonl"), "{}\n")
-        assert sorted(path.name for path in tmp_path.iterdir()) == [in_flight.name, "abc.jsonl"]
-
-    def test_a_store_that_cannot_list_still_keeps_the_written_object(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-        def refused(self: Any) -> Any:
-            raise PermissionError("s3:ListBucket denied")
-
-        monkeypatch.setattr(type(ObjectStoragePath(f"file://{tmp_path}")), "iterdir", refused)
-        transcripts_module.write_atomically(ObjectStoragePath(f"file://{tmp_path}/a.jsonl"), "{}\n")
-        assert (tmp_path / "a.jsonl").read_text() == "{}\n"
+        assert sorted(path.name for path in folder.iterdir()) == [unrelated.name, "transcript.jsonl"]
 
     def test_first_asset_outlet_gets_the_metadata(self, tmp_path: Path, fake_time: FakeTime) -> None:
         from airflow.providers.common.compat.sdk import Asset
@@ -363,7 +319,7 @@ class TestDeferral:
                 task_context(), {"status": "success", "transcript_id": "tr_1"}, **kwargs
             )
         assert result["segments"] == 3
-        assert (tmp_path / "bot_1" / "tr_1.jsonl").exists()
+        assert (tmp_path / "bot_1" / "transcript.jsonl").exists()
 
     def test_timeout_and_error_events_fail(self) -> None:
         operator = FetchTranscriptOperator(task_id="f", bot_id="bot_1", deferrable=True)
