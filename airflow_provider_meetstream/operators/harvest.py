@@ -175,8 +175,13 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
         max_meetings = self._setting("max_meetings")
         now = datetime.now(timezone.utc)
         report = Report()
+        ti = context.get("ti")
+        run = _task_run(ti)
+        landed_by = None if ti is None or run is None else {**run, "try_number": ti.try_number}
         with self.hook as hook:
-            landing = Landing(hook, base_path, self.storage_conn_id, now, timeout, self.include_audio)
+            landing = Landing(
+                hook, base_path, self.storage_conn_id, now, timeout, self.include_audio, landed_by
+            )
             bots = self._bots_in_scope(hook, scope, now, lookback)
             waiting = [bot for bot in bots if harvest.fate(bot.status) == harvest.WAIT]
             due = []
@@ -186,8 +191,11 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
                 elif harvest.fate(bot.status) != harvest.WAIT:
                     due.append(bot)
             landed_before = landing.landed(due, self.max_concurrency)
+            unannounced = _unannounced(landing, run, landed_by, landed_before)
             for bot in due:
-                if bot.bot_id in landed_before:
+                if bot.bot_id in unannounced:
+                    report.landed.append(unannounced[bot.bot_id])
+                elif bot.bot_id in landed_before:
                     report.skipped.append(_item(bot, None, landed_before[bot.bot_id], "landed before"))
             to_land = sorted(
                 (bot for bot in due if bot.bot_id not in landed_before),
@@ -203,6 +211,8 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
             calendar = self._calendar(hook, to_land, now, lookback) if to_land else {}
             for result in landing.land_all(to_land, calendar, self.max_concurrency):
                 getattr(report, result.kind).append(result.item)
+            if run is not None and report.landed:
+                landing.mark_run(run, [item["bot_id"] for item in report.landed])
         self.log.info(
             "Harvest of %s since %s: %s; %d still in or before their meeting.",
             scope.describe(),
@@ -267,6 +277,45 @@ def _item(bot: harvest.Bot, title: str | None, uri: str | None, reason: str | No
         "reason": reason,
         "uri": uri,
     }
+
+
+def _task_run(ti: Any) -> dict[str, Any] | None:
+    # Which task run this is, from the task instance; None outside one (a test calling execute).
+    if ti is None:
+        return None
+    return {"dag_id": ti.dag_id, "task_id": ti.task_id, "run_id": ti.run_id, "map_index": ti.map_index}
+
+
+def _unannounced(
+    landing: Any, run: dict[str, Any] | None, landed_by: dict[str, Any] | None, landed: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """
+    The meetings an earlier try of this task run landed but never announced, by bot id.
+
+    Airflow records a task's asset events only when the task succeeds: a try killed after landing
+    some meetings announced none of them, and the next try finds them landed. A try that ended
+    noted its run (:meth:`Landing.mark_run`), so a cleared task does not announce them twice.
+    """
+    if run is None or landed_by is None or landed_by["try_number"] <= 1 or not landed:
+        return {}
+    if landing.run_marker(run).exists():
+        return {}
+    found = {}
+    for bot_id, uri in landed.items():
+        meeting = landing.read_meeting(bot_id)
+        if {key: (meeting.get("landed_by") or {}).get(key) for key in run} != run:
+            continue
+        transcript = meeting.get("objects", {}).get("transcript")
+        found[bot_id] = {
+            "bot_id": bot_id,
+            "event_id": meeting.get("event_id"),
+            "title": meeting.get("title"),
+            "status": meeting.get("status"),
+            "reason": meeting.get("reason"),
+            "uri": uri,
+            "transcript_uri": None if transcript is None else uri.rsplit("/", 1)[0] + f"/{transcript}",
+        }
+    return found
 
 
 def _alias_outlets(task: BaseOperator) -> list[tuple[Any, Any]]:

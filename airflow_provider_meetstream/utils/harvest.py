@@ -22,6 +22,9 @@ TEXT_FILE = "transcript.txt"
 PARTICIPANTS_FILE = "participants.jsonl"
 TIMELINE_FILE = "speaker_timeline.jsonl"
 AUDIO_STEM = "audio"
+#: The folder, beside the meetings, of the runs whose landed meetings were announced: one object a
+#: task run, written as the run ends. No ``meeting.json`` is ever in it.
+RUNS_FOLDER = ".meetstream-harvest-runs"
 
 #: What the harvest does with a bot, by its status: land its meeting (``land``), land it as a
 #: failed meeting without data (``fail``), skip it (``skip``: it never met), or leave it for a
@@ -229,6 +232,7 @@ def meeting_record(
     end: datetime | None,
     platform: str | None,
     landed_at: datetime,
+    landed_by: Mapping[str, Any] | None,
     objects: Mapping[str, str],
     transcript: Mapping[str, Any],
     speakers: list[str],
@@ -246,6 +250,8 @@ def meeting_record(
     :param end: The meeting's end, likewise.
     :param platform: ``zoom``, ``google_meet``, ``microsoft_teams``..., when known.
     :param landed_at: When this run wrote it.
+    :param landed_by: The task try that wrote it: ``dag_id``, ``task_id``, ``run_id``, ``map_index``,
+        ``try_number``; None outside a task.
     :param objects: The objects written beside it, by kind (``transcript``, ``participants``...),
         as names relative to the meeting's folder.
     :param transcript: ``{"status": "landed" | "none" | "missing", "segments", "reason"}``.
@@ -274,4 +280,5 @@ def meeting_record(
         "participants": participants,
         "objects": dict(objects),
         "landed_at": landed_at.isoformat(),
+        "landed_by": None if landed_by is None else dict(landed_by),
     }

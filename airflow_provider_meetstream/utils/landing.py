@@ -107,6 +107,7 @@ class Landing:
     :param now: The run's now.
     :param transcript_timeout: How long after its meeting a transcript may still be processing.
     :param include_audio: Whether the recording lands too.
+    :param landed_by: The task try landing them, recorded in each ``meeting.json``.
     """
 
     def __init__(
@@ -117,6 +118,7 @@ class Landing:
         now: datetime,
         transcript_timeout: timedelta,
         include_audio: bool,
+        landed_by: Mapping[str, Any] | None = None,
     ) -> None:
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
@@ -125,6 +127,7 @@ class Landing:
         self.now = now
         self.transcript_timeout = transcript_timeout
         self.include_audio = include_audio
+        self.landed_by = landed_by
 
     def landed(self, bots: list[harvest.Bot], concurrency: int) -> dict[str, str]:
         """
@@ -140,6 +143,43 @@ class Landing:
 
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="meetstream-harvest") as pool:
             return {bot_id: uri for bot_id, uri in pool.map(look, bots) if uri is not None}
+
+    def read_meeting(self, bot_id: str) -> dict[str, Any]:
+        """
+        A landed meeting's ``meeting.json``.
+
+        :param bot_id: The bot.
+        """
+        path = bot_folder(self.base, bot_id) / harvest.MEETING_FILE
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return record
+
+    def run_marker(self, run: Mapping[str, Any]) -> ObjectStoragePath:
+        """
+        Where a task run notes, as it ends, the meetings it landed and announced.
+
+        :param run: ``dag_id``, ``task_id``, ``run_id`` and ``map_index`` of the task run.
+        """
+        name = ".".join(str(run[key]) for key in ("dag_id", "task_id", "run_id", "map_index"))
+        return (
+            self.base
+            / harvest.RUNS_FOLDER
+            / f"{transcripts.object_name(validation.path_segment(name, 'run'))}.json"
+        )
+
+    def mark_run(self, run: Mapping[str, Any], bot_ids: list[str]) -> None:
+        """
+        Note, as a task run ends, that it announced the meetings it landed (see :meth:`run_marker`).
+
+        :param run: The task run.
+        :param bot_ids: The meetings it landed.
+        """
+        marker = self.run_marker(run)
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(marker, json.dumps({**run, "announced": bot_ids}) + "\n")
+        except Exception as err:
+            raise MeetStreamStorageError("-", "-", str(marker), f"{type(err).__name__}: {err}") from err
 
     def land_all(
         self, bots: list[harvest.Bot], calendar: MeetingsBySeat, concurrency: int
@@ -301,6 +341,7 @@ class Landing:
             end=bot.end if meeting is None else meeting.end,
             platform=None if meeting is None else meeting.platform,
             landed_at=self.now,
+            landed_by=self.landed_by,
             objects=objects,
             transcript=transcript or {"status": "none", "reason": reason},
             speakers=speakers or [],

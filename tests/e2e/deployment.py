@@ -248,6 +248,41 @@ class Deployment:
             ]
         )
 
+    def xcom(self, dag_id: str, run_id: str, task_id: str) -> Any:
+        """A task instance's return value, as the REST API decodes it."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
+        return self.api("GET", path)["value"]
+
+    def clear(self, dag_id: str, run_id: str, task_ids: list[Any]) -> list[dict[str, Any]]:
+        """Clear task instances of a run (ids, or ``[id, map_index]``) so that they run again."""
+        body = {
+            "dry_run": False,
+            "dag_run_id": run_id,
+            "task_ids": task_ids,
+            "only_failed": False,
+            "reset_dag_runs": True,
+            "include_downstream": False,
+            "include_upstream": False,
+        }
+        return list(self.api("POST", f"/dags/{dag_id}/clearTaskInstances", json=body)["task_instances"])
+
+    def kill_task(self, ti: dict[str, Any]) -> None:
+        """
+        SIGKILL a running task instance's process, as the kernel's out-of-memory killer would.
+
+        Only once its process is known to be that task instance's (the task runner's title names
+        the instance's id) and this deployment's (it runs in the session of a component the suite
+        started), then wait until it is gone.
+        """
+        pid = int(ti["pid"])
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+        assert title == f"airflow worker -- {ti['id']}", f"process {pid} is {title!r}, not the task's"
+        session = int(_proc_stat(pid)[3])
+        components = {process.pid for process in self.processes.groups.values()}
+        assert session in components, f"process {pid} runs in session {session}, not a component's"
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: _proc_stat(pid)[0] in {"Z", "X", "gone"}, 30, f"task process {pid} to die", 0.1)
+
     def unfinished(self, runs: dict[str, str]) -> dict[str, list[tuple[str, int, str]]]:
         """The task instances of ``runs`` that did not succeed, for failure messages."""
         return {
@@ -266,6 +301,14 @@ class Deployment:
         answer = requests.request(method, f"{self.emulator_url}/_emulator/{control}", timeout=30, **kwargs)
         assert answer.ok, f"{method} /_emulator/{control}: {answer.status_code} {answer.text[:500]}"
         return answer.json()
+
+
+def _proc_stat(pid: int) -> list[str]:
+    # /proc/<pid>/stat after the command's name: state, ppid, pgrp, session...; ["gone"] once reaped.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return ["gone"]
 
 
 def airflow_env(

@@ -9,13 +9,14 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from e2e.conftest import Phase
-from e2e.deployment import API_KEY, Deployment
+from e2e.deployment import API_KEY, Deployment, wait_until
 
 # What each example DAG must leave in MeetStream, as schedules per event id, when triggered with
 # its default params. Change it here when an example DAG changes.
@@ -36,6 +37,10 @@ EXPECTED_SCHEDULES: dict[str, dict[str, int]] = {
 # Run after the others, on the bots the batch DAG left, once the emulator's clock has passed them.
 TRANSCRIPTS_DAG, WORDS_DAG = "meetstream_transcripts_to_storage", "meetstream_transcript_words"
 BATCH_KEYS = "meetstream_batch_from_calendar.sync_bots|"
+# Then, on the same bots: the hourly harvest, its one event per landed meeting, and what it leaves.
+HARVEST_DAG, HARVEST_TASK, MEETINGS = "meetstream_harvest", "harvest", "meetstream://meetings"
+ENDED = {"Stopped", "Done"}
+LANDED_FILES = ["meeting.json", "participants.jsonl", "speaker_timeline.jsonl", "transcript.jsonl"]
 RUN_TIMEOUT = 420  # seconds for one round of every DAG
 MAPPED_DAG, MAPPED_TASK = "meetstream_recurring_mapped", "schedule_occurrence"
 DEFERRING_DAG, DEFERRING_TASK = "meetstream_schedule_event", "wait_until_listed"
@@ -119,7 +124,7 @@ def test_every_example_dag_succeeds_and_leaves_the_expected_state(deployment: De
     deployment.runs, deployment.notes["sensor_states_seen"] = runs, watcher.seen
     assert_all_succeeded(deployment, runs, states)
     every_dag = {d["dag_id"] for d in deployment.api("GET", "/dags")["dags"]}
-    assert set(runs) | {TRANSCRIPTS_DAG, WORDS_DAG} == every_dag
+    assert set(runs) | {TRANSCRIPTS_DAG, WORDS_DAG, HARVEST_DAG} == every_dag
     assert_expected_state(deployment.emulator("GET", "state"))
 
 
@@ -181,26 +186,12 @@ def test_rerunning_and_clearing_leave_the_emulator_state_unchanged(deployment: D
         reruns = trigger_all(deployment)
         assert_all_succeeded(deployment, reruns, deployment.wait_for_runs(reruns, RUN_TIMEOUT))
         run_id = deployment.runs[MAPPED_DAG]
-        cleared = deployment.api(
-            "POST",
-            f"/dags/{MAPPED_DAG}/clearTaskInstances",
-            json={
-                "dry_run": False,
-                "dag_run_id": run_id,
-                "task_ids": [[MAPPED_TASK, 0], [MAPPED_TASK, 3], [MAPPED_TASK, 7]],
-                "only_failed": False,
-                "reset_dag_runs": True,
-                "include_downstream": False,
-                "include_upstream": False,
-            },
-        )["task_instances"]
+        cleared = deployment.clear(MAPPED_DAG, run_id, [[MAPPED_TASK, 0], [MAPPED_TASK, 3], [MAPPED_TASK, 7]])
         assert sorted(ti["map_index"] for ti in cleared) == [0, 3, 7]
 
         def cleared_done() -> bool:
             tis = {ti["map_index"]: ti for ti in deployment.task_instances(MAPPED_DAG, run_id)}
             return all(tis[i]["state"] == "success" and tis[i]["try_number"] == 2 for i in (0, 3, 7))
-
-        from e2e.deployment import wait_until
 
         wait_until(cleared_done, RUN_TIMEOUT, "the cleared mapped task instances to run again", 2)
         assert deployment.wait_for_runs({MAPPED_DAG: run_id}, RUN_TIMEOUT) == {MAPPED_DAG: "success"}
@@ -278,7 +269,7 @@ def test_transcripts_reach_storage_with_one_asset_event_each(deployment: Deploym
         run_id = deployment.trigger(TRANSCRIPTS_DAG, {"bot_ids": bot_ids, "base_path": f"file://{storage}"})
         states = deployment.wait_for_runs({TRANSCRIPTS_DAG: run_id}, RUN_TIMEOUT)
         assert_all_succeeded(deployment, {TRANSCRIPTS_DAG: run_id}, states)
-        written = sorted(storage.glob("*/*.jsonl"))
+        written = sorted(storage.glob("*/transcript.jsonl"))
         events = deployment.api("GET", "/assets/events", params={"source_dag_id": TRANSCRIPTS_DAG})
         uris = sorted(event["extra"]["uri"] for event in events["asset_events"])
         # The consumer reads a transcript like an asset-triggered run does, from the event's uri.
@@ -294,12 +285,209 @@ def test_transcripts_reach_storage_with_one_asset_event_each(deployment: Deploym
     print(f"[e2e] {deployment.executor}: {len(written)} transcript(s) stored, {len(uris)} asset event(s)")
 
 
+def sync_bots(deployment: Deployment) -> dict[str, str]:
+    """The batch DAG's bots in the emulator, their status by bot id."""
+    bots = deployment.emulator("GET", "state")["bots"]
+    return {b["bot_id"]: b["status"] for b in bots if str(b["deduplication_key"]).startswith(BATCH_KEYS)}
+
+
+def harvest(deployment: Deployment, base: Path, timeout: float = RUN_TIMEOUT) -> tuple[str, dict[str, Any]]:
+    """Trigger the harvest into ``base``; once it succeeded, return its run id and its XCom."""
+    run_id = deployment.trigger(HARVEST_DAG, {"base_path": f"file://{base}"})
+    states = deployment.wait_for_runs({HARVEST_DAG: run_id}, timeout)
+    assert_all_succeeded(deployment, {HARVEST_DAG: run_id}, states)
+    return run_id, deployment.xcom(HARVEST_DAG, run_id, HARVEST_TASK)
+
+
+def meeting_events(deployment: Deployment, run_ids: set[str] | None = None) -> list[dict[str, Any]]:
+    """The asset events the harvest sent, of ``run_ids`` only when given."""
+    params = {"source_dag_id": HARVEST_DAG, "limit": 1000}
+    events = deployment.api("GET", "/assets/events", params=params)["asset_events"]
+    assert {event["name"] for event in events} <= {MEETINGS}
+    return [event for event in events if run_ids is None or event["source_run_id"] in run_ids]
+
+
+def objects(base: Path) -> dict[str, tuple[bytes, int]]:
+    """Every object under ``base``, its content and modification time (ns) by relative path."""
+    return {
+        str(path.relative_to(base)): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(base.rglob("*"))
+        if path.is_file()
+    }
+
+
+def assert_landed_once(base: Path, bot_ids: list[str]) -> None:
+    """Exactly ``bot_ids`` landed under ``base``: one folder each, its meeting.json naming that bot."""
+    landed = sorted(path.parent.name for path in base.glob("*/meeting.json"))
+    assert landed == sorted(bot_ids)
+    for bot_id in bot_ids:
+        meeting = json.loads((base / bot_id / "meeting.json").read_text())
+        assert (meeting["bot_id"], meeting["outcome"], meeting["status"] in ENDED) == (bot_id, "landed", True)
+        assert sorted(path.name for path in (base / bot_id).iterdir()) == LANDED_FILES
+    # A write cut short leaves a temporary object; the next one that lands the object removes it.
+    assert not list(base.rglob("*.tmp"))
+
+
+def test_harvest_lands_every_ended_meeting_once_with_one_asset_event_each(deployment: Deployment) -> None:
+    # After test_transcripts_reach_storage_with_one_asset_event_each moved the clock past them.
+    bots = sync_bots(deployment)
+    ended = sorted(bot_id for bot_id, status in bots.items() if status in ENDED)
+    cancelled = [bot_id for bot_id, status in bots.items() if status == "Cancelled"]
+    assert ended, bots
+    base = deployment.root / "harvest"
+    with Phase(deployment, "harvest"):
+        run_id, report = harvest(deployment, base)
+    deployment.notes["harvest"] = {"base": base, "run_id": run_id, "ended": ended, "cancelled": cancelled}
+    print(f"\n[e2e] {deployment.executor}: harvest of {bots}: {report['counts']}")
+    assert report["counts"] == {"landed": len(ended), "pending": 0, "failed": 0, "skipped": len(cancelled)}
+    assert_landed_once(base, ended)
+    items = {item["bot_id"]: item for item in report["landed"]}
+    assert sorted(items) == ended
+    for bot_id, item in items.items():
+        folder = base / bot_id
+        assert item["uri"] == f"file://{folder}/meeting.json"
+        assert item["transcript_uri"] == f"file://{folder}/transcript.jsonl"
+        meeting = json.loads((folder / "meeting.json").read_text())
+        first = json.loads((folder / "transcript.jsonl").read_text().splitlines()[0])
+        assert (first["bot_id"], first["speaker"] in meeting["speakers"]) == (bot_id, True)
+    events = meeting_events(deployment)
+    assert sorted(event["extra"]["bot_id"] for event in events) == ended
+    assert all(event["extra"] == items[event["extra"]["bot_id"]] for event in events)
+    assert {event["source_run_id"] for event in events} == {run_id}
+
+
+def test_harvest_rerun_and_cleared_task_land_nothing_and_only_read(deployment: Deployment) -> None:
+    landed = deployment.notes["harvest"]
+    base, run_id = landed["base"], landed["run_id"]
+    before, events_before = objects(base), meeting_events(deployment)
+    deployment.emulator("DELETE", "requests")
+    with Phase(deployment, "harvest"):
+        _, second = harvest(deployment, base)
+        cleared = deployment.clear(HARVEST_DAG, run_id, [HARVEST_TASK])
+        assert [ti["task_id"] for ti in cleared] == [HARVEST_TASK]
+        ti_path = f"/dags/{HARVEST_DAG}/dagRuns/{run_id}/taskInstances/{HARVEST_TASK}"
+
+        def ran_again() -> bool:
+            ti = deployment.api("GET", ti_path)
+            return ti["state"] == "success" and ti["try_number"] == 2
+
+        wait_until(ran_again, RUN_TIMEOUT, "the cleared harvest to run again", 1)
+        assert deployment.wait_for_runs({HARVEST_DAG: run_id}, RUN_TIMEOUT) == {HARVEST_DAG: "success"}
+        again = deployment.xcom(HARVEST_DAG, run_id, HARVEST_TASK)
+    requests = deployment.emulator("GET", "requests")["requests"]
+    idle = {
+        "landed": 0,
+        "pending": 0,
+        "failed": 0,
+        "skipped": len(landed["ended"]) + len(landed["cancelled"]),
+    }
+    assert second["counts"] == idle
+    assert again["counts"] == idle
+    assert objects(base) == before
+    assert meeting_events(deployment) == events_before
+    # Two idle runs: each read the bots' listing, and nothing else.
+    assert len(requests) >= 2
+    assert {(request["method"], request["path"]) for request in requests} == {("GET", "/api/v1/bots")}
+
+
+def test_a_worker_killed_mid_landing_leaves_no_meeting_json_and_the_retry_lands_it(
+    deployment: Deployment,
+) -> None:
+    landed = deployment.notes["harvest"]
+    slow, *others = landed["ended"]
+    base = deployment.root / "harvest-killed"
+    timeline = f"/api/v1/bots/{slow}/get_speaker_timeline"
+    ti_path = ""
+
+    def mid_landing() -> bool:
+        asked = {request["path"] for request in deployment.emulator("GET", "requests")["requests"]}
+        return timeline in asked and all((base / bot_id / "meeting.json").exists() for bot_id in others)
+
+    with Phase(deployment, "worker-kill"):
+        deployment.emulator("DELETE", "requests")
+        # Each attempt at that read waits a minute: until the hook's deadline (120 s) makes it give
+        # up, the task is still waiting on it, with every other meeting landed.
+        deployment.emulator(
+            "POST", "faults", json={"latency_ms": 60_000, "method": "GET", "path_prefix": timeline}
+        )
+        try:
+            run_id = deployment.trigger(HARVEST_DAG, {"base_path": f"file://{base}"})
+            ti_path = f"/dags/{HARVEST_DAG}/dagRuns/{run_id}/taskInstances/{HARVEST_TASK}"
+            wait_until(mid_landing, 60, f"the harvest to land {others} and wait on {timeline}", 0.2)
+            ti = deployment.api("GET", ti_path)
+            assert (ti["state"], ti["try_number"]) == ("running", 1)
+            deployment.kill_task(ti)
+            left = objects(base)
+        finally:
+            deployment.emulator("DELETE", "faults")
+        states = deployment.wait_for_runs({HARVEST_DAG: run_id}, RUN_TIMEOUT)
+    deployment.notes["harvest_killed"] = run_id
+    print(f"\n[e2e] {deployment.executor}: killed {ti['pid']} waiting on {timeline}; left {sorted(left)}")
+    assert f"{slow}/meeting.json" not in left
+    assert {f"{bot_id}/meeting.json" for bot_id in others} <= set(left)
+    assert_all_succeeded(deployment, {HARVEST_DAG: run_id}, states)
+    # Airflow saw the kill as a failed try and retried the task; the retry landed the meeting.
+    assert deployment.api("GET", ti_path)["try_number"] == 2
+    report = deployment.xcom(HARVEST_DAG, run_id, HARVEST_TASK)
+    # The retry lands the slow meeting and announces the ones the killed try landed: Airflow
+    # recorded no event of that try.
+    skipped = len(landed["cancelled"])
+    assert report["counts"] == {"landed": len(landed["ended"]), "pending": 0, "failed": 0, "skipped": skipped}
+    assert sorted(item["bot_id"] for item in report["landed"]) == landed["ended"]
+    assert_landed_once(base, landed["ended"])
+    after = objects(base)
+    # The meetings the killed try landed were not written again.
+    assert {name: after[name] for name in left} == left
+
+
+def test_every_meeting_the_killed_harvest_landed_has_its_asset_event(deployment: Deployment) -> None:
+    run_id = deployment.notes["harvest_killed"]
+    events = meeting_events(deployment, {run_id})
+    assert sorted(event["extra"]["bot_id"] for event in events) == deployment.notes["harvest"]["ended"]
+
+
+def test_harvest_under_injected_faults_loses_no_meeting_and_lands_none_twice(deployment: Deployment) -> None:
+    ended = deployment.notes["harvest"]["ended"]
+    base = deployment.root / "harvest-faults"
+    reports: dict[str, dict[str, Any]] = {}
+    plans = []
+    with Phase(deployment, "harv-faults"):
+        # A meeting whose reads fail past the hook's retries stays pending: the next run lands it.
+        for _ in range(3):
+            deployment.emulator("POST", "faults", json=FAULTS)
+            try:
+                run_id, report = harvest(deployment, base, 2 * RUN_TIMEOUT)
+                reports[run_id] = report
+            finally:
+                plans.append(deployment.emulator("GET", "faults")["faults"])
+                deployment.emulator("DELETE", "faults")
+            if not report["counts"]["pending"]:
+                break
+    tries = [
+        deployment.api("GET", f"/dags/{HARVEST_DAG}/dagRuns/{run}/taskInstances/{HARVEST_TASK}")["try_number"]
+        for run in reports
+    ]
+    injected = [plan["injected"] for plan in plans]
+    print(
+        f"\n[e2e] {deployment.executor}: harvest under faults, {injected} injected:"
+        f" runs {[report['counts'] for report in reports.values()]}, tries {tries}"
+    )
+    assert sum(injected) > 0
+    landed = Counter(item["bot_id"] for report in reports.values() for item in report["landed"])
+    assert landed == Counter(ended)
+    assert not any(report["failed"] for report in reports.values())
+    assert_landed_once(base, ended)
+    events = meeting_events(deployment, set(reports))
+    assert sorted(event["extra"]["bot_id"] for event in events) == ended
+
+
 def test_the_api_key_appears_in_no_log_and_not_in_the_database(deployment: Deployment) -> None:
     with Phase(deployment, "scans"):
         hits: list[str] = []
         scanned: Counter[str] = Counter()
         task_logs = list((deployment.home / "logs").rglob("*"))
-        for path in [*task_logs, *deployment.processes.log_dir.rglob("*")]:
+        landed = list(deployment.root.glob("harvest*/**/*"))
+        for path in [*task_logs, *deployment.processes.log_dir.rglob("*"), *landed]:
             if path.is_file():
                 scanned["files"] += 1
                 scanned["bytes"] += path.stat().st_size
@@ -331,8 +519,10 @@ def test_the_api_key_appears_in_no_log_and_not_in_the_database(deployment: Deplo
         f"\n[e2e] {deployment.executor}: scanned {scanned['files']} log files ({scanned['bytes']} bytes)"
         f" and a {len(dump)}-byte pg_dump --data-only for {API_KEY!r}: {len(hits)} hits {hits}"
     )
-    # The scans looked at real material: every example DAG's task logs, and its runs in the dump.
-    for dag_id in EXPECTED_SCHEDULES:
+    # The scans looked at real material: every example DAG's task logs, and its runs in the dump,
+    # and the meetings the harvest landed.
+    assert any(path.name == "transcript.jsonl" for path in landed)
+    for dag_id in [*EXPECTED_SCHEDULES, HARVEST_DAG]:
         assert any(f"dag_id={dag_id}" in str(path) for path in task_logs), dag_id
         assert re.search(dag_id.encode(), dump)
     assert not hits

@@ -119,7 +119,12 @@ class TestRun:
         assert [item["bot_id"] for item in report["landed"]] == ["done"]
         assert report["failed"][0]["reason"] == "The host said no."
         assert report["skipped"][0]["reason"] == "the bot never met (Cancelled)"
-        assert sorted(path.name for path in tmp_path.iterdir()) == ["denied", "done"]
+        # A folder a bot, and the note of the run that announced them.
+        assert sorted(path.name for path in tmp_path.iterdir()) == [
+            ".meetstream-harvest-runs",
+            "denied",
+            "done",
+        ]
         # Only the meeting that landed was read; the refused one was never fetched.
         assert [call.args for call in hook.get_participants.call_args_list] == [("done",)]
         again = run(fake_hook(bots), tmp_path)
@@ -164,6 +169,26 @@ class TestRun:
         report = run(fake_hook(bots), tmp_path, max_meetings=2)
         assert [item["bot_id"] for item in report["landed"]] == ["b4", "b3"]
         assert run(fake_hook(bots), tmp_path, max_meetings=2)["counts"]["landed"] == 2
+
+    def test_a_retry_announces_what_a_killed_try_landed_and_a_cleared_task_does_not(
+        self, tmp_path: Path
+    ) -> None:
+        bots = [listed("a"), listed("b")]
+        timeline = [{"speaker": "Ada", "start_time": 0, "end_time": 1}]
+        killed = fake_hook(bots)
+        killed.get_speaker_timeline.side_effect = [timeline, RuntimeError("the worker was killed")]
+        with pytest.raises(RuntimeError):
+            run(killed, tmp_path, task_context(try_number=1), max_concurrency=1)
+        assert json.loads((tmp_path / "a" / "meeting.json").read_text())["landed_by"]["try_number"] == 1
+        retry = run(fake_hook(bots), tmp_path, task_context(try_number=2))
+        # Airflow recorded no event of the killed try: the retry announces its meeting with its own.
+        assert [item["bot_id"] for item in retry["landed"]] == ["a", "b"]
+        assert retry["landed"][0]["transcript_uri"] == f"file://{tmp_path}/a/transcript.jsonl"
+        cleared = run(fake_hook(bots), tmp_path, task_context(try_number=3))
+        assert cleared["counts"] == {"landed": 0, "pending": 0, "failed": 0, "skipped": 2}
+        # Another run's retry never announces this run's meetings.
+        other = run(fake_hook(bots), tmp_path, task_context(run_id="scheduled__2", try_number=2))
+        assert other["counts"]["skipped"] == 2
 
     def test_explicit_ids_are_read_one_by_one(self, tmp_path: Path) -> None:
         hook = fake_hook([])

@@ -134,6 +134,7 @@ def test_meeting_record_is_one_row_of_the_meetings_table() -> None:
         end=NOW + timedelta(minutes=30),
         platform="zoom",
         landed_at=NOW + timedelta(hours=1),
+        landed_by={"dag_id": "d", "task_id": "t", "run_id": "r", "map_index": -1, "try_number": 2},
         objects={"transcript": "transcript.jsonl"},
         transcript={"status": "landed", "segments": 3},
         speakers=["Ada"],
@@ -148,3 +149,4 @@ def test_meeting_record_is_one_row_of_the_meetings_table() -> None:
     )
     assert list(record)[:3] == ["schema_version", "bot_id", "event_id"]
     assert record["objects"] == {"transcript": "transcript.jsonl"}
+    assert record["landed_by"]["try_number"] == 2
