@@ -89,11 +89,12 @@ def _open(
     # Prepared outside any session: Session.prepare_request adds the session's auth, or a
     # ~/.netrc entry for the host, and a presigned host refuses a second credential beside its own.
     headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"}
-    prepared = requests.Request("GET", link.url, headers=headers).prepare()
-    prepared.url = link.url  # exactly as signed: requests would re-encode its query
-    settings = session.merge_environment_settings(link.url, {}, None, None, None)
-    left = budget.remaining()
     try:
+        # Inside the try: a link requests cannot parse (a port out of range) names the whole URL.
+        prepared = requests.Request("GET", link.url, headers=headers).prepare()
+        prepared.url = link.url  # exactly as signed: requests would re-encode its query
+        settings = session.merge_environment_settings(link.url, {}, None, None, None)
+        left = budget.remaining()
         return send_within(
             session,
             prepared,

@@ -12,7 +12,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_CONCURRENCY
-from airflow_provider_meetstream.exceptions import MeetStreamInputError
+from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
 from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
 from airflow_provider_meetstream.templating import KeepsLiteralText, is_templated
 from airflow_provider_meetstream.utils import harvest
@@ -172,6 +172,11 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
         scope = harvest.scope_of(self.sync_id, self.key_prefix, self.bot_ids)
         base_path = validation.non_empty_text(self.base_path, "base_path")
         lookback, timeout = self._setting("lookback"), self._setting("transcript_timeout")
+        if timeout >= lookback:
+            # A meeting still processing would leave the window before the timeout settled it.
+            raise MeetStreamInputError(
+                "transcript_timeout", self.transcript_timeout, "must be shorter than lookback"
+            )
         max_meetings = self._setting("max_meetings")
         now = datetime.now(timezone.utc)
         report = Report()
@@ -208,7 +213,7 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
                     max_meetings,
                 )
                 to_land = to_land[:max_meetings]
-            calendar = self._calendar(hook, to_land, now, lookback) if to_land else {}
+            calendar = self._calendar(hook, to_land, now, lookback)
             for result in landing.land_all(to_land, calendar, self.max_concurrency):
                 getattr(report, result.kind).append(result.item)
             if run is not None and report.landed:
@@ -242,11 +247,19 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
         # One listing of the days the meetings ended in gives every title, start and end.
         from airflow_provider_meetstream.utils.calendar_meetings import read_calendar
 
+        if not any(bot.event_id for bot in bots):
+            return {}
         ends = [bot.end for bot in bots if bot.end is not None]
         start = min(ends, default=now - lookback) - timedelta(days=1)
         # MeetStream's clock, not the worker's, said these meetings ended: the window holds them all.
         end = max([*ends, now]) + timedelta(hours=1)
-        calendar = read_calendar(hook.iter_events(time_min=start, time_max=end, page_size=100), start, end)
+        try:
+            events = list(hook.iter_events(time_min=start, time_max=end, page_size=100))
+        except MeetStreamError as err:
+            # Titles and times are a nicety: the meetings land without them rather than not at all.
+            self.log.warning("Could not read the calendar for the meetings' titles: %s", err)
+            return {}
+        calendar = read_calendar(events, start, end)
         found: dict[tuple[str, datetime | None], Meeting] = {}
         for meeting in calendar.meetings.values():
             for seat in calendar.seats.get(meeting.identity, ()):
@@ -290,20 +303,24 @@ def _unannounced(
     landing: Any, run: dict[str, Any] | None, landed_by: dict[str, Any] | None, landed: dict[str, str]
 ) -> dict[str, dict[str, Any]]:
     """
-    The meetings an earlier try of this task run landed but never announced, by bot id.
+    The meetings this task run landed in an earlier try and never announced, by bot id.
 
     Airflow records a task's asset events only when the task succeeds: a try killed after landing
-    some meetings announced none of them, and the next try finds them landed. A try that ended
-    noted its run (:meth:`Landing.mark_run`), so a cleared task does not announce them twice.
+    some meetings announced none of them, and the next try finds them landed. Each try that ends
+    notes what the run announced (:meth:`Landing.mark_run`), so a cleared task announces nothing
+    twice. Only on a later try: a first try has nothing of its own to catch up.
     """
     if run is None or landed_by is None or landed_by["try_number"] <= 1 or not landed:
         return {}
-    if landing.run_marker(run).exists():
-        return {}
+    announced = set(landing.announced(run))
     found = {}
     for bot_id, uri in landed.items():
+        if bot_id in announced:
+            continue
         meeting = landing.read_meeting(bot_id)
         if {key: (meeting.get("landed_by") or {}).get(key) for key in run} != run:
+            continue
+        if meeting.get("outcome") != "landed":
             continue
         transcript = meeting.get("objects", {}).get("transcript")
         found[bot_id] = {

@@ -164,6 +164,11 @@ class Bot:
             reason=text("reason"),
         )
 
+    @property
+    def occurrence(self) -> datetime | None:
+        """Its occurrence's start, when it is per occurrence and readable."""
+        return _instant(self.occurrence_date)
+
     def ended_before(self, instant: datetime) -> bool:
         """Whether its meeting is known to have ended before ``instant``."""
         return self.end is not None and self.end < instant
@@ -219,7 +224,9 @@ def jsonl(items: Iterable[Mapping[str, Any]], context: Mapping[str, Any]) -> str
     for item in items:
         record = {name: value for name, value in context.items() if value is not None}
         record.update((name, value) for name, value in item.items() if name not in record)
-        lines.append(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        # ASCII: a lone surrogate in a name (a broken UTF-16 pair) is written as its escape, never
+        # as bytes UTF-8 cannot hold, so one odd name cannot fail every run.
+        lines.append(json.dumps(record, default=str) + "\n")
     return "".join(lines)
 
 

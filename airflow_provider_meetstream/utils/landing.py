@@ -8,12 +8,13 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.exceptions import (
+    MeetStreamAuthError,
     MeetStreamError,
     MeetStreamNotFoundError,
     MeetStreamNotReadyError,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import ObjectStoragePath
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.hooks.wire import MediaLink
     from airflow_provider_meetstream.utils.calendar_meetings import Meeting
 
 log = logging.getLogger(__name__)
@@ -167,17 +169,33 @@ class Landing:
             / f"{transcripts.object_name(validation.path_segment(name, 'run'))}.json"
         )
 
-    def mark_run(self, run: Mapping[str, Any], bot_ids: list[str]) -> None:
+    def announced(self, run: Mapping[str, Any]) -> list[str]:
         """
-        Note, as a task run ends, that it announced the meetings it landed (see :meth:`run_marker`).
+        The meetings a task run's earlier tries announced, as their notes say (see :meth:`mark_run`).
 
         :param run: The task run.
-        :param bot_ids: The meetings it landed.
         """
         marker = self.run_marker(run)
+        if not marker.exists():
+            return []
+        announced = json.loads(marker.read_text(encoding="utf-8")).get("announced")
+        return [str(bot_id) for bot_id in announced] if isinstance(announced, list) else []
+
+    def mark_run(self, run: Mapping[str, Any], bot_ids: list[str]) -> None:
+        """
+        Note, as a try of a task run ends, the meetings the run announced, those of earlier tries kept.
+
+        Airflow records a task's asset events only when it succeeds: a later try of the same run
+        (a retry after a kill, a cleared task) announces what the run landed and this note lacks.
+
+        :param run: The task run.
+        :param bot_ids: The meetings this try announced.
+        """
+        marker = self.run_marker(run)
+        announced = sorted({*self.announced(run), *bot_ids})
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(marker, json.dumps({**run, "announced": bot_ids}) + "\n")
+            write_atomically(marker, json.dumps({**run, "announced": announced}) + "\n")
         except Exception as err:
             raise MeetStreamStorageError("-", "-", str(marker), f"{type(err).__name__}: {err}") from err
 
@@ -201,7 +219,7 @@ class Landing:
         :param bot: A bot that ended.
         :param calendar: The meetings, for its title and times.
         """
-        meeting = calendar.get((bot.event_id or "", _occurrence(bot.occurrence_date)))
+        meeting = calendar.get((bot.event_id or "", bot.occurrence))
         folder = bot_folder(self.base, bot.bot_id)
         title = meeting.title if meeting is not None else None
         item = {
@@ -222,7 +240,7 @@ class Landing:
         except _Gone as gone:
             self._finish(folder, bot, meeting, "failed", {}, str(gone))
             return Result("failed", {**item, "reason": str(gone)})
-        except MeetStreamStorageError:
+        except (MeetStreamStorageError, MeetStreamAuthError):
             raise
         except MeetStreamError as err:
             # Anything else (MeetStream down past the hook's retries): the next run tries again.
@@ -238,6 +256,11 @@ class Landing:
         segments, transcript, transcript_id = self._transcript(bot)
         participants = self._read(lambda: hook.get_participants(bot.bot_id), "participants", bot)
         timeline = self._read(lambda: hook.get_speaker_timeline(bot.bot_id), "speaker timeline", bot)
+        link = (
+            self._read(lambda: hook.get_audio_url(bot.bot_id), "recording", bot)
+            if self.include_audio
+            else None
+        )
         context = {"bot_id": bot.bot_id, "event_id": bot.event_id}
         objects: dict[str, str] = {}
         self._mkdir(folder, bot)
@@ -254,8 +277,8 @@ class Landing:
             objects["speaker_timeline"] = self._write(
                 folder, harvest.TIMELINE_FILE, harvest.jsonl(timeline, context), bot
             )
-        if self.include_audio:
-            objects["audio"] = self._audio(folder, bot)
+        if link is not None:
+            objects["audio"] = self._audio(folder, bot, link)
         facts = {
             "transcript": transcript,
             "speakers": transcripts.speakers(segments or []),
@@ -284,14 +307,13 @@ class Landing:
                 return None, {"status": "none", "reason": reason}, transcript_id
             if bot.end is not None and self.now - bot.end > self.transcript_timeout:
                 hours = self.transcript_timeout.total_seconds() / 3600
-                reason = f"the transcript was still processing {hours:g} h after the meeting"
-                return None, {"status": "missing", "reason": reason}, transcript_id
+                raise _Gone(f"the transcript was still processing {hours:g} h after the meeting") from None
             raise _Pending("the transcript is still processing") from None
         except MeetStreamNotFoundError as err:
             raise _Gone(f"MeetStream no longer has the meeting's data: {err}") from None
         return segments, {"status": "landed", "segments": len(segments)}, transcript_id
 
-    def _read(self, read: Callable[[], list[dict[str, Any]]], what: str, bot: harvest.Bot) -> Any:
+    def _read(self, read: Callable[[], Any], what: str, bot: harvest.Bot) -> Any:
         try:
             return read()
         except MeetStreamNotReadyError:
@@ -301,14 +323,9 @@ class Landing:
         except MeetStreamNotFoundError as err:
             raise _Gone(f"MeetStream no longer has the meeting's data: {err}") from None
 
-    def _audio(self, folder: ObjectStoragePath, bot: harvest.Bot) -> str:
-        # A fresh link right before the download: it lasts minutes, and is never kept or logged.
-        try:
-            link = self.hook.get_audio_url(bot.bot_id)
-        except MeetStreamNotReadyError:
-            raise _Pending("the recording is still processing") from None
-        except MeetStreamNotFoundError as err:
-            raise _Gone(f"MeetStream no longer has the meeting's recording: {err}") from None
+    def _audio(self, folder: ObjectStoragePath, bot: harvest.Bot, link: MediaLink) -> str:
+        # The link was fetched with the meeting's other reads, seconds ago: it lasts minutes, and
+        # is never kept or logged.
         name = f"{harvest.AUDIO_STEM}.{_extension(link.file_type)}"
         try:
             write_atomically(folder / name, lambda file: self.hook.stream_media(link, file.write))
@@ -334,7 +351,7 @@ class Landing:
         transcript_id: str | None = None,
     ) -> None:
         record = harvest.meeting_record(
-            bot if transcript_id is None else _with_transcript(bot, transcript_id),
+            bot if transcript_id is None else replace(bot, transcript_id=transcript_id),
             outcome=outcome,
             title=None if meeting is None else meeting.title,
             start=bot.start if meeting is None else meeting.start,
@@ -350,9 +367,7 @@ class Landing:
             reason=reason,
         )
         self._mkdir(folder, bot)
-        self._write(
-            folder, harvest.MEETING_FILE, json.dumps(record, ensure_ascii=False, indent=2) + "\n", bot
-        )
+        self._write(folder, harvest.MEETING_FILE, json.dumps(record, indent=2) + "\n", bot)
 
     def _mkdir(self, folder: ObjectStoragePath, bot: harvest.Bot) -> None:
         try:
@@ -374,21 +389,6 @@ class Landing:
         )
 
 
-def _occurrence(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return validation.aware_datetime(value, "occurrence_date")
-    except MeetStreamError:
-        return None
-
-
 def _extension(file_type: str | None) -> str:
     text = re.sub(r"[^A-Za-z0-9]", "", str(file_type or ""))[:8]
     return text or "bin"
-
-
-def _with_transcript(bot: harvest.Bot, transcript_id: str) -> harvest.Bot:
-    from dataclasses import replace
-
-    return replace(bot, transcript_id=transcript_id)

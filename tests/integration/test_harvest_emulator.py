@@ -146,7 +146,7 @@ def test_refused_and_cancelled_bots(calendar, tmp_path: Path) -> None:
     assert harvest(calendar, tmp_path)["counts"] == {"landed": 0, "pending": 0, "failed": 0, "skipped": 3}
 
 
-def test_a_transcript_that_never_comes_lands_without_it_after_the_timeout(calendar, tmp_path: Path) -> None:
+def test_a_transcript_that_never_comes_fails_the_meeting_after_the_timeout(calendar, tmp_path: Path) -> None:
     admin = calendar.emulator.admin
     bot, *_ = sync_bots(calendar)
     admin.set_bot_outcome(bot["bot_id"], transcript="never")
@@ -155,12 +155,12 @@ def test_a_transcript_that_never_comes_lands_without_it_after_the_timeout(calend
     assert [item["bot_id"] for item in first["pending"]] == [bot["bot_id"]]
     admin.advance_clock(timedelta(hours=12))
     later = harvest(calendar, tmp_path, transcript_timeout=timedelta(hours=12))
-    assert [item["bot_id"] for item in later["landed"]] == [bot["bot_id"]]
+    assert [item["bot_id"] for item in later["failed"]] == [bot["bot_id"]]
+    assert later["failed"][0]["reason"] == "the transcript was still processing 12 h after the meeting"
     meeting = read_meeting(tmp_path, bot["bot_id"])
-    assert meeting["transcript"]["status"] == "missing"
-    assert "still processing 12 h after the meeting" in meeting["reason"]
-    assert "transcript" not in meeting["objects"]
-    assert meeting["participants"]
+    assert (meeting["outcome"], meeting["objects"]) == ("failed", {})
+    # Settled: never fetched again.
+    assert harvest(calendar, tmp_path, transcript_timeout=timedelta(hours=12))["counts"]["failed"] == 0
 
 
 def test_a_three_day_outage_is_caught_up_and_a_late_one_is_reported(calendar, tmp_path: Path) -> None:

@@ -190,6 +190,46 @@ class TestRun:
         other = run(fake_hook(bots), tmp_path, task_context(run_id="scheduled__2", try_number=2))
         assert other["counts"]["skipped"] == 2
 
+    def test_a_clear_after_success_then_a_kill_still_announces_what_the_killed_try_landed(
+        self, tmp_path: Path
+    ) -> None:
+        run(fake_hook([listed("a")]), tmp_path, task_context(try_number=1))
+        later = [
+            listed("a"),
+            listed("b", "Denied", ended=timedelta(hours=4)),
+            listed("c", ended=timedelta(hours=3)),
+            listed("d", ended=timedelta(hours=2)),
+        ]
+
+        def participants(bot_id: str) -> list[dict]:
+            if bot_id == "d":
+                raise RuntimeError("the worker was killed")
+            return [{"fullName": "Ada"}]
+
+        killed = fake_hook(later)
+        killed.get_participants.side_effect = participants
+        with pytest.raises(RuntimeError):
+            run(killed, tmp_path, task_context(try_number=2), max_concurrency=1)
+        assert [(tmp_path / bot / "meeting.json").exists() for bot in "bcd"] == [True, True, False]
+        retry = run(fake_hook(later), tmp_path, task_context(try_number=3))
+        # c, landed by the killed try, is announced now; b, a failed meeting, never is.
+        assert sorted(item["bot_id"] for item in retry["landed"]) == ["c", "d"]
+        assert sorted(item["bot_id"] for item in retry["skipped"]) == ["a", "b"]
+
+    def test_an_odd_name_and_a_calendar_that_fails_do_not_stop_the_run(self, tmp_path: Path) -> None:
+        hook = fake_hook([listed("a")])
+        hook.get_participants.return_value = [{"fullName": "Bro\udc80ken"}]
+        hook.iter_events.side_effect = MeetStreamServerError("down", status_code=503)
+        report = run(hook, tmp_path)
+        assert report["counts"]["landed"] == 1
+        assert report["landed"][0]["title"] is None
+        line = (tmp_path / "a" / "participants.jsonl").read_text(encoding="utf-8")
+        assert json.loads(line)["fullName"] == "Bro\udc80ken"
+
+    def test_a_transcript_timeout_as_long_as_the_lookback_is_refused(self, tmp_path: Path) -> None:
+        with pytest.raises(MeetStreamInputError, match="shorter than lookback"):
+            run(fake_hook([]), tmp_path, lookback=timedelta(hours=6), transcript_timeout=timedelta(hours=6))
+
     def test_explicit_ids_are_read_one_by_one(self, tmp_path: Path) -> None:
         hook = fake_hook([])
         hook.get_bot_status.side_effect = lambda bot_id: listed(bot_id, ended=timedelta(days=30))
