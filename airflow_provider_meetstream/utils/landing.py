@@ -232,8 +232,9 @@ class Landing:
         }
         try:
             if harvest.fate(bot.status) == harvest.FAIL:
-                self._finish(folder, bot, meeting, "failed", {}, bot.reason or f"the bot ended {bot.status}")
-                return Result("failed", {**item, "reason": bot.reason or f"the bot ended {bot.status}"})
+                refused = bot.reason or f"the bot ended {bot.status}"
+                self._finish(folder, bot, meeting, "failed", {}, refused)
+                return Result("failed", {**item, "reason": refused})
             objects, facts = self._fetch(folder, bot)
         except _Pending as pending:
             return Result("pending", {**item, "reason": str(pending)})
