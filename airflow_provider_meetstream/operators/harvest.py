@@ -192,7 +192,9 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
             due = []
             for bot in bots:
                 if harvest.fate(bot.status) == harvest.SKIP:
-                    report.skipped.append(_item(bot, None, None, "the bot never met (Cancelled)"))
+                    report.skipped.append(
+                        harvest.report_item(bot, None, None, "the bot never met (Cancelled)")
+                    )
                 elif harvest.fate(bot.status) != harvest.WAIT:
                     due.append(bot)
             landed_before = landing.landed(due, self.max_concurrency)
@@ -201,7 +203,9 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
                 if bot.bot_id in unannounced:
                     report.landed.append(unannounced[bot.bot_id])
                 elif bot.bot_id in landed_before:
-                    report.skipped.append(_item(bot, None, landed_before[bot.bot_id], "landed before"))
+                    report.skipped.append(
+                        harvest.report_item(bot, None, landed_before[bot.bot_id], "landed before")
+                    )
             to_land = sorted(
                 (bot for bot in due if bot.bot_id not in landed_before),
                 key=lambda bot: (bot.end or now, bot.bot_id),
@@ -281,17 +285,6 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
             outlet_events[outlet].extra = {"meetings": json.loads(json.dumps(report.landed))}
 
 
-def _item(bot: harvest.Bot, title: str | None, uri: str | None, reason: str | None) -> dict[str, Any]:
-    return {
-        "bot_id": bot.bot_id,
-        "event_id": bot.event_id,
-        "title": title,
-        "status": bot.status,
-        "reason": reason,
-        "uri": uri,
-    }
-
-
 def _task_run(ti: Any) -> dict[str, Any] | None:
     # Which task run this is, from the task instance; None outside one (a test calling execute).
     if ti is None:
@@ -323,15 +316,11 @@ def _unannounced(
         if meeting.get("outcome") != "landed":
             continue
         transcript = meeting.get("objects", {}).get("transcript")
-        found[bot_id] = {
-            "bot_id": bot_id,
-            "event_id": meeting.get("event_id"),
-            "title": meeting.get("title"),
-            "status": meeting.get("status"),
-            "reason": meeting.get("reason"),
-            "uri": uri,
-            "transcript_uri": None if transcript is None else uri.rsplit("/", 1)[0] + f"/{transcript}",
-        }
+        item = harvest.report_item(
+            harvest.Bot.read(meeting), meeting.get("title"), uri, meeting.get("reason")
+        )
+        item["transcript_uri"] = None if transcript is None else uri.rsplit("/", 1)[0] + f"/{transcript}"
+        found[bot_id] = item
     return found
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +10,7 @@ from typing import Any
 from airflow_provider_meetstream import validation
 from airflow_provider_meetstream.constants import BotStatus
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
+from airflow_provider_meetstream.utils import transcripts
 
 #: The version of ``meeting.json``'s fields; a reader checks it before it trusts them.
 SCHEMA_VERSION = 1
@@ -183,6 +183,25 @@ def _instant(value: str | None) -> datetime | None:
         return None
 
 
+def report_item(bot: Bot, title: str | None, uri: str | None, reason: str | None) -> dict[str, Any]:
+    """
+    One meeting in a run's report, and in a landed meeting's asset event.
+
+    :param bot: Its bot.
+    :param title: The meeting's title, when known.
+    :param uri: Its ``meeting.json``, once it has one.
+    :param reason: Why it failed, waits or was skipped.
+    """
+    return {
+        "bot_id": bot.bot_id,
+        "event_id": bot.event_id,
+        "title": title,
+        "status": bot.status,
+        "reason": reason,
+        "uri": uri,
+    }
+
+
 def in_window(bot: Bot, now: datetime, lookback: timedelta) -> bool:
     """
     Whether a listed bot's meeting may have ended within ``lookback`` of ``now``.
@@ -224,9 +243,7 @@ def jsonl(items: Iterable[Mapping[str, Any]], context: Mapping[str, Any]) -> str
     for item in items:
         record = {name: value for name, value in context.items() if value is not None}
         record.update((name, value) for name, value in item.items() if name not in record)
-        # ASCII: a lone surrogate in a name (a broken UTF-16 pair) is written as its escape, never
-        # as bytes UTF-8 cannot hold, so one odd name cannot fail every run.
-        lines.append(json.dumps(record, default=str) + "\n")
+        lines.append(transcripts.json_text(record) + "\n")
     return "".join(lines)
 
 

@@ -195,7 +195,7 @@ class Landing:
         announced = sorted({*self.announced(run), *bot_ids})
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(marker, json.dumps({**run, "announced": announced}) + "\n")
+            write_atomically(marker, transcripts.json_text({**run, "announced": announced}) + "\n")
         except Exception as err:
             raise MeetStreamStorageError("-", "-", str(marker), f"{type(err).__name__}: {err}") from err
 
@@ -222,14 +222,7 @@ class Landing:
         meeting = calendar.get((bot.event_id or "", bot.occurrence))
         folder = bot_folder(self.base, bot.bot_id)
         title = meeting.title if meeting is not None else None
-        item = {
-            "bot_id": bot.bot_id,
-            "event_id": bot.event_id,
-            "title": title,
-            "status": bot.status,
-            "reason": bot.reason,
-            "uri": str(folder / harvest.MEETING_FILE),
-        }
+        item = harvest.report_item(bot, title, str(folder / harvest.MEETING_FILE), bot.reason)
         try:
             if harvest.fate(bot.status) == harvest.FAIL:
                 refused = bot.reason or f"the bot ended {bot.status}"
@@ -368,7 +361,7 @@ class Landing:
             reason=reason,
         )
         self._mkdir(folder, bot)
-        self._write(folder, harvest.MEETING_FILE, json.dumps(record, indent=2) + "\n", bot)
+        self._write(folder, harvest.MEETING_FILE, transcripts.json_text(record, indent=2) + "\n", bot)
 
     def _mkdir(self, folder: ObjectStoragePath, bot: harvest.Bot) -> None:
         try:

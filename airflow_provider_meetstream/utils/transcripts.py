@@ -93,11 +93,20 @@ def jsonl(segments: Iterable[Mapping[str, Any]], context: Mapping[str, Any]) -> 
     :param segments: The segments.
     :param context: ``bot_id``, ``transcript_id``, ``meeting_url`` and ``event_id``.
     """
-    return "".join(
-        _escape_surrogates(json.dumps(segment_record(segment, context), ensure_ascii=False, default=str))
-        + "\n"
-        for segment in segments
-    )
+    return "".join(json_text(segment_record(segment, context)) + "\n" for segment in segments)
+
+
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """
+    JSON as every object the provider lands is written: UTF-8 text, a lone surrogate as its escape.
+
+    A lone surrogate (a broken UTF-16 pair) cannot be written as UTF-8: it is written as its JSON
+    escape (``\\udc80``), so the object stays valid and reads back as the same text.
+
+    :param value: What to write; values JSON does not know are written as their ``str``.
+    :param indent: Indentation, for an object read by people too.
+    """
+    return _escape_surrogates(json.dumps(value, ensure_ascii=False, default=str, indent=indent))
 
 
 def _escape_surrogates(text: str) -> str:

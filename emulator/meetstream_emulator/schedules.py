@@ -76,7 +76,8 @@ class Schedules:
         self._clock = clock
         self._events = events
         self._bots = bots
-        self._initial = self.checked_settings(settings, SCHEDULING_SETTINGS)
+        self.settings = dict(SCHEDULING_SETTINGS)
+        self._initial = self.checked_settings(settings)
         self.settings = dict(self._initial)
         self._schedules: dict[str, Schedule] = {}
         self._index: dict[ScheduleKey, str] = {}
@@ -87,16 +88,13 @@ class Schedules:
         self._schedules.clear()
         self._index.clear()
 
-    def checked_settings(
-        self, changes: dict[str, Any], current: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def checked_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """
         The settings with ``changes`` applied and checked, not yet in force.
 
         :param changes: ``conflict_mode`` and ``join_lead_minutes``; None leaves one as it is.
-        :param current: The settings to change; those in force by default.
         """
-        return checked_settings(self.settings if current is None else current, changes, _CHECKS)
+        return checked_settings(self.settings, changes, _CHECKS)
 
     def bots_of(self, tenant: str, event_id: str) -> list[dict[str, Any]]:
         """
