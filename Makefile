@@ -23,7 +23,12 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml emulator/pyproject.toml
 	$(UV_PIP) -e '.[test]' -e './emulator[test]'
 	touch $@ $(VENV)/.installed
 
+# The repository's own packages to bytecode too (this machine may not write .pyc at import time):
+# the triggerer imports a trigger's module on its event loop, three times faster from bytecode.
+BYTECODE := $(BIN)/python -m compileall -q airflow_provider_meetstream emulator/meetstream_emulator
+
 demo: $(VENV)/.installed
+	$(BYTECODE)
 	$(BIN)/python scripts/demo.py
 
 test: $(VENV)/.installed-test lint typecheck pytest
@@ -46,6 +51,7 @@ test-dates: $(VENV)/.installed-test
 # Redis) runs every example DAG; scripts/e2e_setup.sh installs the e2e extra and the Debian packages.
 test-e2e: $(BIN)/python
 	scripts/e2e_setup.sh $(BIN)/python $(UV)
+	$(BYTECODE)
 	$(BIN)/pytest tests/e2e --e2e -s
 
 # The same suite and every example DAG on `airflow standalone`, on Airflow 2.11 in a venv of its own.

@@ -17,9 +17,10 @@ from airflow_provider_meetstream.constants import (
     MAX_URL_LENGTH,
 )
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
-from airflow_provider_meetstream.recurrence import RecurrenceError, parse_aware_datetime
 from airflow_provider_meetstream.shapes import depth_within
-from airflow_provider_meetstream.templating import rendered_data
+
+# The recurrence engine and the templating helpers are imported where they are used: the trigger
+# modules import this module on the triggerer's event loop, where every millisecond counts.
 
 
 def non_empty_text(value: Any, argument: str, *, strip: bool = False) -> str:
@@ -196,6 +197,8 @@ def aware_datetime(value: Any, argument: str) -> datetime:
     :param value: The instant.
     :param argument: The argument's name, for the error.
     """
+    from airflow_provider_meetstream.recurrence import parse_aware_datetime
+
     with recurrence_errors():
         return parse_aware_datetime(value, argument)
 
@@ -224,6 +227,8 @@ def recurrence_errors() -> Iterator[None]:
     The recurrence module imports nothing from Airflow, so it cannot raise the provider's error
     itself; the argument's name and value are kept, so the message reads the same.
     """
+    from airflow_provider_meetstream.recurrence import RecurrenceError
+
     try:
         yield
     except RecurrenceError as err:
@@ -318,6 +323,8 @@ def bot_ids(value: Any, argument: str = "bot_ids") -> tuple[str, ...] | None:
     :param value: The ids; None means any bot.
     :param argument: The argument's name, for the error.
     """
+    from airflow_provider_meetstream.templating import rendered_data
+
     if value is None:
         return None
     value = rendered_data(
