@@ -69,6 +69,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_meetstream.triggers.meetstream",
                     "airflow_provider_meetstream.triggers.bot_status",
                     "airflow_provider_meetstream.triggers.transcripts",
+                    "airflow_provider_meetstream.triggers.bot_finished",
                 ],
             }
         ],

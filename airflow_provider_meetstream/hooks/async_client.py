@@ -194,11 +194,22 @@ class MeetStreamAsyncClient:
     ) -> dict[str, Any]:
         """Async :meth:`MeetStreamHook.get_event`: follow the events listing's pages until the event."""
         validation.path_segment(event_id, "event_id")
-        first = endpoints.LIST_EVENTS.request(time_min=time_min, time_max=time_max, page_size=MAX_LIST_LIMIT)
-        async for event in self._pages(endpoints.EVENT_PAGES, first, DEFAULT_MAX_PAGES):
+        async for event in self.iter_events(time_min=time_min, time_max=time_max, page_size=MAX_LIST_LIMIT):
             if event.get("id") == event_id:
                 return event
         raise missing_event(event_id, time_min, time_max)
+
+    def iter_events(
+        self,
+        *,
+        time_min: datetime | str | None = None,
+        time_max: datetime | str | None = None,
+        page_size: int = 50,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Async :meth:`MeetStreamHook.iter_events`: an async generator, checked before any request."""
+        first = endpoints.LIST_EVENTS.request(time_min=time_min, time_max=time_max, page_size=page_size)
+        return self._pages(endpoints.EVENT_PAGES, first, max_pages)
 
     def _pages(self, pages: Pages, first: ApiRequest, max_pages: int) -> AsyncIterator[dict[str, Any]]:
         # Not a generator itself, so that max_pages is checked before any request, as the rest.

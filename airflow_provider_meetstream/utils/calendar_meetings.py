@@ -142,7 +142,8 @@ def _is_cancelled(event: Mapping[str, Any]) -> bool:
     return bool(event.get("is_deleted")) or raw.get("status") == "cancelled" or raw.get("isCancelled") is True
 
 
-def _title(event: Mapping[str, Any]) -> str:
+def title_of(event: Mapping[str, Any]) -> str:
+    """An event's title as listed: Google's ``summary``, Graph's ``subject``, else ``title``; or ""."""
     raw = _raw(event)
     return str(raw.get("summary") or raw.get("subject") or event.get("title") or "")
 
@@ -171,7 +172,7 @@ def _meeting(
         occurrence_date=None if occurrence is None else format_occurrence(occurrence),
         start=start,
         end=start + duration,
-        title=_title(event),
+        title=title_of(event),
         meeting_url=event.get("meeting_url") or None,
         platform=event.get("meeting_platform") or None,
         calendar_id=event.get("calendar_id"),

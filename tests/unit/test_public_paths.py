@@ -17,11 +17,13 @@ PUBLIC = (
     "operators.calendar_sync.SyncCalendarBotsOperator",
     "operators.bots.CreateBotOperator",
     "operators.transcripts.FetchTranscriptOperator",
+    "operators.harvest.HarvestMeetingsOperator",
     "sensors.meetstream.ListScheduledSensor",
     "sensors.bot_status.BotStatusSensor",
     "triggers.meetstream.ListScheduledTrigger",
     "triggers.bot_status.BotStatusTrigger",
     "triggers.transcripts.TranscriptReadyTrigger",
+    "webhooks.verify_webhook",
 )
 
 
@@ -42,3 +44,16 @@ def test_the_trigger_a_sensor_defers_to_rebuilds_from_its_serialized_path() -> N
     rebuilt = getattr(importlib.import_module(module_name), name)(**kwargs)
     assert classpath == "airflow_provider_meetstream.triggers.bot_status.BotStatusTrigger"
     assert rebuilt.serialize() == (classpath, kwargs)
+
+
+def test_the_event_trigger_is_public_on_airflow_3_and_names_the_version_it_needs_on_2() -> None:
+    module = importlib.import_module("airflow_provider_meetstream.triggers.bot_finished")
+    try:
+        from airflow.triggers.base import BaseEventTrigger
+    except ImportError:  # Airflow 2: the module imports; the class is not there, and says why
+        with pytest.raises(ImportError, match=r"needs Airflow 3\.0 or later"):
+            from airflow_provider_meetstream.triggers.bot_finished import BotFinishedTrigger  # noqa: F401
+        return
+    public = module.BotFinishedTrigger
+    assert issubclass(public, BaseEventTrigger)
+    assert (public.__module__, public.__qualname__) == (module.__name__, "BotFinishedTrigger")

@@ -1,0 +1,348 @@
+"""
+BotFinishedTrigger: an asset watcher's trigger, one event each time a bot in scope finishes (Airflow 3).
+
+Airflow 3 runs a ``BaseEventTrigger`` under an ``AssetWatcher`` in the triggerer, and each event it
+yields becomes an asset event that starts the DAGs scheduled on the asset. Airflow 2 has neither:
+there this module still imports, but ``BotFinishedTrigger`` is not defined, and importing it raises
+an ``ImportError`` that says so; the hourly ``HarvestMeetingsOperator`` is the way there.
+
+The watcher polls ``GET /bots``, every page: a calendar bot may be made a year before its meeting,
+so no page can be skipped, and the listing answers each bot's status in one request per 100 bots,
+where the calendar's events would need one status request per bot. The import rule of
+``triggers/`` holds (see :mod:`airflow_provider_meetstream.triggers.polling`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator, Hashable, Iterable
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_meetstream import validation
+from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, Logger
+from airflow_provider_meetstream.triggers.polling import Scrubber, load_client
+from airflow_provider_meetstream.utils import bot_watch, harvest
+
+if TYPE_CHECKING:
+    from airflow_provider_meetstream.hooks.async_client import MeetStreamAsyncClient
+
+try:
+    from airflow.triggers.base import BaseEventTrigger, TriggerEvent
+except ImportError:  # Airflow 2
+    _EVENT_TRIGGERS = False
+else:
+    _EVENT_TRIGGERS = True
+
+#: The longest ``poll_interval``: a day. The longest ``lookback``: a year.
+MAX_POLL_INTERVAL, MAX_LOOKBACK = 86400.0, 366 * 86400.0
+#: The default ``lookback``: a week, as the harvest's.
+DEFAULT_LOOKBACK = 7 * 86400.0
+#: The default ``event_interval``: a few times the second the scheduler takes to start a run.
+DEFAULT_EVENT_INTERVAL = 5.0
+_PAGE_SIZE = 100
+
+
+#: Imported by the watcher's first poll, not at its import: loaded in a thread by :func:`load`.
+_RUNTIME_MODULES = (
+    "airflow_provider_meetstream.recurrence",
+    "airflow_provider_meetstream.utils.calendar_meetings",
+)
+
+
+def load() -> tuple[type[MeetStreamAsyncClient], Scrubber]:
+    """
+    The async client and the scrubber, and what reading bots and events needs; call it in a thread.
+
+    Bots' times are read with the recurrence module and events' titles with the calendar reader:
+    imported here, off the event loop, so that the later imports inside the loop find them loaded.
+    """
+    for name in _RUNTIME_MODULES:
+        importlib.import_module(name)
+    return load_client()
+
+
+async def snapshots(
+    client: MeetStreamAsyncClient, poll_interval: float, log: Logger
+) -> AsyncIterator[tuple[harvest.Bot, ...]]:
+    """
+    Every ``poll_interval`` seconds, every bot of the workspace; forever.
+
+    A poll is bounded by the connection's deadline; a failed one is logged (the API key scrubbed)
+    and the next comes after a doubling back-off, so the trigger neither dies nor spins.
+
+    :param client: The async client.
+    :param poll_interval: Seconds between two polls.
+    :param log: Where the failures go.
+    """
+    from airflow_provider_meetstream.hooks.errors import scrub_value
+
+    failures = 0
+    while True:
+        config = None
+        try:
+            config = await client.get_config()
+            listed = await asyncio.wait_for(_list_bots(client), config.deadline)
+        except Exception as err:
+            failures += 1
+            wait = bot_watch.backoff(poll_interval, failures)
+            message = scrub_value(f"{type(err).__name__}: {err}", client.api_key)
+            log.warning(
+                "Listing MeetStream's bots failed (%d in a row): %s; next try in %.0f s",
+                failures,
+                message,
+                wait,
+            )
+            await asyncio.sleep(wait)
+            continue
+        failures = 0
+        yield listed
+        await asyncio.sleep(poll_interval)
+
+
+async def _list_bots(client: MeetStreamAsyncClient) -> tuple[harvest.Bot, ...]:
+    return tuple([harvest.Bot.read(answer) async for answer in client.iter_bots(page_size=_PAGE_SIZE)])
+
+
+if _EVENT_TRIGGERS:
+
+    class BotFinishedTrigger(BaseEventTrigger):
+        """
+        Yield one event each time a bot in scope finishes: its meeting's data is ready, or it failed.
+
+        A bot is announced once, on its transition, never on every poll: when it is ``Done`` (or
+        ``Stopped`` with its transcript complete), or when it ends ``NotAllowed``, ``Denied`` or
+        ``Error``. ``Stopped`` alone is not announced (its data is still processing), nor is
+        ``Cancelled`` (it never met). At its first start the trigger takes a baseline: the bots
+        that had ended by then are the hourly harvest's, not a burst of runs.
+
+        Its mark (the baseline and the bots announced) is kept in the watched asset's state store
+        on Airflow 3.3, so a restarted triggerer announces nothing twice and misses nothing; a bot
+        announced in the instant before a restart can be announced again, which the harvest
+        absorbs (it skips a landed meeting). Without a state store (Airflow 3.0 to 3.2, or a
+        trigger run outside a watcher) the mark lives in memory: a restart takes a new baseline,
+        so nothing repeats, and what finished while the triggerer was down is left to the harvest.
+
+        On Airflow 3.3 the watchers of one connection and ``poll_interval`` share one listing of
+        the workspace's bots (Airflow's shared streams), each keeping its own scope and mark.
+
+        The event's payload: ``bot_id``, ``event_id``, ``occurrence_date``, ``title``, ``status``,
+        ``outcome`` (``ready`` or ``failed``), ``reason``, ``end_time``; never a link or a key.
+        On an asset event it is ``extra["payload"]``.
+
+        :param sync_id: Watch the bots of this sync (keys starting ``f"{sync_id}|"``).
+        :param key_prefix: Watch the bots whose deduplication key starts with this.
+        :param bot_ids: Watch these bots. Exactly one of the three scopes: in a shared workspace
+            every bot is other teams' meetings too.
+        :param meetstream_conn_id: The Airflow connection to MeetStream.
+        :param poll_interval: Seconds between two listings of the workspace's bots.
+        :param lookback: Seconds: a bot whose meeting ended longer ago than this is never announced.
+        :param event_interval: Seconds between two events of one poll (0: none). Airflow 3.3's
+            scheduler starts a run with the events that had arrived when the asset's first queued
+            event did, so an event that follows within the second it takes to start the run waits
+            for the next event to start one (apache/airflow#70970); spaced out, each gets its run.
+        """
+
+        def __init__(
+            self,
+            *,
+            sync_id: str | None = None,
+            key_prefix: str | None = None,
+            bot_ids: Iterable[str] | None = None,
+            meetstream_conn_id: str = DEFAULT_CONN_ID,
+            poll_interval: float = 60.0,
+            lookback: float = DEFAULT_LOOKBACK,
+            event_interval: float = DEFAULT_EVENT_INTERVAL,
+        ) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self.scope = harvest.scope_of(sync_id, key_prefix, bot_ids)
+            self.sync_id, self.key_prefix = sync_id, key_prefix
+            self.bot_ids = None if self.scope.bot_ids is None else list(self.scope.bot_ids)
+            self.meetstream_conn_id = validation.non_empty_text(meetstream_conn_id, "meetstream_conn_id")
+            self.poll_interval = validation.seconds(
+                poll_interval, "poll_interval", 0, MAX_POLL_INTERVAL, above_low=True
+            )
+            self.lookback = validation.seconds(lookback, "lookback", 0, MAX_LOOKBACK, above_low=True)
+            self.event_interval = validation.seconds(event_interval, "event_interval", 0, MAX_POLL_INTERVAL)
+            # The mark when no asset state store keeps it.
+            self._mark: bot_watch.Mark | None = None
+
+        def serialize(self) -> tuple[str, dict[str, Any]]:
+            """Return the class path and primitive keyword arguments to rebuild this trigger."""
+            return (
+                "airflow_provider_meetstream.triggers.bot_finished.BotFinishedTrigger",
+                {
+                    "sync_id": self.sync_id,
+                    "key_prefix": self.key_prefix,
+                    "bot_ids": self.bot_ids,
+                    "meetstream_conn_id": self.meetstream_conn_id,
+                    "poll_interval": self.poll_interval,
+                    "lookback": self.lookback,
+                    "event_interval": self.event_interval,
+                },
+            )
+
+        def shared_stream_key(self) -> Hashable:
+            """The watchers of one connection and interval share one listing (Airflow 3.3)."""
+            return ("meetstream-bots", self.meetstream_conn_id, self.poll_interval)
+
+        @classmethod
+        async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+            """The shared listing: every bot of the workspace, every ``poll_interval``; forever."""
+            import logging
+
+            log = logging.getLogger(f"{cls.__module__}.{cls.__qualname__}")
+            client_class, _ = await asyncio.to_thread(load)
+            async with client_class(kwargs["meetstream_conn_id"], log=log) as client:
+                async for listed in snapshots(client, float(kwargs["poll_interval"]), log):
+                    yield listed
+
+        async def filter_shared_stream(
+            self, shared_stream: AsyncIterator[Any]
+        ) -> AsyncIterator[TriggerEvent]:
+            """This watcher's events from the shared listing."""
+            client_class, scrub = await asyncio.to_thread(load)
+            async with client_class(self.meetstream_conn_id, log=self.log) as client:
+                async for event in self._watch(client, shared_stream, scrub):
+                    yield event
+
+        async def run(self) -> AsyncIterator[TriggerEvent]:
+            """Poll on its own (no shared streams) and yield this watcher's events."""
+            client_class, scrub = await asyncio.to_thread(load)
+            async with client_class(self.meetstream_conn_id, log=self.log) as client:
+                listings = snapshots(client, self.poll_interval, self.log)
+                async for event in self._watch(client, listings, scrub):
+                    yield event
+
+        async def _watch(
+            self, client: MeetStreamAsyncClient, listings: AsyncIterator[Any], scrub: Scrubber
+        ) -> AsyncIterator[TriggerEvent]:
+            key = bot_watch.mark_key(self.meetstream_conn_id, self.scope)
+            mark: bot_watch.Mark | None = None
+            loaded = False
+            async for listed in listings:
+                bots = [bot for bot in listed if self.scope.takes(bot)]
+                now = datetime.now(timezone.utc)
+                horizon = now - timedelta(seconds=self.lookback)
+                try:
+                    if not loaded:
+                        # Never a baseline before the stored mark is read: that would drop events.
+                        mark, loaded = await self._load(key), True
+                    if mark is None:
+                        mark = bot_watch.Mark.first(bots, now)
+                        self.log.info(
+                            "Baseline of %s: %d bot(s) had already ended or been cancelled; the hourly "
+                            "harvest lands those meetings.",
+                            self.scope.describe(),
+                            len(mark.seen),
+                        )
+                        await self._save(key, mark)
+                        continue
+                    due, stopped = bot_watch.pending(mark, bots, horizon)
+                    deadline = (await client.get_config()).deadline
+                    due += await asyncio.wait_for(self._transcripts_ready(client, stopped, scrub), deadline)
+                    titles = await asyncio.wait_for(self._titles(client, due, now), deadline) if due else {}
+                except Exception as err:
+                    self.log.warning(
+                        "This poll of %s failed and is retried at the next: %s",
+                        self.scope.describe(),
+                        scrub(f"{type(err).__name__}: {err}", client.api_key),
+                    )
+                    continue
+                assert mark is not None
+                for number, bot in enumerate(sorted(due, key=lambda bot: (bot.end or now, bot.bot_id))):
+                    if number and self.event_interval:
+                        await asyncio.sleep(self.event_interval)
+                    self.log.info("Bot %s finished (%s).", bot.bot_id, bot.status)
+                    yield TriggerEvent(  # type: ignore[no-untyped-call]
+                        scrub(bot_watch.payload(bot, titles.get(bot.event_id or "")), client.api_key)
+                    )
+                    # Saved after each event: a restart repeats at most the one event in flight.
+                    mark = mark.with_seen(bot.bot_id)
+                    await self._save(key, mark)
+                pruned = mark.pruned(bots, horizon)
+                if pruned is not mark:
+                    mark = pruned
+                    await self._save(key, mark)
+
+        async def _load(self, key: str) -> bot_watch.Mark | None:
+            store = self.asset_state_store
+            if store is None:
+                return self._mark
+            return bot_watch.Mark.read(await store.aget(key))
+
+        async def _save(self, key: str, mark: bot_watch.Mark) -> None:
+            self._mark = mark
+            store = self.asset_state_store
+            if store is None:
+                return
+            try:
+                await store.aset(key, mark.to_json())
+            except Exception as err:
+                # Kept in memory meanwhile; the next save writes the whole mark again.
+                self.log.warning("Could not save the mark to the asset state store: %s", err)
+
+        async def _transcripts_ready(
+            self, client: MeetStreamAsyncClient, stopped: list[harvest.Bot], scrub: Scrubber
+        ) -> list[harvest.Bot]:
+            """The ``Stopped`` bots whose transcript is complete: one light request each."""
+            ready, failed = [], []
+            for bot in stopped:
+                try:
+                    items = await client.list_transcriptions(bot.bot_id)
+                except Exception as err:
+                    # That bot is asked again at the next poll; the others go on.
+                    failed.append(scrub(f"{bot.bot_id}: {type(err).__name__}: {err}", client.api_key))
+                    continue
+                if any(str(item.get("status", "")).lower() in {"completed", "done"} for item in items):
+                    ready.append(bot)
+            if failed:
+                self.log.warning(
+                    "Could not read %d transcript state(s), asked again next poll: %s",
+                    len(failed),
+                    "; ".join(failed[:5]),
+                )
+            return ready
+
+        async def _titles(
+            self, client: MeetStreamAsyncClient, bots: list[harvest.Bot], now: datetime
+        ) -> dict[str, str]:
+            """The meetings' titles, from one listing of the days they ended in; none if it fails."""
+            from airflow_provider_meetstream.utils.calendar_meetings import title_of
+
+            if not any(bot.event_id for bot in bots):
+                return {}
+            ends = [bot.end or now for bot in bots]
+            titles: dict[str, str] = {}
+            try:
+                async for event in client.iter_events(
+                    time_min=min(ends) - timedelta(days=1),
+                    time_max=max(ends) + timedelta(hours=1),
+                    page_size=_PAGE_SIZE,
+                ):
+                    if isinstance(event.get("id"), str) and title_of(event):
+                        titles[event["id"]] = title_of(event)
+            except Exception as err:
+                # A title is a nicety: the event goes out without it rather than not at all.
+                self.log.warning(
+                    "Could not read the calendar for the meetings' titles: %s", type(err).__name__
+                )
+            return titles
+
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name == "BotFinishedTrigger":
+            raise ImportError(
+                "BotFinishedTrigger needs Airflow 3.0 or later (BaseEventTrigger and AssetWatcher); "
+                f"this is Airflow {_airflow_version()}. On Airflow 2, schedule HarvestMeetingsOperator "
+                "hourly instead."
+            )
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _airflow_version() -> str:
+    from airflow import __version__
+
+    return str(__version__)
