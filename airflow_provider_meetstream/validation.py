@@ -18,9 +18,10 @@ from airflow_provider_meetstream.constants import (
 )
 from airflow_provider_meetstream.exceptions import MeetStreamInputError
 from airflow_provider_meetstream.shapes import depth_within
+from airflow_provider_meetstream.templating import rendered_data
 
-# The recurrence engine and the templating helpers are imported where they are used: the trigger
-# modules import this module on the triggerer's event loop, where every millisecond counts.
+# The recurrence engine is imported where it is used: the trigger modules import this module on
+# the triggerer's event loop, where every millisecond counts.
 
 
 def non_empty_text(value: Any, argument: str, *, strip: bool = False) -> str:
@@ -323,8 +324,6 @@ def bot_ids(value: Any, argument: str = "bot_ids") -> tuple[str, ...] | None:
     :param value: The ids; None means any bot.
     :param argument: The argument's name, for the error.
     """
-    from airflow_provider_meetstream.templating import rendered_data
-
     if value is None:
         return None
     value = rendered_data(

@@ -15,7 +15,6 @@ where the calendar's events would need one status request per bot. The import ru
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import AsyncIterator, Hashable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -42,25 +41,6 @@ DEFAULT_LOOKBACK = 7 * 86400.0
 #: The default ``event_interval``: a few times the second the scheduler takes to start a run.
 DEFAULT_EVENT_INTERVAL = 5.0
 _PAGE_SIZE = 100
-
-
-#: Imported by the watcher's first poll, not at its import: loaded in a thread by :func:`load`.
-_RUNTIME_MODULES = (
-    "airflow_provider_meetstream.recurrence",
-    "airflow_provider_meetstream.utils.calendar_meetings",
-)
-
-
-def load() -> tuple[type[MeetStreamAsyncClient], Scrubber]:
-    """
-    The async client and the scrubber, and what reading bots and events needs; call it in a thread.
-
-    Bots' times are read with the recurrence module and events' titles with the calendar reader:
-    imported here, off the event loop, so that the later imports inside the loop find them loaded.
-    """
-    for name in _RUNTIME_MODULES:
-        importlib.import_module(name)
-    return load_client()
 
 
 async def snapshots(
@@ -193,7 +173,7 @@ if _EVENT_TRIGGERS:
             import logging
 
             log = logging.getLogger(f"{cls.__module__}.{cls.__qualname__}")
-            client_class, _ = await asyncio.to_thread(load)
+            client_class, _ = await asyncio.to_thread(load_client)
             async with client_class(kwargs["meetstream_conn_id"], log=log) as client:
                 async for listed in snapshots(client, float(kwargs["poll_interval"]), log):
                     yield listed
@@ -202,14 +182,14 @@ if _EVENT_TRIGGERS:
             self, shared_stream: AsyncIterator[Any]
         ) -> AsyncIterator[TriggerEvent]:
             """This watcher's events from the shared listing."""
-            client_class, scrub = await asyncio.to_thread(load)
+            client_class, scrub = await asyncio.to_thread(load_client)
             async with client_class(self.meetstream_conn_id, log=self.log) as client:
                 async for event in self._watch(client, shared_stream, scrub):
                     yield event
 
         async def run(self) -> AsyncIterator[TriggerEvent]:
             """Poll on its own (no shared streams) and yield this watcher's events."""
-            client_class, scrub = await asyncio.to_thread(load)
+            client_class, scrub = await asyncio.to_thread(load_client)
             async with client_class(self.meetstream_conn_id, log=self.log) as client:
                 listings = snapshots(client, self.poll_interval, self.log)
                 async for event in self._watch(client, listings, scrub):

@@ -32,17 +32,25 @@ Scrubber = Callable[[Any, Any], Any]
 
 #: The async client's module, its public import path; heavy: imported off the event loop.
 ASYNC_CLIENT_MODULE = "airflow_provider_meetstream.hooks.async_client"
+#: What the triggers' code imports where it uses it (validation's recurrence engine, the calendar
+#: reader for titles): imported with the client, so never on the loop.
+RUNTIME_MODULES = (
+    "airflow_provider_meetstream.recurrence",
+    "airflow_provider_meetstream.utils.calendar_meetings",
+)
 
 
 def load_client() -> tuple[type[MeetStreamAsyncClient], Scrubber]:
     """
-    Import the async client and the scrubber: blocking on first use, so call it in a worker thread.
+    Import the async client, the scrubber and ``RUNTIME_MODULES``: blocking, so call it in a worker thread.
 
     The class is read from its module at each call, so that a test patches one name:
     ``airflow_provider_meetstream.hooks.async_client.MeetStreamAsyncClient``.
     """
     from airflow_provider_meetstream.hooks.errors import scrub_value
 
+    for name in RUNTIME_MODULES:
+        importlib.import_module(name)
     client_class: type[MeetStreamAsyncClient] = importlib.import_module(
         ASYNC_CLIENT_MODULE
     ).MeetStreamAsyncClient

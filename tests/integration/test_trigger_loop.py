@@ -1,4 +1,4 @@
-"""Nothing blocking runs on the triggerer's event loop while a ListScheduledTrigger starts and polls once."""
+"""Nothing blocking runs on the triggerer's event loop while a trigger starts and polls to its first event."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
 
 from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
@@ -19,7 +23,7 @@ from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
 # compiles files) and each CA bundle loaded (httpx builds an SSL context with each client).
 SCRIPT = textwrap.dedent(
     """
-    import asyncio, importlib, importlib.abc, json, ssl, sys, threading
+    import asyncio, importlib, importlib.abc, json, ssl, sys, threading, time, urllib.request
 
     importlib.import_module("airflow.jobs.triggerer_job_runner")
     # asyncio imports it on the loop when it creates the loop's default executor, once for every
@@ -31,7 +35,7 @@ SCRIPT = textwrap.dedent(
     fresh = ("hooks", "triggers", "sensors", "utils", "exceptions", "validation")
     assert not [name for name in sys.modules if name.split(".")[1:2] and name.split(".")[1] in fresh
                 and name.startswith("airflow_provider_meetstream.")]
-    criteria = json.loads(sys.argv[1])
+    spec = json.loads(sys.argv[1])
     imports = []  # (module, thread) for each module asked for that is not loaded yet
     ca_reads = []  # thread, for each CA bundle read
 
@@ -50,15 +54,46 @@ SCRIPT = textwrap.dedent(
     ssl.SSLContext.load_verify_locations = record_ca_reads(ssl.SSLContext.load_verify_locations)
     ssl.SSLContext.set_default_verify_paths = record_ca_reads(ssl.SSLContext.set_default_verify_paths)
 
+    def emulator(method, control, body=None):
+        # The emulator's controls, from a thread: its clock and its request log.
+        request = urllib.request.Request(
+            spec["admin_url"] + "/_emulator" + control, method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.load(answer)
+
+    def wait_for_listings(count):
+        while sum(r["path"] == "/api/v1/bots" for r in emulator("GET", "/requests")["requests"]) < count:
+            time.sleep(0.05)
+
+    async def finished_events(trigger):
+        # Its baseline first (the bot has not met), then the clock past the meeting: one event.
+        run = trigger.run()
+        first = asyncio.ensure_future(run.__anext__())
+        await asyncio.to_thread(wait_for_listings, 2)
+        await asyncio.to_thread(emulator, "POST", "/clock/set", {"now": spec["after"]})
+        event = await asyncio.wait_for(first, 60)
+        await run.aclose()
+        return [event.payload]
+
     async def main():
         loop_thread = threading.get_ident()
         # On the loop, as the triggerer does; what this may load is test_layout's concern.
-        module = importlib.import_module("airflow_provider_meetstream.triggers.meetstream")
+        module = importlib.import_module(f"airflow_provider_meetstream.triggers.{spec['module']}")
         sys.meta_path.insert(0, RecordImports())
-        trigger = module.ListScheduledTrigger(
-            meetstream_conn_id="meetstream_default", criteria=criteria, poll_interval=60, timeout=30
-        )
-        events = [event.payload async for event in trigger.run()]
+        if spec["module"] == "bot_finished":
+            trigger = module.BotFinishedTrigger(
+                bot_ids=[spec["bot_id"]], poll_interval=0.05, event_interval=0
+            )
+            events = await finished_events(trigger)
+        else:
+            trigger = module.ListScheduledTrigger(
+                meetstream_conn_id="meetstream_default", criteria=spec["criteria"], poll_interval=60,
+                timeout=30,
+            )
+            events = [event.payload async for event in trigger.run()]
         # A module a library only tries (httpcore tries sniffio at each request) is not loaded: no
         # file is read or compiled.
         blocking = [(f"import {name}", thread) for name, thread in imports if name in sys.modules]
@@ -74,12 +109,26 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_nothing_blocking_runs_on_the_loop_while_a_trigger_starts(meetstream_frozen_now: object) -> None:
+@pytest.mark.parametrize("module", ["meetstream", "bot_finished"])
+def test_nothing_blocking_runs_on_the_loop_while_a_trigger_starts(
+    meetstream_frozen_now: Any, module: str
+) -> None:
     # The demo calendar's Zoom call, at a frozen instant so that it is the same meeting every day.
-    bot_id = MeetStreamHook().schedule_event("evt_demo_zoom_sync", deduplication_key="loop")["bot_id"]
-    criteria = ScheduledCriteria.build(bot_ids=[bot_id]).serialize()
+    scheduled = MeetStreamHook().schedule_event("evt_demo_zoom_sync", deduplication_key="loop")
+    bot_id = scheduled["bot_id"]
+    status = MeetStreamHook().get_bot_status(bot_id)
+    ended = datetime.fromisoformat(status["meeting_end_time"].replace("Z", "+00:00"))
+    emulator = meetstream_frozen_now.emulator
+    spec = {
+        "module": module,
+        "bot_id": bot_id,
+        "criteria": ScheduledCriteria.build(bot_ids=[bot_id]).serialize(),
+        "admin_url": emulator.admin.base_url,
+        # An hour after its meeting: the meeting, and its processing, are over.
+        "after": (ended + timedelta(hours=1)).isoformat(),
+    }
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(criteria)],
+        [sys.executable, "-c", SCRIPT, json.dumps(spec)],
         env=os.environ.copy(),
         capture_output=True,
         text=True,
@@ -88,8 +137,11 @@ def test_nothing_blocking_runs_on_the_loop_while_a_trigger_starts(meetstream_fro
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert [event["status"] for event in result["events"]] == ["success"], result["events"]
-    assert [bot["bot_id"] for bot in result["events"][0]["bots"]] == [bot_id]
+    if module == "bot_finished":
+        assert [(event["bot_id"], event["outcome"]) for event in result["events"]] == [(bot_id, "ready")]
+    else:
+        assert [event["status"] for event in result["events"]] == ["success"], result["events"]
+        assert [bot["bot_id"] for bot in result["events"][0]["bots"]] == [bot_id]
     # Nothing was imported nor any CA bundle read on the loop while the trigger ran...
     assert result["on_loop"] == []
     # ...because both happened, in worker threads: the async client's module and httpx's SSL context.

@@ -130,10 +130,9 @@ HEAVY_FOR_THE_TRIGGERER = (
     "requests",
     "airflow_provider_meetstream.hooks",
     "airflow_provider_meetstream.sensors",
-    # The recurrence engine and the templating helpers: about 10 ms to import from source, and a
-    # trigger needs them only once it polls (imported then, in a thread, with the async client).
+    # The recurrence engine: about 7 ms to import from source, and a trigger needs it only once it
+    # polls (imported then, in a thread, with the async client).
     "airflow_provider_meetstream.recurrence",
-    "airflow_provider_meetstream.templating",
 )
 
 
