@@ -1,4 +1,5 @@
-"""The harvest's rows of `make bench`: meetings landed per minute, an idle run's requests, audio's memory."""
+"""The harvest's rows of `make bench`: meetings landed per minute, an idle run's requests, audio's memory;
+and the watcher's: its requests per poll at 1,000 bots, and how fast it announces them."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ Row = tuple[str, str, str, str]
 SYNC = "bench.harvest"
 
 
-def _meetings(admin: Any, count: int, calendar_of: Callable[..., list[dict[str, Any]]]) -> None:
-    """``count`` meetings, each with a bot of the sync, then the clock past them: all Done."""
+def _meetings(
+    admin: Any, count: int, calendar_of: Callable[..., list[dict[str, Any]]], *, past: bool = True
+) -> None:
+    """``count`` meetings, each with a bot of the sync, then (``past``) the clock past them: all Done."""
     from airflow_provider_meetstream.operators.calendar_sync import SyncCalendarBotsOperator
 
     admin.reset()
@@ -23,7 +26,8 @@ def _meetings(admin: Any, count: int, calendar_of: Callable[..., list[dict[str, 
     SyncCalendarBotsOperator(
         task_id="sync", sync_id=SYNC, lookahead=timedelta(hours=24), max_concurrency=16
     ).execute({})
-    admin.advance_clock(timedelta(hours=25))
+    if past:
+        admin.advance_clock(timedelta(hours=25))
 
 
 def harvest_rows(
@@ -111,3 +115,64 @@ def harvest_rows(
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
     return rows
+
+
+def watcher_rows(admin: Any, calendar_of: Callable[..., list[dict[str, Any]]]) -> list[Row]:
+    """
+    Two rows of BotFinishedTrigger over 1,000 bots of the sync: all finishing between two polls,
+    then idle polls; requests counted in the emulator's log.
+
+    :param admin: The emulator's admin client.
+    :param calendar_of: ``bench.run.calendar_of``: meetings spread over the next 23 hours.
+    """
+    import asyncio
+    import time
+
+    from airflow_provider_meetstream.triggers.bot_finished import BotFinishedTrigger
+
+    count = 1000
+    _meetings(admin, count, calendar_of, past=False)
+    trigger = BotFinishedTrigger(sync_id=SYNC, poll_interval=0.2, event_interval=0)
+
+    def first_pages() -> list[int]:
+        log = admin.requests()
+        return [i for i, r in enumerate(log) if r["path"] == "/api/v1/bots" and "cursor" not in r["query"]]
+
+    async def until(condition: Callable[[], bool]) -> None:
+        while not await asyncio.to_thread(condition):
+            await asyncio.sleep(0.02)
+
+    async def scenario() -> tuple[float, int, int, int]:
+        events: list[Any] = []
+
+        async def collect() -> None:
+            async for event in trigger.run():
+                events.append(event)
+
+        task = asyncio.create_task(collect())
+        try:
+            await until(lambda: len(first_pages()) >= 2)  # the baseline was taken
+            await asyncio.to_thread(admin.advance_clock, timedelta(hours=25))
+            await asyncio.to_thread(admin.clear_requests)
+            started = time.perf_counter()
+            await until(lambda: len(events) >= count)
+            seconds = time.perf_counter() - started
+            busy = len(admin.requests())
+            await asyncio.to_thread(admin.clear_requests)
+            await until(lambda: len(first_pages()) >= 4)
+            pages = first_pages()
+            idle = (pages[3] - pages[0]) // 3  # three whole polls
+            return seconds, busy, idle, len(events)
+        finally:
+            task.cancel()
+
+    seconds, busy, idle, announced = asyncio.run(scenario())
+    return [
+        (
+            f"watcher, {count} bots of the sync finish between two polls",
+            f"{seconds:.3f} s",
+            "-",
+            f"{announced} events, one each; {busy} requests until the last (a poll is 1 page per 100 bots)",
+        ),
+        (f"watcher, an idle poll over {count} finished bots", "-", "-", f"{idle} requests per poll"),
+    ]

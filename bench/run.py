@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from harvest import harvest_rows  # bench/harvest.py, beside this script
+from harvest import harvest_rows, watcher_rows  # bench/harvest.py, beside this script
+from triggerer import trigger_import_rows  # bench/triggerer.py
 
 API_KEY = "bench-emulator-key"
 SERIES = "evt_bench_weekly"
@@ -208,7 +209,7 @@ def main() -> int:
         from meetstream_emulator.admin import EmulatorAdmin
 
         admin = EmulatorAdmin(base_url)
-        rows: list[tuple[str, str, str, str]] = import_rows()
+        rows: list[tuple[str, str, str, str]] = import_rows() + trigger_import_rows()
 
         weekly = ["RRULE:FREQ=WEEKLY;BYDAY=MO", "EXDATE;TZID=America/New_York:20270315T090000"]
         start = datetime(2020, 1, 6, 14, tzinfo=timezone.utc)
@@ -283,6 +284,7 @@ def main() -> int:
                 )
         rows.extend(sync_rows(admin))
         rows.extend(harvest_rows(admin, measure, calendar_of))
+        rows.extend(watcher_rows(admin, calendar_of))
         server = ScheduleRecurringEventOperator(
             task_id="bench", event_id=SERIES, deduplication_key="bench", occurrence_limit=52, mode="server"
         )

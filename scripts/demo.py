@@ -3,8 +3,10 @@
 
 After the first batch sync the demo changes the calendar (a meeting moved, an occurrence cancelled,
 an event deleted, one added), syncs again and prints the plan it carried out. Then the host of one
-meeting refuses its bot, the emulator's clock moves past the meetings, and the hourly harvest lands
-every meeting by itself, twice (the second run lands nothing new); no bot id is typed anywhere.
+meeting refuses its bot, and the emulator's clock moves past the meetings while the asset watcher's
+trigger (BotFinishedTrigger) runs: it fires once per finished bot, and meetstream_meeting_finished
+lands those meetings; the hourly harvest, the safety net, then finds nothing left to land, twice
+over. No bot id is typed anywhere.
 Last, the ad-hoc DAG stores one bot's transcript, and the words DAG reads one.
 """
 
@@ -28,6 +30,7 @@ BATCH_DAG = "meetstream_batch_from_calendar"
 TRANSCRIPTS_DAG = "meetstream_transcripts_to_storage"
 WORDS_DAG = "meetstream_transcript_words"
 HARVEST_DAG = "meetstream_harvest"
+FINISHED_DAG = "meetstream_meeting_finished"
 # Run order: the single event first, the batch pipeline last, so the table reads top-down.
 DAG_ORDER = (
     "meetstream_schedule_event",
@@ -36,7 +39,7 @@ DAG_ORDER = (
     BATCH_DAG,
 )
 # Run after the clock has moved past the meetings, on the batch DAG's bots.
-AFTER_THE_MEETINGS = (HARVEST_DAG, TRANSCRIPTS_DAG, WORDS_DAG)
+AFTER_THE_MEETINGS = (FINISHED_DAG, HARVEST_DAG, TRANSCRIPTS_DAG, WORDS_DAG)
 
 
 def dag_ids() -> list[str]:
@@ -164,11 +167,19 @@ def harvest_meetings(
     refused = bots[0]
     admin.set_bot_outcome(refused["bot_id"], status="Denied", reason="The host did not admit the bot.")
     print(f"\nThe host of {refused['event_id']} refuses its bot (Denied).")
-    admin.advance_clock(timedelta(hours=25))
+    finished = watch_finished(admin, env, len(bots))
     print(f"The emulator clock moved past the meetings, to {admin.now().isoformat()[:19]}Z.")
-    print(f"The hourly harvest of the batch DAG's sync, into file://{base}:")
+    print(f"BotFinishedTrigger, as an asset watcher runs it, fired {len(finished)} events:")
+    for payload in finished:
+        print(
+            f"  {payload['bot_id']}  {payload['status']:<8} {payload['outcome']:<7} {payload['title'] or ''}"
+        )
     conf = {"base_path": f"file://{base}"}
-    results = {HARVEST_DAG: run_dag(HARVEST_DAG, env, log_dir, conf)}
+    finished_conf = {**conf, "bot_ids": [payload["bot_id"] for payload in finished]}
+    results = {FINISHED_DAG: run_dag(FINISHED_DAG, env, log_dir, finished_conf)}
+    print(f"  {FINISHED_DAG}, with those events' bots: {harvest_line(log_dir / f'{FINISHED_DAG}.log')}")
+    print(f"The hourly harvest of the batch DAG's sync, the safety net, into file://{base}:")
+    results[HARVEST_DAG] = run_dag(HARVEST_DAG, env, log_dir, conf)
     print(f"  {harvest_line(log_dir / f'{HARVEST_DAG}.log')}")
     meetings = [json.loads(path.read_text()) for path in sorted(base.glob("*/meeting.json"))]
     header = ("meeting", "status", "outcome", "segments", "reason")
@@ -215,6 +226,52 @@ def harvest_meetings(
         f"  {TRANSCRIPTS_DAG} wrote", *(f"file://{p}" for p in sorted(ad_hoc.rglob("transcript.*"))), sep=" "
     )
     return results
+
+
+def watch_finished(
+    admin: Any, env: dict[str, str], expected: int, timeout: float = 60.0
+) -> list[dict[str, Any]]:
+    """
+    Run the watcher's trigger here while the clock moves past the meetings; its events' payloads.
+
+    It takes its baseline first (nothing has ended), then fires once per bot of the sync that
+    finishes; on a deployment the triggerer runs it and each event starts meetstream_meeting_finished.
+    """
+    import asyncio
+    import logging
+
+    os.environ.update(env)  # AIRFLOW_HOME and the connection, before Airflow is imported here
+    from airflow_provider_meetstream.triggers.bot_finished import BotFinishedTrigger
+
+    # Its events are printed below; its own log lines would only repeat them.
+    logging.getLogger("airflow_provider_meetstream").setLevel(logging.WARNING)
+
+    # No scheduler here to start runs: no need to space the events out.
+    trigger = BotFinishedTrigger(sync_id=f"{BATCH_DAG}.sync_bots", poll_interval=0.2, event_interval=0)
+
+    def listings() -> int:
+        return sum(1 for r in admin.requests() if r["method"] == "GET" and r["path"].endswith("/bots"))
+
+    async def watch() -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+
+        async def collect() -> None:
+            async for event in trigger.run():
+                events.append(event.payload)
+
+        task = asyncio.create_task(collect())
+        before = await asyncio.to_thread(listings)
+        # Two listings: the first (the baseline) was handled before the second began.
+        while await asyncio.to_thread(listings) < before + 2:
+            await asyncio.sleep(0.1)
+        await asyncio.to_thread(admin.advance_clock, timedelta(hours=25))
+        deadline = time.monotonic() + timeout
+        while len(events) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        task.cancel()
+        return events
+
+    return asyncio.run(watch())
 
 
 def main() -> int:

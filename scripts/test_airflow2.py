@@ -22,6 +22,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
+#: Example DAG files that define no DAG on Airflow 2: an asset watcher needs Airflow 3.
+AIRFLOW_3_ONLY = {
+    "meetstream_meeting_finished": "an AssetWatcher needs Airflow 3; meetstream_harvest is the way"
+}
 TRANSCRIPTS_DAG = "meetstream_transcripts_to_storage"
 # The interpreter of .venv-airflow2: its airflow, pytest and emulator scripts sit beside it.
 BIN = Path(sys.executable).parent
@@ -159,7 +163,7 @@ class Standalone:
 
     def wait_dags(self, timeout: float) -> list[str]:
         """Until every example DAG file is parsed, failing on an import error; return the DAG ids."""
-        expected = {str(path) for path in EXAMPLE_DAGS.glob("*.py")}
+        expected = {str(path) for path in EXAMPLE_DAGS.glob("*.py") if path.stem not in AIRFLOW_3_ONLY}
 
         def parsed() -> list[str] | None:
             self.processes.check_alive()
@@ -366,6 +370,8 @@ def run_standalone(
             print(f"  emulator {emulator_api}; airflow standalone {airflow.url} (AIRFLOW_HOME={home})")
             airflow.wait_ready(timeout=300)
             dag_ids = airflow.wait_dags(timeout=180)
+            for stem, why in AIRFLOW_3_ONLY.items():
+                print(f"  skipped {stem}: {why}")
         # The transcripts DAG last, on the bots the batch DAG left (its own default sends a bot into
         # a 30-minute meeting).
         order = sorted(only or dag_ids, key=lambda dag_id: dag_id == TRANSCRIPTS_DAG)

@@ -54,17 +54,34 @@ class Processes:
     log_dir: Path
     groups: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     stoppers: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    commands: dict[str, tuple[list[str], dict[str, str], dict[str, Any]]] = field(default_factory=dict)
 
     def start(
         self, name: str, argv: list[str], env: dict[str, str], **kwargs: Any
     ) -> subprocess.Popen[bytes]:
         """Start ``argv`` in its own process group; stdout and stderr go to ``<log_dir>/<name>.log``."""
-        with (self.log_dir / f"{name}.log").open("wb") as out:
+        # Appended to: a restarted component writes on in the same log.
+        with (self.log_dir / f"{name}.log").open("ab") as out:
             process = subprocess.Popen(
                 argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
             )
         self.groups[name] = process
+        self.commands[name] = (argv, env, kwargs)
         return process
+
+    def restart(self, name: str, **env: str) -> subprocess.Popen[bytes]:
+        """Stop a component's process group (TERM, then KILL after 30 s); start it again, ``env`` changed."""
+        process = self.groups[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        argv, started_with, kwargs = self.commands[name]
+        return self.start(name, argv, {**started_with, **env}, **kwargs)
 
     def check_alive(self) -> None:
         """Fail, with the tail of its output, when a started process has exited."""
@@ -344,6 +361,9 @@ def airflow_env(
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             # The example sensors defer wherever a triggerer runs.
             "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
+            # meetstream_meeting_finished: its watcher polls every 3 s; its runs land in the deployment.
+            "MEETSTREAM_FINISHED_POLL_INTERVAL": "3",
+            "AIRFLOW_VAR_MEETSTREAM_MEETINGS_PATH": f"file://{home.parent / 'finished'}",
             "AIRFLOW_CONN_MEETSTREAM_DEFAULT": json.dumps(
                 {"conn_type": "meetstream", "host": f"{emulator_url}/api/v1", "password": API_KEY}
             ),
@@ -390,7 +410,8 @@ def start_deployment(executor: str) -> Deployment:
         )
         processes.start("scheduler", [airflow, "scheduler"], env)
         processes.start("dag-processor", [airflow, "dag-processor"], env)
-        processes.start("triggerer", [airflow, "triggerer"], env)
+        # asyncio's debug mode logs each step of the loop over 0.1 s, with its task: what blocked it.
+        processes.start("triggerer", [airflow, "triggerer"], {**env, "PYTHONASYNCIODEBUG": "1"})
         if executor == "CeleryExecutor":
             for number in (1, 2):
                 processes.start(

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
 import threading
 import time
 from collections import Counter
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from e2e.conftest import Phase
 from e2e.deployment import API_KEY, Deployment, wait_until
@@ -39,6 +42,10 @@ TRANSCRIPTS_DAG, WORDS_DAG = "meetstream_transcripts_to_storage", "meetstream_tr
 BATCH_KEYS = "meetstream_batch_from_calendar.sync_bots|"
 # Then, on the same bots: the hourly harvest, its one event per landed meeting, and what it leaves.
 HARVEST_DAG, HARVEST_TASK, MEETINGS = "meetstream_harvest", "harvest", "meetstream://meetings"
+# Started by the triggerer's asset watcher, never by the suite: one run per finished bot of the sync.
+FINISHED_DAG, FINISHED_TASK = "meetstream_meeting_finished", "land_meetings"
+POLL_INTERVAL = 3.0  # MEETSTREAM_FINISHED_POLL_INTERVAL in deployment.airflow_env
+HOURLY_DAGS = ("meetstream_batch_from_calendar", "meetstream_harvest")
 ENDED = {"Stopped", "Done"}
 LANDED_FILES = ["meeting.json", "participants.jsonl", "speaker_timeline.jsonl", "transcript.jsonl"]
 RUN_TIMEOUT = 420  # seconds for one round of every DAG
@@ -124,7 +131,7 @@ def test_every_example_dag_succeeds_and_leaves_the_expected_state(deployment: De
     deployment.runs, deployment.notes["sensor_states_seen"] = runs, watcher.seen
     assert_all_succeeded(deployment, runs, states)
     every_dag = {d["dag_id"] for d in deployment.api("GET", "/dags")["dags"]}
-    assert set(runs) | {TRANSCRIPTS_DAG, WORDS_DAG, HARVEST_DAG} == every_dag
+    assert set(runs) | {TRANSCRIPTS_DAG, WORDS_DAG, HARVEST_DAG, FINISHED_DAG} == every_dag
     assert_expected_state(deployment.emulator("GET", "state"))
 
 
@@ -253,6 +260,112 @@ def test_every_dag_succeeds_under_injected_faults(deployment: Deployment) -> Non
     assert plan["injected"] > 0
     assert_all_succeeded(deployment, runs, states)
     assert_expected_state(deployment.emulator("GET", "state"))
+
+
+def finished_runs(deployment: Deployment) -> dict[str, tuple[dict[str, Any], list[str]]]:
+    """The runs of the watcher's DAG, each with the bots of its triggering asset events."""
+    runs = deployment.api("GET", f"/dags/{FINISHED_DAG}/dagRuns", params={"limit": 100})["dag_runs"]
+    found = {}
+    for run in runs:
+        path = f"/dags/{FINISHED_DAG}/dagRuns/{run['dag_run_id']}/upstreamAssetEvents"
+        events = deployment.api("GET", path)["asset_events"]
+        found[run["dag_run_id"]] = (run, [event["extra"]["payload"]["bot_id"] for event in events])
+    return found
+
+
+def meeting_end(deployment: Deployment, bot_id: str) -> datetime:
+    """A bot's meeting end, as MeetStream's API says it."""
+    answer = requests.get(
+        f"{deployment.emulator_url}/api/v1/bots/{bot_id}/status",
+        headers={"Authorization": f"Token {API_KEY}"},
+        timeout=30,
+    )
+    assert answer.ok, answer.text
+    return datetime.fromisoformat(answer.json()["meeting_end_time"].replace("Z", "+00:00"))
+
+
+@contextlib.contextmanager
+def asset_scheduling(deployment: Deployment) -> Iterator[None]:
+    """
+    The scheduler starts asset-triggered runs meanwhile: it is restarted with its job schedule on.
+
+    The suite runs it with ``use_job_schedule`` off, so that the hourly examples add no runs of
+    their own; that also stops it from turning asset events into runs. Meanwhile the hourly DAGs
+    are paused, and no task runs when the scheduler (and LocalExecutor's workers in it) restarts.
+    """
+    for dag_id in HOURLY_DAGS:
+        deployment.api("PATCH", f"/dags/{dag_id}", json={"is_paused": True})
+    deployment.processes.restart("scheduler", AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="True")
+    try:
+        yield
+    finally:
+        deployment.processes.restart("scheduler", AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False")
+        for dag_id in HOURLY_DAGS:
+            deployment.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+
+
+def test_the_watcher_starts_one_run_per_finished_bot_by_itself(deployment: Deployment) -> None:
+    # No `dags trigger` anywhere here: the DAG-processor registered the watcher at start-up, the
+    # emulator's clock ends the meetings, and the scheduler starts the runs from the asset events.
+    bots = {bot_id for bot_id, status in sync_bots(deployment).items() if status != "Cancelled"}
+    assert len(bots) >= 2
+    assert finished_runs(deployment) == {}
+    ends = sorted((meeting_end(deployment, bot_id), bot_id) for bot_id in bots)
+    processing = deployment.emulator("GET", "config")["transcript_delay_seconds"]
+    latencies: dict[str, float] = {}
+
+    def runs_of(bot_ids: set[str]) -> dict[str, tuple[dict[str, Any], list[str]]] | None:
+        deployment.processes.check_alive()
+        runs = finished_runs(deployment)
+        announced = {bot_id for run, of_run in runs.values() if run["start_date"] for bot_id in of_run}
+        return runs if bot_ids <= announced else None
+
+    def end_and_wait(when: datetime, expected: set[str]) -> dict[str, tuple[dict[str, Any], list[str]]]:
+        deployment.emulator("POST", "clock/set", json={"now": when.isoformat()})
+        moved = time.time()
+        runs = wait_until(lambda: runs_of(expected), 120, f"runs of {FINISHED_DAG} for {expected}", 0.5)
+        # From the clock move that ended a bot's meeting to the start of the run that announced it.
+        for run, bot_ids in runs.values():
+            for bot_id in set(bot_ids) & expected - set(latencies):
+                latencies[bot_id] = datetime.fromisoformat(run["start_date"]).timestamp() - moved
+        return runs
+
+    with Phase(deployment, "watcher"), asset_scheduling(deployment):
+        # The first meeting ends and its data is ready: one run.
+        first_end, first = ends[0]
+        end_and_wait(first_end + timedelta(seconds=processing + 1), {first})
+        # The triggerer restarts; it reads its mark from the asset state store.
+        deployment.processes.restart("triggerer")
+        later = max(end for end, _ in ends) + timedelta(seconds=processing + 1)
+        end_and_wait(later, bots)
+        # A few more polls: a Done bot never fires again.
+        time.sleep(4 * POLL_INTERVAL)
+        runs = wait_until(
+            lambda: (
+                (found := finished_runs(deployment))
+                and all(run["state"] in {"success", "failed"} for run, _ in found.values())
+                and found
+            ),
+            RUN_TIMEOUT,
+            f"the runs of {FINISHED_DAG} to finish",
+            2,
+        )
+    announced = Counter(bot_id for _, bot_ids in runs.values() for bot_id in bot_ids)
+    assert announced == Counter(bots), f"every bot once: {announced}"
+    assert {run["run_type"] for run, _ in runs.values()} == {"asset_triggered"}
+    for run_id, (run, _) in runs.items():
+        assert run["state"] == "success", deployment.unfinished({FINISHED_DAG: run_id})
+    landed: Counter[str] = Counter()
+    for run_id in runs:
+        report = deployment.xcom(FINISHED_DAG, run_id, FINISHED_TASK)
+        landed.update(item["bot_id"] for item in report["landed"] + report["failed"])
+    assert landed == Counter(bots)
+    print(
+        f"\n[e2e] {deployment.executor}: watcher: {len(bots)} bots finished, {len(runs)} run(s) started "
+        f"by the watcher, none twice across a triggerer restart; end to run start: "
+        f"{', '.join(f'{seconds:.1f} s' for seconds in sorted(latencies.values()))}"
+    )
+    deployment.notes["watcher_runs"] = sorted(runs)
 
 
 def test_transcripts_reach_storage_with_one_asset_event_each(deployment: Deployment) -> None:
@@ -479,6 +592,49 @@ def test_harvest_under_injected_faults_loses_no_meeting_and_lands_none_twice(dep
     assert_landed_once(base, ended)
     events = meeting_events(deployment, set(reports))
     assert sorted(event["extra"]["bot_id"] for event in events) == ended
+
+
+def trigger_creation_line() -> int | None:
+    """The line of the triggerer's main task where it awaits ``create_triggers()``, if found."""
+    import importlib.util
+
+    origin = importlib.util.find_spec("airflow.jobs.triggerer_job_runner").origin  # type: ignore[union-attr]
+    lines = Path(str(origin)).read_text().splitlines()
+    return next((i + 1 for i, line in enumerate(lines) if "await self.create_triggers()" in line), None)
+
+
+def providers_step(step: str, creation_line: int | None) -> bool:
+    """
+    Whether a slow step of the triggerer's loop ran the provider's code.
+
+    A trigger's own task (named ``ID <n>`` or ``... (ID <n>)``: every trigger of this deployment is
+    the provider's), anything naming the provider's package, and the main task's steps inside
+    ``create_triggers()``, which import each trigger's class and build the trigger (asyncio names a
+    task by its outermost coroutine, suspended there at that line).
+    """
+    if "airflow_provider_meetstream" in step or re.search(r"name='(?:[^']* )?\(?ID \d+\)?'", step):
+        return True
+    return creation_line is not None and f"triggerer_job_runner.py:{creation_line}>" in step
+
+
+def test_no_step_of_the_providers_triggers_blocked_the_triggerers_loop(deployment: Deployment) -> None:
+    # The triggerer runs with PYTHONASYNCIODEBUG=1: asyncio logs every step over 0.1 s with its task.
+    log = (deployment.processes.log_dir / "triggerer.log").read_text(errors="replace")
+    steps = [
+        (float(seconds), what) for what, seconds in re.findall(r"Executing (<.*>) took ([\d.]+) seconds", log)
+    ]
+    creation_line = trigger_creation_line()
+    ours = [(seconds, what[:300]) for seconds, what in steps if providers_step(what, creation_line)]
+    # Airflow's own warning times the whole loop: on 2 cores and 7 processes, CPU contention alone
+    # can raise it. Reported, never a failure.
+    blanket = re.findall(r"async thread was blocked for ([\d.]+) seconds", log)
+    print(
+        f"\n[e2e] {deployment.executor}: triggerer loop: {len(steps)} step(s) over 0.1 s "
+        f"({', '.join(f'{s:.3f} s' for s, _ in steps) or 'none'}), {len(ours)} of them the provider's; "
+        f"'blocked' warnings: {', '.join(f'{float(b):.2f} s' for b in blanket) or 'none'}"
+    )
+    assert "Executing" not in log or steps, "asyncio's debug lines changed shape"
+    assert not ours, ours
 
 
 def test_the_api_key_appears_in_no_log_and_not_in_the_database(deployment: Deployment) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 import requests_mock as rm
 from meetstream_fakes import BASE
+
+AIRFLOW_3 = importlib.util.find_spec("airflow.sdk") is not None
 
 pytestmark = pytest.mark.usefixtures("default_connection")
 EVENT = {
@@ -18,9 +22,12 @@ EVENT = {
 def test_dagbag_has_no_import_errors(dagbag) -> None:
     bag = dagbag
     assert bag.import_errors == {}
+    # meetstream_meeting_finished needs Airflow 3's AssetWatcher: on Airflow 2 its file defines no DAG.
+    watched = ["meetstream_meeting_finished"] if AIRFLOW_3 else []
     assert sorted(bag.dags) == [
         "meetstream_batch_from_calendar",
         "meetstream_harvest",
+        *watched,
         "meetstream_recurring_bulk",
         "meetstream_recurring_mapped",
         "meetstream_schedule_event",
