@@ -238,13 +238,11 @@ def watch_finished(
     finishes; on a deployment the triggerer runs it and each event starts meetstream_meeting_finished.
     """
     import asyncio
-    import logging
 
-    os.environ.update(env)  # AIRFLOW_HOME and the connection, before Airflow is imported here
+    # AIRFLOW_HOME and the connection, before Airflow is imported here; the trigger's own log lines
+    # would only repeat the events printed below.
+    os.environ.update({**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"})
     from airflow_provider_meetstream.triggers.bot_finished import BotFinishedTrigger
-
-    # Its events are printed below; its own log lines would only repeat them.
-    logging.getLogger("airflow_provider_meetstream").setLevel(logging.WARNING)
 
     # No scheduler here to start runs: no need to space the events out.
     trigger = BotFinishedTrigger(sync_id=f"{BATCH_DAG}.sync_bots", poll_interval=0.2, event_interval=0)
