@@ -44,7 +44,7 @@ _PAGE_SIZE = 100
 
 
 async def snapshots(
-    client: MeetStreamAsyncClient, poll_interval: float, log: Logger
+    client: MeetStreamAsyncClient, poll_interval: float, log: Logger, scrub: Scrubber
 ) -> AsyncIterator[tuple[harvest.Bot, ...]]:
     """
     Every ``poll_interval`` seconds, every bot of the workspace; forever.
@@ -55,19 +55,17 @@ async def snapshots(
     :param client: The async client.
     :param poll_interval: Seconds between two polls.
     :param log: Where the failures go.
+    :param scrub: Takes the API key out of a text (:func:`~.polling.load_client`'s second value).
     """
-    from airflow_provider_meetstream.hooks.errors import scrub_value
-
     failures = 0
     while True:
-        config = None
         try:
             config = await client.get_config()
             listed = await asyncio.wait_for(_list_bots(client), config.deadline)
         except Exception as err:
             failures += 1
             wait = bot_watch.backoff(poll_interval, failures)
-            message = scrub_value(f"{type(err).__name__}: {err}", client.api_key)
+            message = scrub(f"{type(err).__name__}: {err}", client.api_key)
             log.warning(
                 "Listing MeetStream's bots failed (%d in a row): %s; next try in %.0f s",
                 failures,
@@ -173,9 +171,9 @@ if _EVENT_TRIGGERS:
             import logging
 
             log = logging.getLogger(f"{cls.__module__}.{cls.__qualname__}")
-            client_class, _ = await asyncio.to_thread(load_client)
+            client_class, scrub = await asyncio.to_thread(load_client)
             async with client_class(kwargs["meetstream_conn_id"], log=log) as client:
-                async for listed in snapshots(client, float(kwargs["poll_interval"]), log):
+                async for listed in snapshots(client, float(kwargs["poll_interval"]), log, scrub):
                     yield listed
 
         async def filter_shared_stream(
@@ -191,7 +189,7 @@ if _EVENT_TRIGGERS:
             """Poll on its own (no shared streams) and yield this watcher's events."""
             client_class, scrub = await asyncio.to_thread(load_client)
             async with client_class(self.meetstream_conn_id, log=self.log) as client:
-                listings = snapshots(client, self.poll_interval, self.log)
+                listings = snapshots(client, self.poll_interval, self.log, scrub)
                 async for event in self._watch(client, listings, scrub):
                     yield event
 
@@ -250,7 +248,13 @@ if _EVENT_TRIGGERS:
             store = self.asset_state_store
             if store is None:
                 return self._mark
-            return bot_watch.Mark.read(await store.aget(key))
+            try:
+                return bot_watch.Mark.read(await store.aget(key))
+            except ValueError as err:
+                # A trigger that watches several assets has no one store to keep its mark in.
+                self.log.warning("%s: the mark is kept in memory; give each watcher one asset.", err)
+                self.asset_state_store = None
+                return self._mark
 
         async def _save(self, key: str, mark: bot_watch.Mark) -> None:
             self._mark = mark

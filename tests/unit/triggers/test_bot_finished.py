@@ -323,3 +323,14 @@ def test_the_events_of_one_poll_are_spaced_out(watcher: AsyncMock, monkeypatch: 
     # Airflow 3.3 folds an event that follows another within a second into no run of its own.
     assert [e["bot_id"] for e in events] == ["b1", "b2", "b3"]
     assert waits == [2.5, 2.5]
+
+
+def test_a_watcher_of_several_assets_keeps_its_mark_in_memory(watcher: AsyncMock) -> None:
+    class SeveralAssets(MemoryStore):
+        async def aget(self, key: str, default: Any = None) -> Any:
+            raise ValueError("Task has 2 concrete inlets and outlets")
+
+    made = trigger(SeveralAssets())
+    events = watch(made, snapshot(listed("b1", "InMeeting")), snapshot(listed("b1", "Done")))
+    assert [e["bot_id"] for e in events] == ["b1"]
+    assert made.asset_state_store is None
