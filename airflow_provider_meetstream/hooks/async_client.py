@@ -99,14 +99,22 @@ class MeetStreamAsyncClient:
         self.timeout, self.max_retries, self.deadline = checked_overrides(timeout, max_retries, deadline)
         self.log = log or logging.getLogger(f"{__name__}.{type(self).__name__}")
         self._config: ClientConfig | None = None
+        self._reread = False
         self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(meetstream_conn_id={self.meetstream_conn_id!r})"
 
     async def get_config(self) -> ClientConfig:
-        """Read the connection once, without blocking the event loop; mask the API key."""
-        if self._config is None:
+        """
+        Read the connection once, without blocking the event loop; mask the API key.
+
+        Read again after MeetStream refused the key: a long-lived client (an asset watcher's) then
+        picks up a key rotated in the connection, and a new HTTP client carries it.
+        """
+        if self._config is None or self._reread:
+            self._reread = False
+            previous = self._config
             await asyncio.to_thread(_import_lazily_imported)
             # Through BaseHook: MeetStreamHook overrides no connection lookup, and its module would
             # load requests into the triggerer.
@@ -120,6 +128,9 @@ class MeetStreamAsyncClient:
                 self.deadline,
             )
             await _amask_secret(self._config.api_key)
+            if previous is not None and previous != self._config and self._client is not None:
+                client, self._client = self._client, None
+                await client.aclose()
         return self._config
 
     @property
@@ -169,6 +180,7 @@ class MeetStreamAsyncClient:
                 lambda budget: asend_once(client, request, config, budget), request, self.log
             )
         except MeetStreamAuthError as err:
+            self._reread = True
             raise naming_the_connection(err, self.meetstream_conn_id) from None
 
     async def _call(self, endpoint: Endpoint[Read], *ids: Any, **arguments: Any) -> Read:

@@ -15,6 +15,7 @@ where the calendar's events would need one status request per bot. The import ru
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Hashable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,9 @@ MAX_POLL_INTERVAL, MAX_LOOKBACK = 86400.0, 366 * 86400.0
 DEFAULT_LOOKBACK = 7 * 86400.0
 #: The default ``event_interval``: a few times the second the scheduler takes to start a run.
 DEFAULT_EVENT_INTERVAL = 5.0
+#: Seconds after an event until the stored mark holds its bot: the triggerer stores an event a
+#: second or two after it is yielded, more on a loaded machine.
+SAVE_DELAY = 10.0
 _PAGE_SIZE = 100
 
 
@@ -95,12 +99,15 @@ if _EVENT_TRIGGERS:
         ``Cancelled`` (it never met). At its first start the trigger takes a baseline: the bots
         that had ended by then are the hourly harvest's, not a burst of runs.
 
-        Its mark (the baseline and the bots announced) is kept in the watched asset's state store
-        on Airflow 3.3, so a restarted triggerer announces nothing twice and misses nothing; a bot
-        announced in the instant before a restart can be announced again, which the harvest
-        absorbs (it skips a landed meeting). Without a state store (Airflow 3.0 to 3.2, or a
-        trigger run outside a watcher) the mark lives in memory: a restart takes a new baseline,
-        so nothing repeats, and what finished while the triggerer was down is left to the harvest.
+        Its mark (the baseline, the bots announced, the oldest end still announced) is kept in the
+        watched asset's state store on Airflow 3.3, so a restarted triggerer misses nothing and
+        repeats nothing announced more than :data:`SAVE_DELAY` seconds before it stopped: a bot
+        joins the stored mark only once the triggerer has had time to store its event, so a stop
+        in between announces it again (the harvest skips a landed meeting) rather than never.
+        Without a state store (Airflow 3.0 to 3.2, a trigger outside a watcher, or one watching
+        several assets) the mark lives in memory: a restart takes a new baseline, nothing repeats,
+        and what finished while the triggerer was down is left to the harvest. Give each scope one
+        watcher per asset: two with the same connection and scope share the asset's mark.
 
         On Airflow 3.3 the watchers of one connection and ``poll_interval`` share one listing of
         the workspace's bots (Airflow's shared streams), each keeping its own scope and mark.
@@ -121,6 +128,9 @@ if _EVENT_TRIGGERS:
             event did, so an event that follows within the second it takes to start the run waits
             for the next event to start one (apache/airflow#70970); spaced out, each gets its run.
         """
+
+        #: See :data:`SAVE_DELAY`; a test sets it to 0.
+        save_delay: float = SAVE_DELAY
 
         def __init__(
             self,
@@ -143,8 +153,12 @@ if _EVENT_TRIGGERS:
             )
             self.lookback = validation.seconds(lookback, "lookback", 0, MAX_LOOKBACK, above_low=True)
             self.event_interval = validation.seconds(event_interval, "event_interval", 0, MAX_POLL_INTERVAL)
-            # The mark when no asset state store keeps it.
+            # The mark when no asset state store keeps it, and what the store was last given.
             self._mark: bot_watch.Mark | None = None
+            self._saved: dict[str, Any] | None = None
+            # Airflow 3.3's triggerer gives a watcher its asset's state store; 3.0 to 3.2 know none.
+            if not hasattr(self, "asset_state_store"):
+                self.asset_state_store = None
 
         def serialize(self) -> tuple[str, dict[str, Any]]:
             """Return the class path and primitive keyword arguments to rebuild this trigger."""
@@ -199,6 +213,11 @@ if _EVENT_TRIGGERS:
             key = bot_watch.mark_key(self.meetstream_conn_id, self.scope)
             mark: bot_watch.Mark | None = None
             loaded = False
+            # The bots announced but not yet in the stored mark, with when: the triggerer stores an
+            # event a second or so after it is yielded, so the mark follows SAVE_DELAY later. A
+            # restart in between announces them again (the consumer skips a landed meeting); saved
+            # at once, it could lose them.
+            unsaved: dict[str, float] = {}
             async for listed in listings:
                 bots = [bot for bot in listed if self.scope.takes(bot)]
                 now = datetime.now(timezone.utc)
@@ -218,9 +237,9 @@ if _EVENT_TRIGGERS:
                         await self._save(key, mark)
                         continue
                     due, stopped = bot_watch.pending(mark, bots, horizon)
-                    deadline = (await client.get_config()).deadline
-                    due += await asyncio.wait_for(self._transcripts_ready(client, stopped, scrub), deadline)
-                    titles = await asyncio.wait_for(self._titles(client, due, now), deadline) if due else {}
+                    budget = time.monotonic() + (await client.get_config()).deadline
+                    due += await self._transcripts_ready(client, stopped, scrub, budget)
+                    titles = await self._titles(client, due, now, budget) if due else {}
                 except Exception as err:
                     self.log.warning(
                         "This poll of %s failed and is retried at the next: %s",
@@ -236,13 +255,12 @@ if _EVENT_TRIGGERS:
                     yield TriggerEvent(  # type: ignore[no-untyped-call]
                         scrub(bot_watch.payload(bot, titles.get(bot.event_id or "")), client.api_key)
                     )
-                    # Saved after each event: a restart repeats at most the one event in flight.
-                    mark = mark.with_seen(bot.bot_id)
-                    await self._save(key, mark)
-                pruned = mark.pruned(bots, horizon)
-                if pruned is not mark:
-                    mark = pruned
-                    await self._save(key, mark)
+                    mark = mark.with_seen(bot)
+                    unsaved[bot.bot_id] = time.monotonic()
+                mark = mark.pruned(bots, horizon)
+                settled = time.monotonic() - self.save_delay
+                unsaved = {bot_id: at for bot_id, at in unsaved.items() if at > settled}
+                await self._save(key, mark.without(unsaved))
 
         async def _load(self, key: str) -> bot_watch.Mark | None:
             store = self.asset_state_store
@@ -258,41 +276,50 @@ if _EVENT_TRIGGERS:
 
         async def _save(self, key: str, mark: bot_watch.Mark) -> None:
             self._mark = mark
+            value = mark.to_json()
             store = self.asset_state_store
-            if store is None:
+            if store is None or value == self._saved:
                 return
             try:
-                await store.aset(key, mark.to_json())
+                await store.aset(key, value)
             except Exception as err:
-                # Kept in memory meanwhile; the next save writes the whole mark again.
+                # Tried again at the next poll, with the whole mark.
                 self.log.warning("Could not save the mark to the asset state store: %s", err)
+            else:
+                self._saved = value
 
         async def _transcripts_ready(
-            self, client: MeetStreamAsyncClient, stopped: list[harvest.Bot], scrub: Scrubber
+            self, client: MeetStreamAsyncClient, stopped: list[harvest.Bot], scrub: Scrubber, budget: float
         ) -> list[harvest.Bot]:
-            """The ``Stopped`` bots whose transcript is complete: one light request each."""
+            """
+            The ``Stopped`` bots whose transcript is complete: one light request each, within ``budget``.
+
+            A bot that could not be asked (an error, or the poll's time spent) is asked at the next poll.
+            """
+            from airflow_provider_meetstream.utils.transcripts import is_ready
+
             ready, failed = [], []
-            for bot in stopped:
+            for number, bot in enumerate(stopped):
+                if time.monotonic() > budget:
+                    failed.append(f"{len(stopped) - number} not asked within the connection's deadline")
+                    break
                 try:
                     items = await client.list_transcriptions(bot.bot_id)
                 except Exception as err:
-                    # That bot is asked again at the next poll; the others go on.
                     failed.append(scrub(f"{bot.bot_id}: {type(err).__name__}: {err}", client.api_key))
                     continue
-                if any(str(item.get("status", "")).lower() in {"completed", "done"} for item in items):
+                if any(is_ready(item) for item in items):
                     ready.append(bot)
             if failed:
                 self.log.warning(
-                    "Could not read %d transcript state(s), asked again next poll: %s",
-                    len(failed),
-                    "; ".join(failed[:5]),
+                    "Transcript states not read, asked again next poll: %s", "; ".join(failed[:5])
                 )
             return ready
 
         async def _titles(
-            self, client: MeetStreamAsyncClient, bots: list[harvest.Bot], now: datetime
+            self, client: MeetStreamAsyncClient, bots: list[harvest.Bot], now: datetime, budget: float
         ) -> dict[str, str]:
-            """The meetings' titles, from one listing of the days they ended in; none if it fails."""
+            """The meetings' titles, from one listing of the days they ended in; those read by ``budget``."""
             from airflow_provider_meetstream.utils.calendar_meetings import title_of
 
             if not any(bot.event_id for bot in bots):
@@ -307,6 +334,9 @@ if _EVENT_TRIGGERS:
                 ):
                     if isinstance(event.get("id"), str) and title_of(event):
                         titles[event["id"]] = title_of(event)
+                    if time.monotonic() > budget:
+                        self.log.warning("The calendar's pages took the poll's time: some titles left out.")
+                        break
             except Exception as err:
                 # A title is a nicety: the event goes out without it rather than not at all.
                 self.log.warning(

@@ -15,7 +15,7 @@ from airflow_provider_meetstream.utils.harvest import Bot, Scope
 #: A bot's two announced outcomes: its meeting's data is ready, or it ended in failure.
 READY, FAILED = "ready", "failed"
 #: The version of the mark's JSON; a mark of another version is not trusted (a new baseline).
-MARK_VERSION = 1
+MARK_VERSION = 2
 
 
 def outcome(status: str, transcript_ready: bool = False) -> str | None:
@@ -41,16 +41,21 @@ class Mark:
     """
     How far a watcher has come: when it took its baseline, and the bots it will not announce again.
 
-    ``seen`` holds the bots announced since the baseline and those that had ended at it. It is
-    pruned to the bots still listed in scope whose meeting may have ended within the lookback, so
-    its size follows the window, not the workspace's history.
+    ``seen`` holds the bots announced since the baseline and those that had ended at it, each with
+    its meeting's end (else its start) in epoch seconds, or None when the listing said neither.
+    ``floor`` is the oldest end still announced: it only moves forward, so a shorter ``lookback``
+    once, or a clock stepped back, never brings back a bot pruned before. Pruning keeps the bots
+    that ended at or after the floor, and the undated ones while they are listed: the mark's size
+    follows the window, not the workspace's history.
 
     :param baseline: When the watcher first looked, ISO 8601.
-    :param seen: The bot ids never to announce again.
+    :param seen: The bots never to announce again, with their meeting's time.
+    :param floor: Epoch seconds; a bot whose meeting ended before is never announced. None: none yet.
     """
 
     baseline: str
-    seen: frozenset[str]
+    seen: Mapping[str, int | None]
+    floor: int | None = None
 
     @classmethod
     def first(cls, bots: Iterable[Bot], now: datetime) -> Mark:
@@ -62,7 +67,7 @@ class Mark:
         :param bots: The bots in scope.
         :param now: When it looked.
         """
-        ended = frozenset(bot.bot_id for bot in bots if bot.status in BotStatus.TERMINAL_STATUSES)
+        ended = {bot.bot_id: _when(bot) for bot in bots if bot.status in BotStatus.TERMINAL_STATUSES}
         return cls(baseline=now.isoformat(), seen=ended)
 
     @classmethod
@@ -74,52 +79,88 @@ class Mark:
         """
         if not isinstance(value, Mapping) or value.get("version") != MARK_VERSION:
             return None
-        baseline, seen = value.get("baseline"), value.get("seen")
-        if not isinstance(baseline, str) or not isinstance(seen, list):
+        baseline, seen, floor = value.get("baseline"), value.get("seen"), value.get("floor")
+        if not isinstance(baseline, str) or not isinstance(seen, Mapping) or not _epoch(floor, True):
             return None
-        return cls(baseline=baseline, seen=frozenset(str(bot_id) for bot_id in seen))
+        if not all(_epoch(when, True) for when in seen.values()):
+            return None
+        return cls(baseline=baseline, seen={str(bot_id): when for bot_id, when in seen.items()}, floor=floor)
 
     def to_json(self) -> dict[str, Any]:
         """The mark as the asset state store keeps it: JSON, the ids sorted."""
-        return {"version": MARK_VERSION, "baseline": self.baseline, "seen": sorted(self.seen)}
+        return {
+            "version": MARK_VERSION,
+            "baseline": self.baseline,
+            "floor": self.floor,
+            "seen": dict(sorted(self.seen.items())),
+        }
 
-    def with_seen(self, bot_id: str) -> Mark:
+    def with_seen(self, bot: Bot) -> Mark:
         """This mark, with one more bot announced."""
-        return replace(self, seen=self.seen | {bot_id})
+        return replace(self, seen={**self.seen, bot.bot_id: _when(bot)})
+
+    def without(self, bot_ids: Iterable[str]) -> Mark:
+        """This mark, without these bots: as it may be stored while their events are not yet."""
+        dropped = set(bot_ids)
+        return (
+            replace(self, seen={k: v for k, v in self.seen.items() if k not in dropped}) if dropped else self
+        )
 
     def pruned(self, bots: Iterable[Bot], horizon: datetime) -> Mark:
         """
-        This mark, keeping only the bots still listed whose meeting did not end before ``horizon``.
+        This mark with its floor moved to ``horizon`` (never back), and only the bots still in the window.
 
         A bot dropped here is never announced again: :func:`pending` skips every bot that ended
-        before the horizon.
+        before the floor. An undated bot is kept while it is listed: it has no age to go by.
 
         :param bots: The bots in scope, as listed now.
         :param horizon: The start of the lookback window.
         """
-        kept = frozenset(bot.bot_id for bot in bots if not bot.ended_before(horizon)) & self.seen
-        return self if kept == self.seen else replace(self, seen=kept)
+        floor = max(int(horizon.timestamp()), self.floor or 0)
+        listed = {bot.bot_id for bot in bots}
+        kept = {
+            bot_id: when
+            for bot_id, when in self.seen.items()
+            if (when is not None and when >= floor) or (when is None and bot_id in listed)
+        }
+        return (
+            self if (kept, floor) == (dict(self.seen), self.floor) else replace(self, seen=kept, floor=floor)
+        )
+
+
+def _when(bot: Bot) -> int | None:
+    # A bot's place in time: its meeting's end, else its start; epoch seconds.
+    moment = bot.end or bot.start
+    return None if moment is None else int(moment.timestamp())
+
+
+def _epoch(value: Any, optional: bool) -> bool:
+    return (value is None and optional) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def pending(mark: Mark, bots: Iterable[Bot], horizon: datetime) -> tuple[list[Bot], list[Bot]]:
     """
     The bots in scope to announce now, and the ``Stopped`` ones whose transcript decides.
 
-    A bot already seen, or whose meeting ended before ``horizon``, is neither.
+    A bot already seen, or whose meeting ended before ``horizon`` or the mark's floor, is neither;
+    a bot listed twice counts once.
 
     :param mark: The watcher's mark.
     :param bots: The bots in scope, as listed now.
     :param horizon: The start of the lookback window.
     """
-    due, stopped = [], []
+    floor = max(int(horizon.timestamp()), mark.floor or 0)
+    due: dict[str, Bot] = {}
+    stopped: dict[str, Bot] = {}
     for bot in bots:
-        if bot.bot_id in mark.seen or bot.ended_before(horizon):
+        when = _when(bot)
+        if bot.bot_id in mark.seen or (when is not None and when < floor):
             continue
         if outcome(bot.status) is not None:
-            due.append(bot)
+            due.setdefault(bot.bot_id, bot)
         elif bot.status == BotStatus.STOPPED:
-            stopped.append(bot)
-    return due, stopped
+            stopped.setdefault(bot.bot_id, bot)
+    return list(due.values()), list(stopped.values())
 
 
 def payload(bot: Bot, title: str | None) -> dict[str, Any]:

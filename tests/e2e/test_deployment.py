@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from airflow_provider_meetstream.triggers.bot_finished import SAVE_DELAY
 from e2e.conftest import Phase
 from e2e.deployment import API_KEY, Deployment, wait_until
 
@@ -334,7 +335,8 @@ def test_the_watcher_starts_one_run_per_finished_bot_by_itself(deployment: Deplo
         # The first meeting ends and its data is ready: one run.
         first_end, first = ends[0]
         end_and_wait(first_end + timedelta(seconds=processing + 1), {first})
-        # The triggerer restarts; it reads its mark from the asset state store.
+        # The triggerer restarts, once the mark holds that bot; it reads the mark from the store.
+        time.sleep(SAVE_DELAY + 2 * POLL_INTERVAL)
         deployment.processes.restart("triggerer")
         later = max(end for end, _ in ends) + timedelta(seconds=processing + 1)
         end_and_wait(later, bots)

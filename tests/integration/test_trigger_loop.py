@@ -25,6 +25,7 @@ from airflow_provider_meetstream.utils.scheduled_bots import ScheduledCriteria
 SCRIPT = textwrap.dedent(
     """
     import asyncio, importlib, importlib.abc, json, ssl, sys, threading, time, urllib.request
+    import time_machine
 
     importlib.import_module("airflow.jobs.triggerer_job_runner")
     # asyncio imports it on the loop when it creates the loop's default executor, once for every
@@ -105,7 +106,10 @@ SCRIPT = textwrap.dedent(
                         if name in set(sys.modules) - before)
         print(json.dumps({"events": events, "on_loop": on_loop, "off_loop": off_loop, "loaded": loaded}))
 
-    asyncio.run(main())
+    # The emulator's clock is frozen at the test's instant; this process travels there too, or the
+    # trigger would find the meeting older than its lookback once today is far from that instant.
+    with time_machine.travel(spec["now"], tick=True):
+        asyncio.run(main())
     """
 )
 
@@ -137,6 +141,7 @@ def test_nothing_blocking_runs_on_the_loop_while_a_trigger_starts(
         "bot_id": bot_id,
         "criteria": ScheduledCriteria.build(bot_ids=[bot_id]).serialize(),
         "admin_url": emulator.admin.base_url,
+        "now": meetstream_frozen_now.now.isoformat(),
         # An hour after its meeting: the meeting, and its processing, are over.
         "after": (ended + timedelta(hours=1)).isoformat(),
     }

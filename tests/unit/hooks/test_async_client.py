@@ -214,3 +214,30 @@ class TestAsyncWorkspaceBotsAndMeetingData:
 
         asyncio.run(scenario())
         assert served == []
+
+
+def test_a_refused_key_is_read_again_from_the_connection(
+    serve: Callable[[Answering], list[httpx.Request]], connection: Callable[..., None]
+) -> None:
+    # A watcher's client lives as long as the triggerer: a key rotated in the connection is picked up.
+    from airflow_provider_meetstream.exceptions import MeetStreamAuthError
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == "Token rotated-key":
+            return httpx.Response(200, json={"bot_id": "b1", "status": "Done"})
+        return httpx.Response(403, json={"detail": "Invalid API key."})
+
+    served = serve(answer)
+
+    async def twice() -> dict[str, Any]:
+        async with MeetStreamAsyncClient() as client:
+            with pytest.raises(MeetStreamAuthError):
+                await client.get_bot_status("b1")
+            connection(password="rotated-key")
+            return await client.get_bot_status("b1")
+
+    assert asyncio.run(twice())["status"] == "Done"
+    assert [request.headers["Authorization"] for request in served] == [
+        f"Token {API_KEY}",
+        "Token rotated-key",
+    ]
