@@ -619,6 +619,12 @@ def providers_step(step: str, creation_line: int | None) -> bool:
     return creation_line is not None and f"triggerer_job_runner.py:{creation_line}>" in step
 
 
+def task_of(step: str) -> str:
+    """A slow step's task in short: its name and its outermost coroutine, where it stood."""
+    found = re.search(r"name='([^']*)' coro=<([^ >]*)(?: running at [^>]*?([\w.]+:\d+))?", step)
+    return " ".join(part for part in found.groups() if part) if found else step[:80]
+
+
 def test_no_step_of_the_providers_triggers_blocked_the_triggerers_loop(deployment: Deployment) -> None:
     # The triggerer runs with PYTHONASYNCIODEBUG=1: asyncio logs every step over 0.1 s with its task.
     log = (deployment.processes.log_dir / "triggerer.log").read_text(errors="replace")
@@ -632,7 +638,8 @@ def test_no_step_of_the_providers_triggers_blocked_the_triggerers_loop(deploymen
     blanket = re.findall(r"async thread was blocked for ([\d.]+) seconds", log)
     print(
         f"\n[e2e] {deployment.executor}: triggerer loop: {len(steps)} step(s) over 0.1 s "
-        f"({', '.join(f'{s:.3f} s' for s, _ in steps) or 'none'}), {len(ours)} of them the provider's; "
+        f"({', '.join(f'{s:.3f} s in {task_of(what)}' for s, what in steps) or 'none'}), "
+        f"{len(ours)} of them the provider's; "
         f"'blocked' warnings: {', '.join(f'{float(b):.2f} s' for b in blanket) or 'none'}"
     )
     assert "Executing" not in log or steps, "asyncio's debug lines changed shape"
