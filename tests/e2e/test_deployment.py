@@ -367,7 +367,6 @@ def test_the_watcher_starts_one_run_per_finished_bot_by_itself(deployment: Deplo
         f"by the watcher, none twice across a triggerer restart; end to run start: "
         f"{', '.join(f'{seconds:.1f} s' for seconds in sorted(latencies.values()))}"
     )
-    deployment.notes["watcher_runs"] = sorted(runs)
 
 
 def test_transcripts_reach_storage_with_one_asset_event_each(deployment: Deployment) -> None:
