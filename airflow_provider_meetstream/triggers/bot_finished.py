@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetstream import validation
-from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, Logger
+from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_LIST_LIMIT, Logger
 from airflow_provider_meetstream.triggers.polling import Scrubber, load_client
 from airflow_provider_meetstream.utils import bot_watch, harvest
 
@@ -44,7 +44,6 @@ DEFAULT_EVENT_INTERVAL = 5.0
 #: Seconds after an event until the stored mark holds its bot: the triggerer stores an event a
 #: second or two after it is yielded, more on a loaded machine.
 SAVE_DELAY = 10.0
-_PAGE_SIZE = 100
 
 
 async def snapshots(
@@ -84,7 +83,7 @@ async def snapshots(
 
 
 async def _list_bots(client: MeetStreamAsyncClient) -> tuple[harvest.Bot, ...]:
-    return tuple([harvest.Bot.read(answer) async for answer in client.iter_bots(page_size=_PAGE_SIZE)])
+    return tuple([harvest.Bot.read(answer) async for answer in client.iter_bots(page_size=MAX_LIST_LIMIT)])
 
 
 if _EVENT_TRIGGERS:
@@ -330,7 +329,7 @@ if _EVENT_TRIGGERS:
                 async for event in client.iter_events(
                     time_min=min(ends) - timedelta(days=1),
                     time_max=max(ends) + timedelta(hours=1),
-                    page_size=_PAGE_SIZE,
+                    page_size=MAX_LIST_LIMIT,
                 ):
                     if isinstance(event.get("id"), str) and title_of(event):
                         titles[event["id"]] = title_of(event)
