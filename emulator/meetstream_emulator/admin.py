@@ -142,6 +142,68 @@ class EmulatorAdmin:
         )
         return result
 
+    def add_attendee(
+        self,
+        event_id: str,
+        email: str,
+        *,
+        name: str | None = None,
+        response: str = "needs_action",
+        optional: bool = False,
+        resource: bool = False,
+    ) -> dict[str, Any]:
+        """
+        Add an attendee to an event's ``raw``, in Google's or Graph's fields; a master's whole series.
+
+        :param event_id: The event, or the series master (there is no per-occurrence variant).
+        :param email: The attendee's address; one already an attendee is refused (use :meth:`respond`).
+        :param name: The display name.
+        :param response: ``accepted``, ``declined``, ``tentative`` or ``needs_action``.
+        :param optional: An optional attendee.
+        :param resource: A room or other resource (not with ``optional``).
+        :return: The event, as the events listing shows it.
+        """
+        body: dict[str, Any] = {"event_id": event_id, "email": email, "response": response}
+        body.update(optional=optional, resource=resource)
+        if name is not None:
+            body["name"] = name
+        result: dict[str, Any] = self._call("POST", "/calendar/attendees", body)
+        return result
+
+    def respond(self, event_id: str, response: str, *, email: str | None = None) -> dict[str, Any]:
+        """
+        Change a response to an event: an attendee's, or the calendar owner's own.
+
+        :param event_id: The event, or the series master (there is no per-occurrence variant).
+        :param response: ``accepted``, ``declined``, ``tentative`` or ``needs_action``.
+        :param email: The attendee; None for the owner (Google's attendee marked ``self``, Graph's
+            ``responseStatus``, refused when the owner organizes the event).
+        :return: The event, as the events listing shows it.
+        """
+        body: dict[str, Any] = {"event_id": event_id, "response": response}
+        if email is not None:
+            body["email"] = email
+        result: dict[str, Any] = self._call("POST", "/calendar/respond", body)
+        return result
+
+    def edit_event(
+        self, event_id: str, *, title: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
+        """
+        Change an event's text: Google ``summary`` and ``description``, Graph ``subject`` and ``body``.
+
+        :param event_id: The event, or the series master (there is no per-occurrence variant).
+        :param title: The new title, or None to keep it.
+        :param description: The new description, or None to keep it; one of the two is needed.
+        :return: The event, as the events listing shows it.
+        """
+        body: dict[str, Any] = {"event_id": event_id}
+        for name, value in (("title", title), ("description", description)):
+            if value is not None:
+                body[name] = value
+        result: dict[str, Any] = self._call("POST", "/calendar/edit", body)
+        return result
+
     def requests(self) -> list[dict[str, Any]]:
         """The API requests received since the last reset or clear, oldest first, keys masked."""
         entries: list[dict[str, Any]] = self._call("GET", "/requests")["requests"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from meetstream_emulator import event_changes
 from meetstream_emulator.calendar import format_instant, parse_instant
 from meetstream_emulator.faults import FaultPlan
 from meetstream_emulator.routing import CONTROLS_PREFIX, Body, ControlRoute, CurrentEmulator
@@ -29,8 +30,8 @@ def _optional_instant(body: dict[str, Any], name: str) -> datetime | None:
     return None if body.get(name) is None else _instant(body, name)
 
 
-def _flag(body: dict[str, Any], name: str) -> bool:
-    value = body.get(name, True)
+def _flag(body: dict[str, Any], name: str, default: bool = True) -> bool:
+    value = body.get(name, default)
     if not isinstance(value, bool):
         raise ValueError(f"{name} must be a boolean.")
     return value
@@ -41,6 +42,27 @@ def _text(body: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string.")
     return value
+
+
+def _optional_string(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name} must be a string.")
+    return value
+
+
+def _email(value: Any) -> str:
+    local, at, domain = value.partition("@") if isinstance(value, str) else ("", "", "")
+    if not (local and at and domain) or "@" in domain:
+        raise ValueError(f"email must be an address with one '@' and text on each side: {value!r}.")
+    return str(value)
+
+
+def _response(body: dict[str, Any], default: str | None = None) -> str:
+    value = body.get("response", default)
+    if value not in event_changes.RESPONSES:
+        raise ValueError(f"response must be one of {', '.join(event_changes.RESPONSES)}: {value!r}.")
+    return str(value)
 
 
 @router.post("/reset")
@@ -106,6 +128,52 @@ def delete_event(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
     """Delete an event or a whole series: ``event_id``, ``drop_schedules`` (default true)."""
     event_id, drop = _text(body, "event_id"), _flag(body, "drop_schedules")
     return emulator.backend.delete_event(event_id, drop_schedules=drop)
+
+
+# People and text: each rewrites the event's raw in its calendar's fields (see event_changes); on a
+# series master, for the whole series.
+
+
+@router.post("/calendar/attendees")
+def add_attendee(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
+    """Add an attendee: ``event_id``, ``email``, ``name``, ``response``, ``optional``, ``resource``."""
+    event_id, email = _text(body, "event_id"), _email(body.get("email"))
+    response = _response(body, "needs_action")
+    name = None if body.get("name") is None else _text(body, "name")
+    optional, resource = _flag(body, "optional", False), _flag(body, "resource", False)
+    if optional and resource:
+        raise ValueError("An attendee is optional or a resource, not both.")
+    with emulator.backend.lock:
+        return emulator.backend.events.revise(
+            event_id,
+            lambda event, _now: event_changes.add_attendee(
+                event, email, name=name, response=response, optional=optional, resource=resource
+            ),
+        )
+
+
+@router.post("/calendar/respond")
+def respond(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
+    """Change a response: ``event_id``, ``response``, ``email`` (the owner's own without it)."""
+    event_id, response = _text(body, "event_id"), _response(body)
+    email = None if body.get("email") is None else _email(body["email"])
+    with emulator.backend.lock:
+        return emulator.backend.events.revise(
+            event_id, lambda event, now: event_changes.respond(event, now, response, email)
+        )
+
+
+@router.post("/calendar/edit")
+def edit_event(emulator: CurrentEmulator, body: Body) -> dict[str, Any]:
+    """Change the text: ``event_id``, ``title``, ``description`` (at least one)."""
+    event_id = _text(body, "event_id")
+    title, description = _optional_string(body, "title"), _optional_string(body, "description")
+    if title is None and description is None:
+        raise ValueError("Send a title, a description or both.")
+    with emulator.backend.lock:
+        return emulator.backend.events.revise(
+            event_id, lambda event, _now: event_changes.edit(event, title, description)
+        )
 
 
 @router.get("/requests")

@@ -180,6 +180,14 @@ class Events:
         event.is_deleted, event.updated_at = True, self._clock.now()
         return event
 
+    def revise(
+        self, event_id: str, change: Callable[[CalendarEvent, datetime], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A live event (a master: its series) gets ``raw`` = ``change(event, now)``, ``updated_at`` now."""
+        event, now = self.live(event_id), self._clock.now()
+        event.raw, event.updated_at = change(event, now), now
+        return event.to_api([])
+
     def _new_instance(
         self,
         master: CalendarEvent,
