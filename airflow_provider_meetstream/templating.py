@@ -40,7 +40,8 @@ def is_templated(value: Any) -> bool:
     """
     Tell whether an operator argument is still a template, to be checked at execute time instead.
 
-    A list or a tuple is one when an item is: Airflow renders and resolves each.
+    A list or a tuple is one when an item is, a dict when a value is: Airflow renders and
+    resolves each.
 
     :param value: An operator argument as given to ``__init__``.
     """
@@ -48,6 +49,8 @@ def is_templated(value: Any) -> bool:
         return "{{" in value or "{%" in value
     if isinstance(value, (list, tuple)):
         return any(is_templated(item) for item in value)
+    if isinstance(value, dict):
+        return any(is_templated(item) for item in value.values())
     # XComArg, MappedArgument and the like resolve later; they are never plain data.
     return hasattr(value, "resolve")
 

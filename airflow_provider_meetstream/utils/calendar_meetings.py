@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -16,6 +16,15 @@ from airflow_provider_meetstream.recurrence import (
     parse_aware_datetime,
     resolve_timezone,
     series_from_event,
+)
+from airflow_provider_meetstream.rules import Decision, RecordingRules
+from airflow_provider_meetstream.rules.people import (
+    People,
+    Person,
+    is_all_day,
+    is_recurring,
+    read_description,
+    read_people,
 )
 
 _UTC = timezone.utc
@@ -40,6 +49,17 @@ class Meeting:
     :param platform: ``zoom``, ``google_meet``, ``microsoft_teams``... as MeetStream names it.
     :param calendar_id: The calendar the event was read from.
     :param event: The listed event the meeting comes from (master, instance or single event).
+    :param organizer: Who hosts it, when the calendar says.
+    :param attendees: Everyone invited, rooms included (``Person.resource``).
+    :param owner: The calendar's owner as this copy names them, with their own response.
+    :param owner_hosts: Whether the calendar's owner hosts it; None when unknown.
+    :param people_complete: Whether the payload lists everyone it gathers (else the people known
+        are a part, and "at most", "every" and "none" cannot be told).
+    :param recurring: Whether it belongs to a series.
+    :param all_day: Whether it lasts whole days.
+    :param description: The description as plain text ("" when none).
+    :param copies: The same meeting as other calendars list it (other attendees' copies), each
+        with its own owner and response.
     """
 
     identity: str
@@ -52,6 +72,28 @@ class Meeting:
     platform: str | None
     calendar_id: str | None
     event: Mapping[str, Any] = field(repr=False, compare=False)
+    organizer: Person | None = None
+    attendees: tuple[Person, ...] = field(default=(), repr=False)
+    owner: Person | None = None
+    owner_hosts: bool | None = None
+    people_complete: bool = False
+    recurring: bool = False
+    all_day: bool = False
+    description: str = field(default="", repr=False)
+    copies: tuple[Meeting, ...] = field(default=(), repr=False, compare=False)
+
+    def people(self) -> tuple[Person, ...]:
+        """The people it gathers: the organizer and the attendees, rooms left out, each address once."""
+        found: dict[str, Person] = {}
+        unnamed: list[Person] = []
+        for person in (self.organizer, *self.attendees):
+            if person is None or person.resource:
+                continue
+            if person.email:
+                found.setdefault(person.email.casefold(), person)
+            else:
+                unnamed.append(person)
+        return (*found.values(), *unnamed)
 
 
 @dataclass(frozen=True)
@@ -81,24 +123,40 @@ class Selection:
     :param platforms: Meeting platforms to keep (``zoom``, ``google_meet``, ``microsoft_teams``).
     :param calendar_ids: Calendars to keep.
     :param select: Anything else: a callable taking a :class:`Meeting`, True to record it.
+    :param rules: :class:`~airflow_provider_meetstream.rules.RecordingRules`, applied last.
     """
 
     title_pattern: str | None = None
     platforms: frozenset[str] | None = None
     calendar_ids: frozenset[str] | None = None
     select: Callable[[Meeting], bool] | None = None
+    rules: RecordingRules | None = None
+
+    def decide(self, meeting: Meeting) -> Decision:
+        """Whether ``meeting`` should have a bot, and why not when it should not."""
+        if not meeting.meeting_url:
+            return Decision(False, "skipped: no meeting link")
+        if self.title_pattern is not None and not re.search(self.title_pattern, meeting.title, re.IGNORECASE):
+            return Decision(False, "skipped: the title does not match title_pattern")
+        if self.platforms is not None and meeting.platform not in self.platforms:
+            return Decision(
+                False, f"skipped: on {meeting.platform or 'an unknown platform'}, not in platforms"
+            )
+        if self.calendar_ids is not None:
+            # The copies in the calendars kept, and only those, speak for the meeting.
+            kept = [copy for copy in (meeting, *meeting.copies) if copy.calendar_id in self.calendar_ids]
+            if not kept:
+                return Decision(False, f"skipped: calendar {meeting.calendar_id} is not in calendar_ids")
+            meeting = replace(kept[0], copies=tuple(kept[1:]))
+        if self.select is not None and not self.select(meeting):
+            return Decision(False, "skipped: select returned false")
+        if self.rules is not None:
+            return self.rules.decide(meeting)
+        return Decision(True, "recorded: selected")
 
     def __call__(self, meeting: Meeting) -> bool:
         """Tell whether ``meeting`` should have a bot."""
-        if not meeting.meeting_url:
-            return False
-        if self.title_pattern is not None and not re.search(self.title_pattern, meeting.title, re.IGNORECASE):
-            return False
-        if self.platforms is not None and meeting.platform not in self.platforms:
-            return False
-        if self.calendar_ids is not None and meeting.calendar_id not in self.calendar_ids:
-            return False
-        return self.select is None or bool(self.select(meeting))
+        return self.decide(meeting).record
 
 
 def _raw(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -157,18 +215,43 @@ def _instant(value: Any, argument: str) -> datetime:
     return parse_aware_datetime(value, argument).astimezone(_UTC)
 
 
+@dataclass(frozen=True)
+class _Details:
+    """What every meeting of one listed event shares, read once per event."""
+
+    people: People
+    recurring: bool
+    all_day: bool
+    description: str
+
+
+def _details(event: Mapping[str, Any], read: dict[int, _Details]) -> _Details:
+    found = read.get(id(event))
+    if found is None:
+        raw = _raw(event)
+        platform = event.get("platform")
+        found = read[id(event)] = _Details(
+            read_people(raw, platform if isinstance(platform, str) else None),
+            is_recurring(raw),
+            is_all_day(raw),
+            read_description(raw),
+        )
+    return found
+
+
 def _meeting(
     event: Mapping[str, Any],
     identity: str,
     start: datetime,
     duration: timedelta,
+    read: dict[int, _Details],
     *,
-    schedule_on: str | None = None,
     occurrence: datetime | None = None,
 ) -> Meeting:
+    details = _details(event, read)
     return Meeting(
         identity=identity,
-        event_id=schedule_on or str(event["id"]),
+        event_id=str(event["id"]),
         occurrence_date=None if occurrence is None else format_occurrence(occurrence),
         start=start,
         end=start + duration,
@@ -177,6 +260,14 @@ def _meeting(
         platform=event.get("meeting_platform") or None,
         calendar_id=event.get("calendar_id"),
         event=event,
+        organizer=details.people.organizer,
+        attendees=details.people.attendees,
+        owner=details.people.owner,
+        owner_hosts=details.people.owner_hosts,
+        people_complete=details.people.complete,
+        recurring=details.recurring or occurrence is not None,
+        all_day=details.all_day,
+        description=details.description,
     )
 
 
@@ -206,6 +297,7 @@ def read_calendar(
     candidates: list[Meeting] = []
     cancelled: set[str] = set()
     problems: list[tuple[str, str]] = []
+    read: dict[int, _Details] = {}
 
     exceptions: dict[str, dict[datetime, Mapping[str, Any]]] = {}
     for instance in instances:
@@ -233,7 +325,7 @@ def read_calendar(
         for start in rule_starts:
             if start not in replaced:
                 identity = f"{uid}|{format_occurrence(start)}"
-                candidates.append(_meeting(master, identity, start, duration, occurrence=start))
+                candidates.append(_meeting(master, identity, start, duration, read, occurrence=start))
         for original, instance in replaced.items():
             identity = f"{uid}|{format_occurrence(original)}"
             if _is_cancelled(instance):
@@ -243,10 +335,10 @@ def read_calendar(
             length = _instant(instance["end_time"], "end_time") - start
             if start == original and window_start <= start < window_end:
                 # An instance at its own time (Graph lists plain occurrences too): the master's slot.
-                candidates.append(_meeting(master, identity, start, length, occurrence=start))
+                candidates.append(_meeting(master, identity, start, length, read, occurrence=start))
             else:
                 # Moved: scheduled on the instance itself, still known by the slot it came from.
-                candidates.append(_meeting(instance, identity, start, length))
+                candidates.append(_meeting(instance, identity, start, length, read))
 
     for orphans in exceptions.values():
         # Instances whose master is outside the listing: each is its own meeting.
@@ -260,10 +352,13 @@ def read_calendar(
             cancelled.add(identity)
             continue
         start = _instant(event["start_time"], "start_time")
-        candidates.append(_meeting(event, identity, start, _instant(event["end_time"], "end_time") - start))
+        candidates.append(
+            _meeting(event, identity, start, _instant(event["end_time"], "end_time") - start, read)
+        )
 
     meetings: dict[str, Meeting] = {}
     seats: dict[str, list[Seat]] = {}
+    copies: dict[str, list[Meeting]] = {}
     by_slot: dict[tuple[datetime, str], str] = {}
     for meeting in sorted(candidates, key=lambda m: (m.identity, m.event_id)):
         slot = (meeting.start, meeting.meeting_url or "")
@@ -271,11 +366,14 @@ def read_calendar(
         copy_of = meeting.identity if meeting.identity in meetings else by_slot.get(slot)
         if copy_of is not None and (meeting.identity in meetings or meeting.meeting_url):
             seats[copy_of].append(seat)
+            copies.setdefault(copy_of, []).append(meeting)
             continue
         meetings[meeting.identity] = meeting
         seats[meeting.identity] = [seat]
         if meeting.meeting_url:
             by_slot[slot] = meeting.identity
+    for identity, others in copies.items():
+        meetings[identity] = replace(meetings[identity], copies=tuple(others))
     return Calendar(
         meetings,
         frozenset(cancelled - set(meetings)),

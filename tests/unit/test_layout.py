@@ -166,11 +166,22 @@ def test_importing_a_trigger_module_loads_nothing_heavy() -> None:
     assert heavy == {module: [] for module in modules}
 
 
-@pytest.mark.parametrize("path", sorted((PACKAGE / "recurrence").rglob("*.py")), ids=_name)
-def test_recurrence_imports_nothing_from_airflow(path: Path) -> None:
+@pytest.mark.parametrize(
+    "path", sorted([*(PACKAGE / "recurrence").rglob("*.py"), *(PACKAGE / "rules").rglob("*.py")]), ids=_name
+)
+def test_recurrence_and_rules_import_nothing_from_airflow(path: Path) -> None:
     # Pure shared vocabulary, a lower layer than anything that needs Airflow.
     imported = _imports(path, top_level_only=False)
     assert not {name for name in imported if name == "airflow" or name.startswith("airflow.")}
+
+
+def test_the_rules_load_no_airflow_at_all() -> None:
+    code = (
+        "import sys, airflow_provider_meetstream.rules\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'airflow'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_every_task_defaults_to_the_hooks_connection() -> None:
