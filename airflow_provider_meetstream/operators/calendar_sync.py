@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.rules import RecordingRules
     from airflow_provider_meetstream.utils.calendar_meetings import Meeting
     from airflow_provider_meetstream.utils.calendar_sync import Action, Outcome
 
@@ -60,6 +61,16 @@ def _pattern(value: Any) -> str | None:
     return value
 
 
+def _rules(value: Any) -> RecordingRules:
+    from airflow_provider_meetstream.rules import RecordingRules, RulesError
+
+    try:
+        return RecordingRules.from_value(value)
+    except RulesError as err:
+        argument = "rules" if err.key == "rules" else f"rules.{err.key}"
+        raise MeetStreamInputError(argument, err.value, err.reason) from None
+
+
 def _sync_id(value: Any) -> str:
     # "|" ends the prefix of the keys a sync owns: "crm" would own every key of a sync "crm|eu".
     key = validation.deduplication_key(value, "sync_id", 200)
@@ -85,8 +96,8 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
 
     Each run lists the calendar's events in the window (``GET /calendar/events``), applies each
     series' exceptions (a moved occurrence replaces its slot, a cancelled one removes it), keeps the
-    meetings to record (a meeting URL, plus the filters given), and compares them with the bots
-    the listing shows on them (each event's ``bots``, deleted events included, and
+    meetings to record (a meeting URL, plus the filters and the recording rules given), and
+    compares them with the bots the listing shows on them (each event's ``bots``, deleted events included, and
     ``GET /calendar/scheduled``). The sync owns the bots whose deduplication key it made,
     ``f"{sync_id}|<meeting identity>"``. It then **adds** a bot for each selected meeting that has
     none, **keeps** a meeting another owner's bot records (MeetStream would displace that bot; with
@@ -94,21 +105,23 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
     moved (same bot, event and key; new join time), **cancels** a waiting bot of its own whose
     meeting was deleted, cancelled, moved out of the window or is no longer selected, and
     **keeps** the rest. It never cancels, moves or displaces a bot it did not make, nor touches one
-    that has joined or finished. The same meeting in two attendees' calendars gets one bot. A
-    second run with nothing changed sends only reads: the events' pages and one scheduled list.
+    that has joined or finished. Each meeting it does not record is **skipped** with its reason
+    ("skipped: declined by the calendar's owner"). The same meeting in two attendees' calendars
+    gets one bot. A second run with nothing changed sends only reads: the events' pages and one
+    scheduled list.
 
     .. code-block:: python
 
         SyncCalendarBotsOperator(
             task_id="sync_bots",
-            title_pattern="sync|stand-up|review",
+            rules={"internal_domains": ["example.com"], "record": "external"},
             lookahead=timedelta(hours=24),
             bot_config={"bot_name": "Notetaker"},
         )
 
     The XCom: ``{"sync_id", "window_start", "window_end", "dry_run", "truncated", "counts": {"add",
-    "move", "cancel", "keep", "failed"}, "added", "moved", "cancelled", "kept", "failed",
-    "bot_ids"}``: each list holds ``{"event_id", "occurrence", "title", "bot_id",
+    "move", "cancel", "keep", "skip", "failed"}, "added", "moved", "cancelled", "kept", "skipped",
+    "failed", "bot_ids"}``: each list holds ``{"event_id", "occurrence", "title", "bot_id",
     "deduplication_key", "old_join", "new_join", "reason"}``, and ``bot_ids`` the bots added or
     moved, ready for a :class:`~airflow_provider_meetstream.sensors.meetstream.ListScheduledSensor`:
     with ``multiple_outputs=True`` each key is an XCom of its own, ``sync.output["bot_ids"]``.
@@ -128,6 +141,11 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
     :param calendar_ids: Keep meetings of these calendars.
     :param select: Anything else: ``select(meeting) -> bool`` on a
         :class:`~airflow_provider_meetstream.utils.calendar_meetings.Meeting`.
+    :param rules: Recording rules (:class:`~airflow_provider_meetstream.rules.RecordingRules`): a
+        dict of them, their JSON text (a ``Param`` rendered with ``| tojson``), or the class;
+        checked at parse time when literal and after rendering when templated. The other filters
+        and the rules must all hold; each meeting left out is in the plan with the reason.
+        Templated.
     :param bot_config: The bots' configuration; ``join_at`` is the sync's own. Templated.
     :param join_lead: How long before its meeting a bot joins (default 3 minutes, as MeetStream).
     :param take_over: Schedule the sync's own bot on a selected meeting that another owner's bot
@@ -147,10 +165,11 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
         "lookahead",
         "calendar_id",
         "title_pattern",
+        "rules",
         "bot_config",
         "meetstream_conn_id",
     )
-    template_fields_renderers: ClassVar[dict[str, str]] = {"bot_config": "json"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"bot_config": "json", "rules": "json"}
     ui_color = "#e3f1e8"
 
     def __init__(
@@ -165,6 +184,7 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
         platforms: Sequence[str] | None = None,
         calendar_ids: Sequence[str] | None = None,
         select: Callable[[Meeting], bool] | None = None,
+        rules: RecordingRules | dict[str, Any] | str | None = None,
         bot_config: dict[str, Any] | None = None,
         join_lead: timedelta | float = DEFAULT_JOIN_LEAD,
         take_over: bool = False,
@@ -186,6 +206,9 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
         if select is not None and not callable(select):
             raise MeetStreamInputError("select", select, "must be a callable taking a Meeting")
         self.select = select
+        # Kept as data, so that a DAG's serialised form and its rendered fields show the rules.
+        to_dict = getattr(rules, "to_dict", None)
+        self.rules = to_dict() if callable(to_dict) else rules
         self.bot_config = bot_config
         self.join_lead = _duration(join_lead, "join_lead")
         self.take_over = bool(validation.optional_bool(take_over, "take_over"))
@@ -204,6 +227,7 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
         check_now(self.lookahead, _duration, "lookahead")
         check_now(self.calendar_id, validation.non_empty_text, "calendar_id")
         check_now(self.title_pattern, _pattern)
+        check_now(self.rules, _rules)
         check_now(self.bot_config, _sync_bot_config)
 
     def _window(self) -> tuple[datetime, datetime]:
@@ -236,6 +260,7 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
             platforms=self.platforms,
             calendar_ids=self.calendar_ids,
             select=self.select,
+            rules=None if self.rules is None else _rules(self.rules),
         )
         with self.hook as hook:
             events = list(
@@ -300,9 +325,9 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
     ) -> list[Outcome]:
         from concurrent.futures import ThreadPoolExecutor
 
-        from airflow_provider_meetstream.utils.calendar_sync import KEEP
+        from airflow_provider_meetstream.utils.calendar_sync import ADD, CANCEL, MOVE
 
-        writes = [action for action in actions if action.kind != KEEP]
+        writes = [action for action in actions if action.kind in (ADD, MOVE, CANCEL)]
         outcomes: list[Outcome] = []
         with ThreadPoolExecutor(
             max_workers=self.max_concurrency, thread_name_prefix="meetstream-sync"

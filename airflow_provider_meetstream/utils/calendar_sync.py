@@ -15,7 +15,7 @@ from airflow_provider_meetstream.utils.workspace_bots import LONE_SLOT_REACH, Li
 
 _UTC = timezone.utc
 
-ADD, MOVE, CANCEL, KEEP, FAILED = "add", "move", "cancel", "keep", "failed"
+ADD, MOVE, CANCEL, KEEP, SKIP, FAILED = "add", "move", "cancel", "keep", "skip", "failed"
 #: The reason a selected meeting is left to a bot the sync did not make; the plan's log shows these.
 OTHER_OWNER = "recorded by another owner's bot"
 
@@ -25,7 +25,7 @@ class Action:
     """
     One step of the plan.
 
-    :param kind: ``add``, ``move``, ``cancel`` or ``keep``.
+    :param kind: ``add``, ``move``, ``cancel``, ``keep``, or ``skip`` (a meeting not to record).
     :param deduplication_key: The bot's key.
     :param meeting: The meeting, when the calendar still has it.
     :param bot_id: The existing bot, for move, cancel and keep.
@@ -130,6 +130,8 @@ def plan(
       ``join_lead``, on the same event and key;
     - **cancel** our waiting bot whose meeting was deleted, cancelled, moved out of the window or
       is no longer selected, when its join time falls in the window's reach;
+    - **skip** a meeting of the window that is not selected and has no bot of ours to cancel,
+      with the selection's reason (:meth:`Selection.decide`);
     - **keep** the rest, including every bot that has joined or finished: a sync never touches those.
 
     :param calendar: :func:`read_calendar`'s result for the window.
@@ -150,10 +152,26 @@ def plan(
     starts = _starts_by_event(calendar)
     actions: list[Action] = []
     wanted: set[str] = set()
+    unwanted: dict[str, str] = {}
+
+    def cancellable(bot: ListedBot | None) -> bool:
+        return (
+            bot is not None
+            and bot.waiting(now, list_reach)
+            and bot.join_time is not None
+            and window_start - join_lead <= bot.join_time < window_end
+        )
+
     for identity, meeting in sorted(calendar.meetings.items(), key=lambda item: (item[1].start, item[0])):
-        if not (window_start <= meeting.start < window_end) or not selection(meeting):
+        if not window_start <= meeting.start < window_end:
             continue
         key = deduplication_key(sync_id, identity)
+        decision = selection.decide(meeting)
+        if not decision.record:
+            unwanted[key] = decision.reason
+            if not cancellable(ours.get(key)):
+                actions.append(Action(SKIP, key, meeting, reason=decision.reason))
+            continue
         wanted.add(key)
         # Whole seconds, as join times travel: a start with microseconds must not look moved.
         join = (meeting.start - join_lead).replace(microsecond=0)
@@ -193,14 +211,14 @@ def plan(
         else:
             actions.append(Action(KEEP, key, meeting, bot.bot_id, join, join, "up to date"))
     for key, bot in sorted(ours.items()):
-        if key in wanted or not bot.waiting(now, list_reach):
-            continue
-        in_reach = bot.join_time is not None and window_start - join_lead <= bot.join_time < window_end
-        if not in_reach:
+        if key in wanted or not cancellable(bot):
             continue
         known = _identity_of(key, sync_id, calendar)
         last_seen = calendar.meetings.get(known) if known else None
-        reason = _why_unwanted(known, last_seen, calendar, window_start, window_end)
+        if key in unwanted:
+            reason = f"the meeting is no longer selected ({unwanted[key]})"
+        else:
+            reason = _why_unwanted(known, last_seen, calendar)
         actions.append(Action(CANCEL, key, last_seen, bot.bot_id, bot.join_time, None, reason))
     return actions
 
@@ -249,20 +267,12 @@ def _identity_of(key: str, sync_id: str, calendar: Calendar) -> str | None:
     return None
 
 
-def _why_unwanted(
-    identity: str | None,
-    meeting: Meeting | None,
-    calendar: Calendar,
-    window_start: datetime,
-    window_end: datetime,
-) -> str:
+def _why_unwanted(identity: str | None, meeting: Meeting | None, calendar: Calendar) -> str:
     if identity in calendar.cancelled:
         return "the meeting was cancelled"
     if meeting is None:
         return "the meeting is no longer in the calendar"
-    if not window_start <= meeting.start < window_end:
-        return "the meeting moved out of the window"
-    return "the meeting is no longer selected"
+    return "the meeting moved out of the window"
 
 
 #: A written step: the action, MeetStream's answer, and the error when it failed.
@@ -291,7 +301,7 @@ def sync_report(
     :param outcomes: What each write did (none in a dry run).
     """
     results = {id(action): (answer, error) for action, answer, error in outcomes}
-    names = {ADD: "added", MOVE: "moved", CANCEL: "cancelled", KEEP: "kept"}
+    names = {ADD: "added", MOVE: "moved", CANCEL: "cancelled", KEEP: "kept", SKIP: "skipped"}
     lists: dict[str, list[dict[str, Any]]] = {name: [] for name in names.values()}
     tally = dict.fromkeys(names, 0)
     failed: list[dict[str, Any]] = []
@@ -332,8 +342,8 @@ def format_plan(actions: Sequence[Action]) -> str:
     """
     The plan as a short table for the task log.
 
-    One row per add, move and cancel, and per meeting left to another owner's bot (with whose);
-    the bots kept as they are are counted.
+    One row per add, move, cancel and skip (with the reason a meeting is not recorded), and per
+    meeting left to another owner's bot (with whose); the bots kept as they are are counted.
     """
     rows = [
         (

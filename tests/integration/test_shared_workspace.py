@@ -59,7 +59,14 @@ def test_another_owners_bot_on_a_selected_meeting_is_left_alone(
     emulator.admin.clear_requests()
     for added in (1, 0):
         report = sync()
-        assert report["counts"] == {"add": added, "move": 0, "cancel": 0, "keep": 2 - added, "failed": 0}
+        assert report["counts"] == {
+            "add": added,
+            "move": 0,
+            "cancel": 0,
+            "keep": 2 - added,
+            "skip": 0,
+            "failed": 0,
+        }
         kept = {item["event_id"]: item for item in report["kept"]}["evt_call"]
         assert kept["bot_id"] == theirs
         assert kept["reason"] == f"recorded by another owner's bot (key {SALES!r})"
@@ -141,7 +148,7 @@ def test_a_409_naming_another_owners_bot_keeps_the_meeting(calendar, monkeypatch
 
     monkeypatch.setattr(plan_module, "plan", plan_then_race)
     report = sync()
-    assert report["counts"] == {"add": 1, "move": 0, "cancel": 0, "keep": 1, "failed": 0}
+    assert report["counts"] == {"add": 1, "move": 0, "cancel": 0, "keep": 1, "skip": 0, "failed": 0}
     (kept,) = report["kept"]
     assert (kept["bot_id"], kept["reason"]) == (theirs[0], f"recorded by another owner's bot (key {SALES!r})")
     assert bots_by_status(emulator)[theirs[0]] == "Scheduled"
@@ -152,7 +159,7 @@ def test_two_syncs_with_different_ids_over_one_window(calendar) -> None:
     first = sync("team-a.sync")
     second = sync("team-b.sync")
     assert first["counts"]["add"] == 2
-    assert second["counts"] == {"add": 0, "move": 0, "cancel": 0, "keep": 2, "failed": 0}
+    assert second["counts"] == {"add": 0, "move": 0, "cancel": 0, "keep": 2, "skip": 0, "failed": 0}
     assert {item["bot_id"] for item in second["kept"]} == set(first["bot_ids"])
     emulator.admin.clear_requests()
     for sync_id in ("team-a.sync", "team-b.sync", "team-a.sync"):
@@ -304,7 +311,7 @@ def test_past_one_page_of_scheduled_bots(meetstream_frozen_now, size: int) -> No
     # An idle run reads the events' pages and one scheduled list, nothing else.
     emulator.admin.clear_requests()
     idle = sync()
-    assert idle["counts"] == {"add": 0, "move": 0, "cancel": 0, "keep": len(expected), "failed": 0}
+    assert idle["counts"] == {"add": 0, "move": 0, "cancel": 0, "keep": len(expected), "skip": 0, "failed": 0}
     listed = size + len(added)
     pages = -(-listed // 100)
     assert Counter(requests(emulator)) == Counter(

@@ -78,7 +78,7 @@ class TestPlan:
             start - LEAD,
         )
         report = sync_report(SYNC, *WINDOW, False, actions, [])
-        assert report["counts"] == {ADD: 1, MOVE: 1, CANCEL: 1, KEEP: 1, "failed": 0}
+        assert report["counts"] == {ADD: 1, MOVE: 1, CANCEL: 1, KEEP: 1, "skip": 0, "failed": 0}
         assert (
             next(a for a in actions if a.kind == CANCEL).reason == "the meeting is no longer in the calendar"
         )
@@ -189,7 +189,9 @@ class TestPlan:
         )
         assert {a.deduplication_key.split("|")[1]: a.reason for a in actions} == {
             "evt_deleted@example.com": "the meeting was cancelled",
-            "evt_lunch@example.com": "the meeting is no longer selected",
+            "evt_lunch@example.com": (
+                "the meeting is no longer selected (skipped: the title does not match title_pattern)"
+            ),
             "evt_far@example.com": "the meeting moved out of the window",
         }
 
@@ -214,7 +216,7 @@ class TestReport:
         report = sync_report(
             SYNC, *WINDOW, False, actions, [(add, skipped, None), (cancel, {"already_gone": True}, None)]
         )
-        assert report["counts"] == {ADD: 0, MOVE: 0, CANCEL: 1, KEEP: 1, "failed": 0}
+        assert report["counts"] == {ADD: 0, MOVE: 0, CANCEL: 1, KEEP: 1, "skip": 0, "failed": 0}
         assert [(k["bot_id"], k["reason"]) for k in report["kept"]] == [("theirs", skipped["reason"])]
         assert report["cancelled"][0]["reason"].endswith("(the bot was already gone)")
         assert report["bot_ids"] == []
