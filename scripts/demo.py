@@ -1,8 +1,11 @@
 """
 `make demo`: run every example DAG against a local MeetStream emulator and print what it holds.
 
-After the first batch sync the demo changes the calendar (a meeting moved, an occurrence cancelled,
-an event deleted, one added), syncs again and prints the plan it carried out. Then the host of one
+The first batch sync's plan shows why each meeting is or is not recorded (the example's recording
+rules: someone from outside example.com, not declined, no opt-out marker). Then the demo changes
+the calendar (a meeting moved, an occurrence cancelled, an event deleted, one added) and syncs
+again; then its people (an outside attendee joins an internal meeting, the owner declines
+another) and syncs a third time: one bot added, one cancelled. Then the host of one
 meeting refuses its bot, and the emulator's clock moves past the meetings while the asset watcher's
 trigger (BotFinishedTrigger) runs: it fires once per finished bot, and meetstream_meeting_finished
 lands those meetings; the hourly harvest, the safety net, then finds nothing left to land, twice
@@ -31,6 +34,8 @@ TRANSCRIPTS_DAG = "meetstream_transcripts_to_storage"
 WORDS_DAG = "meetstream_transcript_words"
 HARVEST_DAG = "meetstream_harvest"
 FINISHED_DAG = "meetstream_meeting_finished"
+#: The demo calendar's owner (the attendee marked "self" in cal_demo_google).
+OWNER = "dana@example.com"
 # Run order: the single event first, the batch pipeline last, so the table reads top-down.
 DAG_ORDER = (
     "meetstream_schedule_event",
@@ -108,7 +113,15 @@ def change_calendar(admin: Any) -> list[str]:
         "calendar_id": "cal_demo_google",
         "platform": "google_calendar",
         "meeting_url": "https://meet.google.com/dat-apla-nng",
-        "raw": {"summary": "Data team planning", "start": {"dateTime": start.isoformat(), "timeZone": "UTC"}},
+        "raw": {
+            "summary": "Data team planning",
+            "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+            "organizer": {"email": OWNER, "self": True},
+            "attendees": [
+                {"email": OWNER, "self": True, "organizer": True, "responseStatus": "accepted"},
+                {"email": "ana@vendor.example", "responseStatus": "needsAction"},
+            ],
+        },
     }
     admin.load_events([added], replace=False)
     return [
@@ -116,6 +129,16 @@ def change_calendar(admin: Any) -> list[str]:
         f"cancelled evt_demo_data_daily on {daily['occurrence_date']}",
         "deleted  evt_demo_data_sync",
         f"added    evt_demo_data_planning at {start.isoformat()}",
+    ]
+
+
+def change_people(admin: Any) -> list[str]:
+    """An outsider joins an internal meeting, and the calendar's owner declines a recorded one."""
+    admin.add_attendee("evt_demo_data_internal", "ana@vendor.example", name="Ana (vendor)")
+    admin.respond("evt_demo_data_review", "declined")
+    return [
+        "ana@vendor.example joins evt_demo_data_internal (internal until now)",
+        f"{OWNER} declines evt_demo_data_review",
     ]
 
 
@@ -311,6 +334,11 @@ def main() -> int:
             print("Syncing again:")
             results[f"{BATCH_DAG} (again)"] = run_dag(BATCH_DAG, env, log_dir, label=" (again)")
             print("\nThe plan it carried out:", *sync_plan(log_dir / f"{BATCH_DAG} (again).log"), sep="\n  ")
+            print("\nThe people change:", *change_people(admin), sep="\n  ")
+            print("Syncing a third time:")
+            label = " (people)"
+            results[f"{BATCH_DAG}{label}"] = run_dag(BATCH_DAG, env, log_dir, label=label)
+            print("\nThe plan it carried out:", *sync_plan(log_dir / f"{BATCH_DAG}{label}.log"), sep="\n  ")
             results.update(harvest_meetings(admin, env, log_dir, Path(home) / "meetings"))
     failed = [dag_id for dag_id, (ok, _) in results.items() if not ok]
     total = sum(seconds for _, seconds in results.values())

@@ -29,9 +29,11 @@ EXPECTED_SCHEDULES: dict[str, dict[str, int]] = {
     # occurrence_limit defaults to 20; the weekly series has about 40 upcoming occurrences.
     "meetstream_recurring_mapped": {"evt_demo_standup_weekly": 20},
     "meetstream_recurring_bulk": {"evt_demo_teams_monthly_review": 52},
-    # Its default pattern "data team": the demo's "Data team sync" and "Data team review", two and
-    # four hours after the calendar's (re)load, and the next "Data team daily check-in"; it leaves
-    # the other examples' meetings alone.
+    # Its default pattern "data team" and its recording rules (someone from outside example.com,
+    # not declined, no opt-out marker): the demo's "Data team sync" and "Data team review", two and
+    # four hours after the calendar's (re)load, and the next "Data team daily check-in"; it skips
+    # the internal retro, the declined vendor demo and the "#norecord" chat, and leaves the other
+    # examples' meetings alone.
     "meetstream_batch_from_calendar": {
         "evt_demo_data_sync": 1,
         "evt_demo_data_review": 1,

@@ -95,7 +95,11 @@ def batch_meetings(admin: Any) -> None:
                 "start_time": start.isoformat(),
                 "end_time": (start + timedelta(minutes=30)).isoformat(),
                 "meeting_url": "https://meet.google.com/sec-ret-scan",
-                "raw": {"summary": "Data team secret scan"},
+                # Someone from outside example.com: the batch DAG's recording rules record it.
+                "raw": {
+                    "summary": "Data team secret scan",
+                    "attendees": [{"email": "ana@vendor.example", "responseStatus": "accepted"}],
+                },
             }
         ],
         replace=False,

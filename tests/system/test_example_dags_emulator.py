@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,16 @@ def run(dagbag, dag_id: str, **conf: object):
     tis = dag_run.get_task_instances()
     assert dag_run.state == DagRunState.SUCCESS, {(ti.task_id, ti.map_index): ti.state for ti in tis}
     return tis
+
+
+#: An owner who accepted and an attendee from outside example.com: what the batch DAG's rules record.
+WITH_A_VENDOR = {
+    "organizer": {"email": "dana@example.com", "self": True},
+    "attendees": [
+        {"email": "dana@example.com", "self": True, "organizer": True, "responseStatus": "accepted"},
+        {"email": "ana@vendor.example", "responseStatus": "accepted"},
+    ],
+}
 
 
 def schedules(emulator) -> list[dict]:
@@ -74,7 +85,11 @@ def test_batch_from_calendar(dagbag, meetstream_conn_env) -> None:
             "calendar_id": "cal_batch",
             "platform": "google_calendar",
             "meeting_url": url,
-            "raw": {"summary": title, "start": {"dateTime": start.isoformat(), "timeZone": "UTC"}},
+            "raw": {
+                "summary": title,
+                "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+                **copy.deepcopy(WITH_A_VENDOR),
+            },
             **extra,
         }
 
@@ -82,6 +97,12 @@ def test_batch_from_calendar(dagbag, meetstream_conn_env) -> None:
     daily["raw"]["recurrence"] = ["RRULE:FREQ=DAILY"]
     daily["start_time"] = (now + timedelta(hours=5) - timedelta(days=3)).isoformat()
     daily["end_time"] = (now + timedelta(hours=5, minutes=15) - timedelta(days=3)).isoformat()
+    internal = event("evt_internal", "Data team retro", 7, "https://meet.google.com/retro")
+    internal["raw"]["attendees"][1]["email"] = "sam@example.com"
+    declined = event("evt_declined", "Data team vendor demo", 8, "https://meet.google.com/demo")
+    declined["raw"]["attendees"][0]["responseStatus"] = "declined"
+    opted_out = event("evt_private", "Data team 1:1", 9, "https://meet.google.com/private")
+    opted_out["raw"]["description"] = "Please: [No Recording]"
     admin.load_events(
         [
             event("evt_sync", "Data team sync", 2, "https://us02web.zoom.us/j/123"),
@@ -90,12 +111,27 @@ def test_batch_from_calendar(dagbag, meetstream_conn_env) -> None:
             event("evt_lunch", "Lunch", 6, "https://meet.google.com/lunch"),
             event("evt_far", "Quarterly review", 48, "https://teams.microsoft.com/l/far"),
             daily,
+            internal,
+            declined,
+            opted_out,
         ]
     )
     tis = run(dagbag, "meetstream_batch_from_calendar")
     held = sorted((s["event_id"], s["occurrence_date"] is not None) for s in schedules(meetstream_conn_env))
-    # Only meetings of the next 24 h, not deleted, with a URL and a matching title; one daily occurrence.
+    # Only meetings of the next 24 h, not deleted, with a URL, a matching title and the rules of
+    # the DAG's Param (someone from outside example.com, not declined, no opt-out marker).
     assert held == [("evt_daily", True), ("evt_sync", False)]
+    sync = next(ti for ti in tis if ti.task_id == "sync_bots")
+    skipped = {
+        item["event_id"]: item["reason"] for item in sync.xcom_pull(task_ids="sync_bots", key="skipped")
+    }
+    assert skipped == {
+        "evt_dentist": "skipped: no meeting link",
+        "evt_lunch": "skipped: the title does not match title_pattern",
+        "evt_internal": "skipped: no attendee known to be outside example.com",
+        "evt_declined": "skipped: declined by the calendar's owner",
+        "evt_private": "skipped: opt-out marker [no recording] in the description",
+    }
     keys = {s["deduplication_key"] for s in schedules(meetstream_conn_env)}
     assert {key.split("|")[0] for key in keys} == {"meetstream_batch_from_calendar.sync_bots"}
     states = {ti.task_id: ti.state for ti in tis}
@@ -127,6 +163,7 @@ def test_batch_sensor_defers_and_resumes(
                 "raw": {
                     "summary": "Data team platform sync",
                     "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+                    **WITH_A_VENDOR,
                 },
             }
         ]
