@@ -225,17 +225,20 @@ class _Details:
     description: str
 
 
-def _details(event: Mapping[str, Any], read: dict[int, _Details]) -> _Details:
+def _details(
+    event: Mapping[str, Any], read: dict[int, _Details], series: Mapping[str, Any] | None = None
+) -> _Details:
     found = read.get(id(event))
     if found is None:
         raw = _raw(event)
         platform = event.get("platform")
-        found = read[id(event)] = _Details(
-            read_people(raw, platform if isinstance(platform, str) else None),
-            is_recurring(raw),
-            is_all_day(raw),
-            read_description(raw),
-        )
+        people = read_people(raw, platform if isinstance(platform, str) else None)
+        description = read_description(raw)
+        if series is not None and people.organizer is None and not people.attendees:
+            # An instance listed without its people has the series': the same invitation.
+            people = _details(series, read).people
+            description = description or _details(series, read).description
+        found = read[id(event)] = _Details(people, is_recurring(raw), is_all_day(raw), description)
     return found
 
 
@@ -247,8 +250,9 @@ def _meeting(
     read: dict[int, _Details],
     *,
     occurrence: datetime | None = None,
+    series: Mapping[str, Any] | None = None,
 ) -> Meeting:
-    details = _details(event, read)
+    details = _details(event, read, series)
     return Meeting(
         identity=identity,
         event_id=str(event["id"]),
@@ -338,7 +342,7 @@ def read_calendar(
                 candidates.append(_meeting(master, identity, start, length, read, occurrence=start))
             else:
                 # Moved: scheduled on the instance itself, still known by the slot it came from.
-                candidates.append(_meeting(instance, identity, start, length, read))
+                candidates.append(_meeting(instance, identity, start, length, read, series=master))
 
     for orphans in exceptions.values():
         # Instances whose master is outside the listing: each is its own meeting.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -55,6 +56,10 @@ def instance_id(master: CalendarEvent, occurrence: datetime) -> str:
     return f"{master.id}_{occurrence.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
+#: What an instance repeats of its master: the people, the text and the owner's own answer.
+_SHARED = ("organizer", "attendees", "description", "body", "bodyPreview", "isOrganizer", "responseStatus")
+
+
 def make_instance(
     master: CalendarEvent,
     occurrence: datetime,
@@ -70,7 +75,8 @@ def make_instance(
     Google's instance carries ``recurringEventId``, ``originalStartTime`` and, when cancelled,
     ``status: "cancelled"``; Graph's carries ``seriesMasterId``, ``originalStart``, ``type``
     (``exception`` when moved) and ``isCancelled``. The instance shares the master's iCalendar UID,
-    meeting URL and calendar.
+    meeting URL and calendar, and, as both calendars list it, the master's people and text: its
+    organizer, attendees, description (Google) or body (Graph), and the owner's own response.
 
     :param master: The series master.
     :param occurrence: The occurrence's original start, UTC.
@@ -87,6 +93,7 @@ def make_instance(
         "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
         "end": {"dateTime": end.isoformat(), "timeZone": "UTC"},
     }
+    raw.update(copy.deepcopy({key: master.raw[key] for key in _SHARED if key in master.raw}))
     if is_graph(master):
         raw.update(
             seriesMasterId=series_ref(master),

@@ -353,6 +353,29 @@ def test_a_moved_occurrence_is_an_event_of_its_own(admin: EmulatorAdmin) -> None
     assert loaded(admin, moved["id"])["raw"]["summary"] == "Just this one"
 
 
+@pytest.mark.parametrize(
+    ("event_id", "moved", "cancelled"),
+    [("evt_weekly", "2027-01-11", "2027-01-18"), ("evt_graph_weekly", "2027-01-12", "2027-01-19")],
+)
+def test_a_moved_or_cancelled_occurrence_carries_the_series_people(
+    admin: EmulatorAdmin, event_id: str, moved: str, cancelled: str
+) -> None:
+    admin.add_attendee(event_id, "dan@acme.test", response="accepted")
+    admin.edit_event(event_id, description="Weekly numbers")
+    master = loaded(admin, event_id)["raw"]
+    instances = (
+        admin.move_event(event_id, f"{moved}T17:00:00Z", occurrence=f"{moved}T15:00:00Z"),
+        admin.cancel_occurrence(event_id, f"{cancelled}T15:00:00Z"),
+    )
+    for instance in instances:
+        assert instance["raw"]["attendees"] == master["attendees"]
+        assert instance["raw"].get("description") == master.get("description")
+        assert instance["raw"].get("body") == master.get("body")
+    # A copy: a later change to the master leaves the instances as they are.
+    admin.add_attendee(event_id, "eve@acme.test")
+    assert len(loaded(admin, instances[0]["id"])["raw"]["attendees"]) == 1
+
+
 def test_a_change_never_touches_the_payload_it_replaces() -> None:
     # In process: an answer being written, or another event, may hold the old raw.
     clock = Clock()

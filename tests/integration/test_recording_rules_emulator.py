@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from calendar_events import event
+from calendar_events import event, weekly
 
 from airflow_provider_meetstream.operators.calendar_sync import SyncCalendarBotsOperator
 
@@ -188,3 +188,18 @@ def test_without_rules_every_meeting_with_a_link_is_recorded_as_before(frozen) -
     report = sync(rules=None)
     assert titles(report, "added") == {"evt_internal": "no bot yet"}
     assert titles(report, "skipped") == {"evt_nolink": "skipped: no meeting link"}
+
+
+def test_a_moved_occurrence_of_an_external_series_keeps_its_bot_and_moves_it(frozen) -> None:
+    admin, now = frozen.emulator.admin, frozen.now
+    first = (now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    series = weekly("evt_weekly", first, title="Vendor stand-up")
+    series["raw"].update(google("x", first, others=["ana@vendor.example"])["raw"], summary="Vendor stand-up")
+    admin.load_events([series])
+    assert list(titles(sync(), "added")) == ["evt_weekly"]
+    admin.move_event("evt_weekly", first + timedelta(hours=1), occurrence=first)
+    report = sync()
+    assert [(item["reason"], item["new_join"] is not None) for item in report["moved"]] == [
+        ("the meeting moved", True)
+    ]
+    assert report["cancelled"] == []

@@ -75,3 +75,25 @@ def test_graph_is_told_by_its_attendees_alone() -> None:
     raw = {"attendees": [{"type": "required", "emailAddress": {"address": "ana@vendor.example"}}]}
     (ana,) = read_people(raw, None).attendees
     assert ana.email == "ana@vendor.example"
+
+
+def test_a_moved_instance_listed_without_its_people_has_the_series_people() -> None:
+    from airflow_provider_meetstream.utils.calendar_meetings import read_calendar
+    from tests.unit.rules.meetings import item, window_of
+    from tests.unit.rules.payloads import GOOGLE_IO_INSTANCE
+
+    moved = copy.deepcopy(GOOGLE_IO_INSTANCE)
+    for key in ("organizer", "attendees", "description"):
+        moved.pop(key)
+    moved["start"] = {"dateTime": "2015-05-29T10:00:00-07:00", "timeZone": "America/Los_Angeles"}
+    listing = [item(GOOGLE_IO, event_id="evt_master"), item(moved, event_id="evt_moved")]
+    (found,) = [
+        m for m in read_calendar(listing, *window_of(moved)).meetings.values() if m.event_id == "evt_moved"
+    ]
+    assert [p.email for p in found.people()] == [
+        "owner@example.com",
+        "lpage@example.com",
+        "sbrin@example.com",
+    ]
+    assert found.description == "A chance to hear more about Google's developer products."
+    assert found.recurring
