@@ -247,8 +247,9 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Read the calendar and the bots, plan, carry the plan out, and return the report."""
-        from airflow_provider_meetstream.utils.calendar_meetings import Selection, read_calendar
+        from airflow_provider_meetstream.utils.calendar_meetings import read_calendar
         from airflow_provider_meetstream.utils.calendar_sync import format_plan, plan, sync_report
+        from airflow_provider_meetstream.utils.selection import Selection
         from airflow_provider_meetstream.utils.workspace_bots import list_reach, listed_bots
 
         self._check_arguments()

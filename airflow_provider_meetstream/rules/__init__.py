@@ -149,9 +149,11 @@ class RecordingRules:
         if not isinstance(value, Mapping):
             raise RulesError("rules", value, "must be a dict of rules, its JSON text, or RecordingRules")
         known = {f.name for f in fields(cls) if f.init}
-        unknown = sorted(str(key) for key in value if key not in known)
+        unknown = sorted((key for key in value if key not in known), key=str)
         if unknown:
-            raise RulesError(unknown[0], value[unknown[0]], f"is not a rule; the rules are {sorted(known)}")
+            raise RulesError(
+                str(unknown[0]), value[unknown[0]], f"is not a rule; the rules are {sorted(known)}"
+            )
         return cls(**{str(key): item for key, item in value.items()})
 
     def to_dict(self) -> dict[str, Any]:

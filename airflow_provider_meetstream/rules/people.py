@@ -79,7 +79,9 @@ class People:
         their own response (the organizer's is ``accepted``).
     :param owner_hosts: Whether the calendar's owner is the organizer; None when unknown.
     :param complete: Whether the payload lists everyone: its attendees are given (Google leaves
-        them out when the organizer is alone, so there an organizer alone is complete).
+        them out when the organizer is alone, so there an organizer alone is complete), and not
+        cut short (Google's ``attendeesOmitted``) nor hidden from a guest (Google's
+        ``guestsCanSeeOtherGuests: false``, Graph's ``hideAttendees``).
     """
 
     organizer: Person | None = None
@@ -194,8 +196,14 @@ def _google(raw: Mapping[str, Any]) -> People:
             # A team's or an imported calendar hosts as no one.
             resource=bool(organizer_email and organizer_email.lower().endswith(_NOT_PEOPLE)),
         )
-    complete = isinstance(raw.get("attendees"), list) or ("attendees" not in raw and organizer is not None)
-    return People(organizer, attendees, owner, hosts, complete)
+    # A list Google says is cut (attendeesOmitted), or one a guest may not see whole, is a part.
+    hidden = raw.get("attendeesOmitted") is True or (
+        raw.get("guestsCanSeeOtherGuests") is False and not hosts
+    )
+    listed_whole = isinstance(raw.get("attendees"), list) or (
+        "attendees" not in raw and organizer is not None
+    )
+    return People(organizer, attendees, owner, hosts, listed_whole and not hidden)
 
 
 def _google_person(entry: Mapping[str, Any]) -> Person:
@@ -250,7 +258,11 @@ def _graph(raw: Mapping[str, Any]) -> People:
         owner = Person(None, None, ACCEPTED if hosts else own_response)
     else:
         owner = None
-    return People(organizer, tuple(attendees), owner, hosts, isinstance(raw.get("attendees"), list))
+    # hideAttendees: each attendee sees only themselves; the organizer sees everyone.
+    hidden = raw.get("hideAttendees") is True and not hosts
+    return People(
+        organizer, tuple(attendees), owner, hosts, isinstance(raw.get("attendees"), list) and not hidden
+    )
 
 
 def read_description(raw: Mapping[str, Any]) -> str:

@@ -1,9 +1,9 @@
-"""A calendar listing's meetings, with each series' exceptions applied, and which of them to record."""
+"""A calendar listing's meetings, with each series' exceptions applied, and the people of each."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -17,7 +17,6 @@ from airflow_provider_meetstream.recurrence import (
     resolve_timezone,
     series_from_event,
 )
-from airflow_provider_meetstream.rules import Decision, RecordingRules
 from airflow_provider_meetstream.rules.people import (
     People,
     Person,
@@ -114,51 +113,6 @@ class Calendar:
     seats: Mapping[str, tuple[Seat, ...]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Selection:
-    """
-    Which meetings to record: every filter given must hold, and a meeting URL is always needed.
-
-    :param title_pattern: A regular expression searched in the title, case-insensitively.
-    :param platforms: Meeting platforms to keep (``zoom``, ``google_meet``, ``microsoft_teams``).
-    :param calendar_ids: Calendars to keep.
-    :param select: Anything else: a callable taking a :class:`Meeting`, True to record it.
-    :param rules: :class:`~airflow_provider_meetstream.rules.RecordingRules`, applied last.
-    """
-
-    title_pattern: str | None = None
-    platforms: frozenset[str] | None = None
-    calendar_ids: frozenset[str] | None = None
-    select: Callable[[Meeting], bool] | None = None
-    rules: RecordingRules | None = None
-
-    def decide(self, meeting: Meeting) -> Decision:
-        """Whether ``meeting`` should have a bot, and why not when it should not."""
-        if not meeting.meeting_url:
-            return Decision(False, "skipped: no meeting link")
-        if self.title_pattern is not None and not re.search(self.title_pattern, meeting.title, re.IGNORECASE):
-            return Decision(False, "skipped: the title does not match title_pattern")
-        if self.platforms is not None and meeting.platform not in self.platforms:
-            return Decision(
-                False, f"skipped: on {meeting.platform or 'an unknown platform'}, not in platforms"
-            )
-        if self.calendar_ids is not None:
-            # The copies in the calendars kept, and only those, speak for the meeting.
-            kept = [copy for copy in (meeting, *meeting.copies) if copy.calendar_id in self.calendar_ids]
-            if not kept:
-                return Decision(False, f"skipped: calendar {meeting.calendar_id} is not in calendar_ids")
-            meeting = replace(kept[0], copies=tuple(kept[1:]))
-        if self.select is not None and not self.select(meeting):
-            return Decision(False, "skipped: select returned false")
-        if self.rules is not None:
-            return self.rules.decide(meeting)
-        return Decision(True, "recorded: selected")
-
-    def __call__(self, meeting: Meeting) -> bool:
-        """Tell whether ``meeting`` should have a bot."""
-        return self.decide(meeting).record
-
-
 def _raw(event: Mapping[str, Any]) -> Mapping[str, Any]:
     raw = event.get("raw")
     return raw if isinstance(raw, Mapping) else {}
@@ -235,9 +189,17 @@ def _details(
         people = read_people(raw, platform if isinstance(platform, str) else None)
         description = read_description(raw)
         if series is not None and people.organizer is None and not people.attendees:
-            # An instance listed without its people has the series': the same invitation.
-            people = _details(series, read).people
-            description = description or _details(series, read).description
+            # An instance listed without its people has the series' (the same invitation), and
+            # keeps the owner's own answer when it gives one (declined for this time only).
+            of_series = _details(series, read)
+            people = replace(
+                of_series.people,
+                owner=people.owner or of_series.people.owner,
+                owner_hosts=of_series.people.owner_hosts
+                if people.owner_hosts is None
+                else people.owner_hosts,
+            )
+            description = description or of_series.description
         found = read[id(event)] = _Details(people, is_recurring(raw), is_all_day(raw), description)
     return found
 
@@ -251,15 +213,21 @@ def _meeting(
     *,
     occurrence: datetime | None = None,
     series: Mapping[str, Any] | None = None,
+    listed: Mapping[str, Any] | None = None,
 ) -> Meeting:
-    details = _details(event, read, series)
+    """
+    One meeting: scheduled on ``event``; its title, text and people as ``listed`` (an instance of
+    ``series`` at its own time, declined or renamed for this time only) or else ``event`` give them.
+    """
+    shown = listed or event
+    details = _details(shown, read, series)
     return Meeting(
         identity=identity,
         event_id=str(event["id"]),
         occurrence_date=None if occurrence is None else format_occurrence(occurrence),
         start=start,
         end=start + duration,
-        title=title_of(event),
+        title=title_of(shown) or (title_of(series) if series is not None else ""),
         meeting_url=event.get("meeting_url") or None,
         platform=event.get("meeting_platform") or None,
         calendar_id=event.get("calendar_id"),
@@ -339,7 +307,18 @@ def read_calendar(
             length = _instant(instance["end_time"], "end_time") - start
             if start == original and window_start <= start < window_end:
                 # An instance at its own time (Graph lists plain occurrences too): the master's slot.
-                candidates.append(_meeting(master, identity, start, length, read, occurrence=start))
+                candidates.append(
+                    _meeting(
+                        master,
+                        identity,
+                        start,
+                        length,
+                        read,
+                        occurrence=start,
+                        series=master,
+                        listed=instance,
+                    )
+                )
             else:
                 # Moved: scheduled on the instance itself, still known by the slot it came from.
                 candidates.append(_meeting(instance, identity, start, length, read, series=master))

@@ -10,7 +10,8 @@ from typing import Any
 
 from airflow_provider_meetstream.constants import MAX_DEDUPLICATION_KEY_LENGTH
 from airflow_provider_meetstream.recurrence import format_occurrence
-from airflow_provider_meetstream.utils.calendar_meetings import Calendar, Meeting, Selection
+from airflow_provider_meetstream.utils.calendar_meetings import Calendar, Meeting
+from airflow_provider_meetstream.utils.selection import Selection
 from airflow_provider_meetstream.utils.workspace_bots import LONE_SLOT_REACH, ListedBot
 
 _UTC = timezone.utc
@@ -130,8 +131,8 @@ def plan(
       ``join_lead``, on the same event and key;
     - **cancel** our waiting bot whose meeting was deleted, cancelled, moved out of the window or
       is no longer selected, when its join time falls in the window's reach;
-    - **skip** a meeting of the window that is not selected and has no bot of ours to cancel,
-      with the selection's reason (:meth:`Selection.decide`);
+    - **skip** a meeting of the window that the filters keep and the rules leave out, when it has
+      no bot of ours to cancel, with the rules' reason (what the filters leave out is not listed);
     - **keep** the rest, including every bot that has joined or finished: a sync never touches those.
 
     :param calendar: :func:`read_calendar`'s result for the window.
@@ -166,10 +167,13 @@ def plan(
         if not window_start <= meeting.start < window_end:
             continue
         key = deduplication_key(sync_id, identity)
-        decision = selection.decide(meeting)
+        filtered = selection.left_out(meeting)
+        decision = filtered or selection.decide(meeting)
         if not decision.record:
-            unwanted[key] = decision.reason
-            if not cancellable(ours.get(key)):
+            # What the filters leave out is not listed (a calendar holds meetings that are none of
+            # the sync's business); what the rules leave out is, with the reason.
+            unwanted[key] = "" if filtered else f" ({decision.reason})"
+            if filtered is None and not cancellable(ours.get(key)):
                 actions.append(Action(SKIP, key, meeting, reason=decision.reason))
             continue
         wanted.add(key)
@@ -216,7 +220,7 @@ def plan(
         known = _identity_of(key, sync_id, calendar)
         last_seen = calendar.meetings.get(known) if known else None
         if key in unwanted:
-            reason = f"the meeting is no longer selected ({unwanted[key]})"
+            reason = f"the meeting is no longer selected{unwanted[key]}"
         else:
             reason = _why_unwanted(known, last_seen, calendar)
         actions.append(Action(CANCEL, key, last_seen, bot.bot_id, bot.join_time, None, reason))

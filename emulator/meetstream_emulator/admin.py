@@ -161,7 +161,7 @@ class EmulatorAdmin:
         :param response: ``accepted``, ``declined``, ``tentative`` or ``needs_action``.
         :param optional: An optional attendee.
         :param resource: A room or other resource (not with ``optional``).
-        :return: The event, as the events listing shows it.
+        :return: The event as the events listing shows it, without its bots.
         """
         body: dict[str, Any] = {"event_id": event_id, "email": email, "response": response}
         body.update(optional=optional, resource=resource)
@@ -178,7 +178,7 @@ class EmulatorAdmin:
         :param response: ``accepted``, ``declined``, ``tentative`` or ``needs_action``.
         :param email: The attendee; None for the owner (Google's attendee marked ``self``, Graph's
             ``responseStatus``, refused when the owner organizes the event).
-        :return: The event, as the events listing shows it.
+        :return: The event as the events listing shows it, without its bots.
         """
         body: dict[str, Any] = {"event_id": event_id, "response": response}
         if email is not None:
@@ -195,7 +195,7 @@ class EmulatorAdmin:
         :param event_id: The event, or the series master (there is no per-occurrence variant).
         :param title: The new title, or None to keep it.
         :param description: The new description, or None to keep it; one of the two is needed.
-        :return: The event, as the events listing shows it.
+        :return: The event as the events listing shows it, without its bots.
         """
         body: dict[str, Any] = {"event_id": event_id}
         for name, value in (("title", title), ("description", description)):

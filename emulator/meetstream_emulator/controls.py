@@ -53,7 +53,7 @@ def _optional_string(body: dict[str, Any], name: str) -> str | None:
 
 def _email(value: Any) -> str:
     local, at, domain = value.partition("@") if isinstance(value, str) else ("", "", "")
-    if not (local and at and domain) or "@" in domain:
+    if not (local.strip() and at and domain.strip()) or "@" in domain or value != value.strip():
         raise ValueError(f"email must be an address with one '@' and text on each side: {value!r}.")
     return str(value)
 

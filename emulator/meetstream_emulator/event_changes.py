@@ -112,12 +112,23 @@ def add_attendee(
     return raw
 
 
+def _google_owner_hosts(raw: dict[str, Any]) -> bool:
+    organizer = raw.get("organizer")
+    if isinstance(organizer, dict) and organizer.get("self") is True:
+        return True
+    attendees = raw.get("attendees")
+    return isinstance(attendees, list) and any(
+        isinstance(a, dict) and a.get("self") is True and a.get("organizer") is True for a in attendees
+    )
+
+
 def respond(event: CalendarEvent, now: datetime, response: str, email: str | None) -> dict[str, Any]:
     """
     Change a response: an attendee's, or without ``email`` the calendar owner's own.
 
-    The owner's is Google's attendee with ``self: true``, or Graph's ``raw.responseStatus`` (refused
-    when ``isOrganizer``: an organizer does not answer their own meeting). An attendee's is Google's
+    The owner's is Google's attendee with ``self: true``, or Graph's ``raw.responseStatus``; refused
+    when the owner organizes it (Google's ``organizer.self`` or ``organizer: true`` on the owner's
+    entry, Graph's ``isOrganizer``): an organizer does not answer their own meeting. An attendee's is Google's
     ``responseStatus`` or Graph's ``status`` ``{response, time}``.
 
     :param event: A live event.
@@ -126,13 +137,14 @@ def respond(event: CalendarEvent, now: datetime, response: str, email: str | Non
     :param email: The attendee (in any case), or None for the owner.
     """
     raw = copy.deepcopy(event.raw)
+    hosts = raw.get("isOrganizer") is True if is_graph(event) else _google_owner_hosts(raw)
+    if email is None and hosts:
+        raise ApiError(
+            400,
+            f"The calendar owner organizes event {event.id!r} and does not respond to their own "
+            "meeting; give an attendee's email.",
+        )
     if email is None and is_graph(event):
-        if raw.get("isOrganizer"):
-            raise ApiError(
-                400,
-                f"The calendar owner organizes event {event.id!r} and does not respond to their own "
-                "meeting; give an attendee's email.",
-            )
         owner = "notResponded" if response == "needs_action" else _GRAPH[response]
         raw["responseStatus"] = {"response": owner, "time": graph_time(now)}
         return raw

@@ -20,7 +20,7 @@ NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
 LATER = NOW + timedelta(hours=1)
 LATER_GRAPH = "2027-01-04T13:00:00Z"
 
-OWNER = {"email": "owner@acme.test", "self": True, "organizer": True, "responseStatus": "accepted"}
+OWNER = {"email": "owner@acme.test", "self": True, "responseStatus": "accepted"}
 BOB = {"email": "Bob@acme.test", "displayName": "Bob", "responseStatus": "needsAction"}
 CAROL = {
     "type": "required",
@@ -193,7 +193,22 @@ def test_an_attendee_already_there_is_refused(admin: EmulatorAdmin, event_id: st
     assert loaded(admin, event_id) == before
 
 
-@pytest.mark.parametrize("email", ["nobody", "a@@acme.test", "@acme.test", "a@", "a@b@c", "", 5, None])
+BAD_EMAILS = [
+    "nobody",
+    "a@@acme.test",
+    "@acme.test",
+    "a@",
+    "a@b@c",
+    " @acme.test",
+    "a@ ",
+    " a@acme.test",
+    "",
+    5,
+    None,
+]
+
+
+@pytest.mark.parametrize("email", BAD_EMAILS)
 def test_a_bad_email_is_refused(emulator: EmulatorServer, email: Any) -> None:
     response = requests.post(
         f"{emulator.base_url}/_emulator/calendar/attendees",
@@ -264,6 +279,15 @@ def test_respond_on_a_graph_event(admin: EmulatorAdmin, api: httpx.Client) -> No
 def test_respond_refusals(admin: EmulatorAdmin) -> None:
     refused(lambda: admin.respond("evt_google_bare", "accepted"), 400, "no attendee marked self")
     refused(lambda: admin.respond("evt_graph_mine", "accepted"), 400, "does not respond to their own")
+    admin.load_events(
+        [
+            event(
+                "evt_google_mine", "2027-01-05T14:00:00+00:00", {"attendees": [{**OWNER, "organizer": True}]}
+            )
+        ],
+        replace=False,
+    )
+    refused(lambda: admin.respond("evt_google_mine", "declined"), 400, "does not respond to their own")
     refused(lambda: admin.respond("evt_google", "accepted", email="zed@acme.test"), 400, "not an attendee")
     refused(lambda: admin.respond("evt_graph", "accepted", email="zed@acme.test"), 400, "not an attendee")
     refused(lambda: admin.respond("evt_google", "yes"), 400, "response must be one of")

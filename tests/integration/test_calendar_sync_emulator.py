@@ -55,7 +55,7 @@ def calendar(meetstream_frozen_now):
 def test_first_run_adds_and_a_second_run_writes_nothing(calendar) -> None:
     emulator = calendar.emulator
     first = sync()
-    assert first["counts"] == {"add": 1, "move": 0, "cancel": 0, "keep": 0, "skip": 2, "failed": 0}
+    assert first["counts"] == {"add": 1, "move": 0, "cancel": 0, "keep": 0, "skip": 0, "failed": 0}
     (added,) = first["added"]
     assert (added["event_id"], added["title"]) == ("evt_sync", "Customer sync")
     assert first["bot_ids"] == [added["bot_id"]]
@@ -63,7 +63,7 @@ def test_first_run_adds_and_a_second_run_writes_nothing(calendar) -> None:
     assert bot["scheduled_join_time"] == (calendar.now + timedelta(hours=3) - LEAD).isoformat()
     emulator.admin.clear_requests()
     second = sync()
-    assert second["counts"] == {"add": 0, "move": 0, "cancel": 0, "keep": 1, "skip": 2, "failed": 0}
+    assert second["counts"] == {"add": 0, "move": 0, "cancel": 0, "keep": 1, "skip": 0, "failed": 0}
     assert writes(emulator) == []
     assert {r["method"] for r in emulator.admin.requests()} == {"GET"}
 
@@ -96,7 +96,7 @@ def test_occurrences_moved_and_cancelled(calendar) -> None:
     emulator.admin.move_event("evt_weekly", moved_slot + timedelta(hours=2), occurrence=moved_slot)
     emulator.admin.cancel_occurrence("evt_weekly", cancelled_slot, drop_schedules=False)
     report = sync(lookahead=timedelta(days=15))
-    assert report["counts"] == {"add": 0, "move": 1, "cancel": 1, "keep": 2, "skip": 2, "failed": 0}
+    assert report["counts"] == {"add": 0, "move": 1, "cancel": 1, "keep": 2, "skip": 0, "failed": 0}
     assert report["cancelled"][0]["reason"] == "the meeting was cancelled"
     after = live_bots(emulator)
     moved_key = report["moved"][0]["deduplication_key"]
@@ -116,7 +116,7 @@ def test_a_series_cut_short(calendar) -> None:
         [weekly("evt_weekly", first, rule=f"RRULE:FREQ=WEEKLY;UNTIL={until}")], replace=False
     )
     report = sync(lookahead=timedelta(days=22))
-    assert report["counts"] == {"add": 0, "move": 0, "cancel": 2, "keep": 3, "skip": 2, "failed": 0}
+    assert report["counts"] == {"add": 0, "move": 0, "cancel": 2, "keep": 3, "skip": 0, "failed": 0}
     assert {item["reason"] for item in report["cancelled"]} == {"the meeting is no longer in the calendar"}
 
 
@@ -137,7 +137,7 @@ def test_a_deleted_event_whose_schedules_meetstream_dropped_is_not_added_again(c
     emulator.admin.delete_event("evt_sync")
     assert live_bots(emulator) == {}
     emulator.admin.clear_requests()
-    assert sync()["counts"] == {"add": 0, "move": 0, "cancel": 0, "keep": 0, "skip": 2, "failed": 0}
+    assert sync()["counts"] == {"add": 0, "move": 0, "cancel": 0, "keep": 0, "skip": 0, "failed": 0}
     assert writes(emulator) == []
 
 
@@ -149,9 +149,7 @@ def test_a_title_that_no_longer_matches_and_a_new_meeting(calendar) -> None:
     emulator.admin.load_events([renamed, fresh], replace=False)
     report = sync()
     assert [item["event_id"] for item in report["added"]] == ["evt_new_sync"]
-    assert [item["reason"] for item in report["cancelled"]] == [
-        "the meeting is no longer selected (skipped: the title does not match title_pattern)"
-    ]
+    assert [item["reason"] for item in report["cancelled"]] == ["the meeting is no longer selected"]
 
 
 def test_the_same_meeting_in_two_calendars_gets_one_bot(calendar) -> None:
@@ -216,7 +214,7 @@ def test_a_partial_failure_fails_the_task_and_the_next_run_converges(calendar) -
         sync()
     assert len(live_bots(emulator)) == 1
     report = sync()
-    assert report["counts"] == {"add": 1, "move": 0, "cancel": 0, "keep": 1, "skip": 2, "failed": 0}
+    assert report["counts"] == {"add": 1, "move": 0, "cancel": 0, "keep": 1, "skip": 0, "failed": 0}
     assert len(live_bots(emulator)) == 2
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from airflow_provider_meetstream.rules import Decision, RecordingRules
-from airflow_provider_meetstream.utils.calendar_meetings import Meeting, Selection, read_calendar
+from airflow_provider_meetstream.utils.calendar_meetings import Meeting, read_calendar
+from airflow_provider_meetstream.utils.selection import Selection
 from tests.unit.rules.payloads import listed
 
 UTC = timezone.utc

@@ -290,8 +290,8 @@ class TestResponses:
         )
 
     def test_only_accepted_counts_hosting_as_accepting_on_google(self) -> None:
-        # Fails: the docstring says "accepted (or hosts)"; a Google owner who hosts, whose own
-        # attendee entry has not answered, is skipped ("needs action") while Graph counts hosting.
+        # "Accepted (or hosts)": a Google owner who hosts, whose own attendee entry has not
+        # answered, counts as accepting, as Graph's organizer does.
         raw = copy.deepcopy(GOOGLE_IO)
         raw["attendees"].insert(
             0,

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_meetstream.rules import RecordingRules
-from airflow_provider_meetstream.utils.calendar_meetings import Meeting, Selection
+from airflow_provider_meetstream.utils.calendar_meetings import Meeting
+from airflow_provider_meetstream.utils.selection import Selection
 from tests.unit.rules.meetings import decide, item, meeting, read, window_of
 from tests.unit.rules.payloads import GOOGLE_IO, GOOGLE_WITH_ROOM_AND_SELF, GRAPH_WITH_ROOM
 
@@ -231,7 +232,6 @@ class TestCopies:
         )
 
     def test_a_selected_calendar_keeps_its_copy(self) -> None:
-        # Fails: calendar_ids is tested on the primary copy only (evt_a, in cal_sbrin, because its
-        # event id sorts first), so a meeting listed in the selected cal_lpage is skipped.
+        # Any copy in a selected calendar keeps the meeting, whichever copy's event id sorts first.
         found = both(GOOGLE_WITH_ROOM_AND_SELF, lpage_copy(), "cal_sbrin", "cal_lpage")
         assert decide(Selection(calendar_ids=frozenset({"cal_lpage"})), found).record

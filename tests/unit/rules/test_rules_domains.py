@@ -143,8 +143,8 @@ class TestInternalDomains:
 
     @pytest.mark.parametrize("bad", ["*.example.com", "example.com:443"])
     def test_a_pattern_or_a_port_is_not_a_domain(self, bad: str) -> None:
-        # Fails: Python's "idna" codec (IDNA 2003, no STD3 check) lets "*" and ":" through, so the
-        # rules take a domain that no address ever matches, and "external" records everyone.
+        # Python's "idna" codec (no STD3 check) lets "*" and ":" through; such a domain would match
+        # no address, and "external" would record everyone.
         with pytest.raises(RulesError) as caught:
             RecordingRules(internal_domains=[bad], record="external")
         assert caught.value.key == "internal_domains"

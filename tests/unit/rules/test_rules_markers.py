@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_meetstream.rules import DEFAULT_OPT_OUT_MARKERS, RecordingRules
-from airflow_provider_meetstream.utils.calendar_meetings import Selection
+from airflow_provider_meetstream.utils.selection import Selection
 from tests.unit.rules.meetings import decide, meeting
 from tests.unit.rules.payloads import (
     GOOGLE_ALL_DAY,

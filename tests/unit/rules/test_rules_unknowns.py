@@ -97,3 +97,42 @@ def test_a_moved_instance_listed_without_its_people_has_the_series_people() -> N
     ]
     assert found.description == "A chance to hear more about Google's developer products."
     assert found.recurring
+
+
+def test_an_attendee_list_cut_short_or_hidden_from_a_guest_is_partial() -> None:
+    from tests.unit.rules.payloads import GOOGLE_WITH_ROOM_AND_SELF, GRAPH_WITH_ROOM
+
+    for raw, field, value in (
+        (GOOGLE_WITH_ROOM_AND_SELF, "attendeesOmitted", True),
+        (GOOGLE_WITH_ROOM_AND_SELF, "guestsCanSeeOtherGuests", False),
+        (GRAPH_WITH_ROOM, "hideAttendees", True),
+    ):
+        changed = {**copy.deepcopy(raw), field: value}
+        assert meeting(raw).people_complete
+        assert not meeting(changed).people_complete, field
+        rules = {"max_attendees": 50, "skip_declined": False}
+        assert decide(rules, meeting(changed)).reason == "skipped: its attendees are unknown"
+
+
+def test_the_organizer_sees_every_attendee_even_when_guests_cannot() -> None:
+    raw = {**copy.deepcopy(GOOGLE_IO), "guestsCanSeeOtherGuests": False}
+    assert meeting(raw).people_complete
+
+
+def test_an_occurrence_declined_or_marked_at_its_own_time_is_decided_on_its_own_payload() -> None:
+    from airflow_provider_meetstream.utils.calendar_meetings import read_calendar
+    from tests.unit.rules.meetings import item, window_of
+    from tests.unit.rules.payloads import GOOGLE_IO_INSTANCE
+
+    for change in ({"summary": "Google I/O 2015 #norecord"}, {"attendees": "declined"}):
+        instance = copy.deepcopy(GOOGLE_IO_INSTANCE)
+        if "attendees" in change:
+            instance["attendees"][0]["responseStatus"] = "declined"
+            instance["attendees"][0]["self"] = True
+        else:
+            instance.update(change)
+        listing = [item(GOOGLE_IO, event_id="evt_master"), item(instance, event_id="evt_instance")]
+        (found,) = read_calendar(listing, *window_of(instance)).meetings.values()
+        # Scheduled on the series' occurrence, decided on what this occurrence says.
+        assert (found.event_id, found.occurrence_date) == ("evt_master", "2015-05-29T16:00:00Z")
+        assert not decide({}, found).record, change

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from meetstream_fakes import T0, WINDOW, single, weekly_master
 
-from airflow_provider_meetstream.utils.calendar_meetings import Selection, read_calendar
+from airflow_provider_meetstream.utils.calendar_meetings import read_calendar
+from airflow_provider_meetstream.utils.selection import Selection
 
 UTC = timezone.utc
 

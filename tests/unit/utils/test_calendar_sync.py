@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from meetstream_fakes import T0, WINDOW, single, weekly_master
 
-from airflow_provider_meetstream.utils.calendar_meetings import Selection, read_calendar
+from airflow_provider_meetstream.utils.calendar_meetings import read_calendar
 from airflow_provider_meetstream.utils.calendar_sync import (
     ADD,
     CANCEL,
@@ -18,6 +18,7 @@ from airflow_provider_meetstream.utils.calendar_sync import (
     plan,
     sync_report,
 )
+from airflow_provider_meetstream.utils.selection import Selection
 from airflow_provider_meetstream.utils.workspace_bots import ListedBot
 
 UTC = timezone.utc
@@ -189,9 +190,7 @@ class TestPlan:
         )
         assert {a.deduplication_key.split("|")[1]: a.reason for a in actions} == {
             "evt_deleted@example.com": "the meeting was cancelled",
-            "evt_lunch@example.com": (
-                "the meeting is no longer selected (skipped: the title does not match title_pattern)"
-            ),
+            "evt_lunch@example.com": ("the meeting is no longer selected"),
             "evt_far@example.com": "the meeting moved out of the window",
         }
 
