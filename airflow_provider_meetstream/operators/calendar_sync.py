@@ -95,20 +95,20 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
     Make MeetStream's bots for a window of the calendar match the calendar.
 
     Each run lists the calendar's events in the window (``GET /calendar/events``), applies each
-    series' exceptions (a moved occurrence replaces its slot, a cancelled one removes it), keeps the
-    meetings to record (a meeting URL, plus the filters and the recording rules given), and
-    compares them with the bots the listing shows on them (each event's ``bots``, deleted events included, and
-    ``GET /calendar/scheduled``). The sync owns the bots whose deduplication key it made,
-    ``f"{sync_id}|<meeting identity>"``. It then **adds** a bot for each selected meeting that has
-    none, **keeps** a meeting another owner's bot records (MeetStream would displace that bot; with
-    ``take_over`` the sync replaces it instead), **moves** a waiting bot of its own whose meeting
-    moved (same bot, event and key; new join time), **cancels** a waiting bot of its own whose
-    meeting was deleted, cancelled, moved out of the window or is no longer selected, and
+    series' exceptions (a moved occurrence replaces its slot, a cancelled one removes it), keeps
+    the meetings to record (a meeting URL, plus the filters and the recording rules given), and
+    compares them with the bots the listing shows on them (each event's ``bots``, deleted events
+    included, and ``GET /calendar/scheduled``). The sync owns the bots whose deduplication key it
+    made, ``f"{sync_id}|<meeting identity>"``. It then **adds** a bot for each selected meeting
+    that has none, **keeps** a meeting another owner's bot records (MeetStream would displace that
+    bot; with ``take_over`` the sync replaces it instead), **moves** a waiting bot of its own whose
+    meeting moved (same bot, event and key; new join time), **cancels** a waiting bot of its own
+    whose meeting was deleted, cancelled, moved out of the window or is no longer selected, and
     **keeps** the rest. It never cancels, moves or displaces a bot it did not make, nor touches one
-    that has joined or finished. Each meeting it does not record is **skipped** with its reason
-    ("skipped: declined by the calendar's owner"). The same meeting in two attendees' calendars
-    gets one bot. A second run with nothing changed sends only reads: the events' pages and one
-    scheduled list.
+    that has joined or finished. Each meeting the filters keep and the rules leave out is
+    **skipped** with its reason ("skipped: declined by the calendar's owner"). The same meeting in
+    two attendees' calendars gets one bot. A second run with nothing changed sends only reads: the
+    events' pages and one scheduled list.
 
     .. code-block:: python
 
@@ -144,8 +144,8 @@ class SyncCalendarBotsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperat
     :param rules: Recording rules (:class:`~airflow_provider_meetstream.rules.RecordingRules`): a
         dict of them, their JSON text (a ``Param`` rendered with ``| tojson``), or the class;
         checked at parse time when literal and after rendering when templated. The other filters
-        and the rules must all hold; each meeting left out is in the plan with the reason.
-        Templated.
+        and the rules must all hold; each meeting the rules leave out is in the plan with the
+        reason. Templated.
     :param bot_config: The bots' configuration; ``join_at`` is the sync's own. Templated.
     :param join_lead: How long before its meeting a bot joins (default 3 minutes, as MeetStream).
     :param take_over: Schedule the sync's own bot on a selected meeting that another owner's bot
