@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 UV_PIP := $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python
 
-.PHONY: demo test test-dates test-e2e test-airflow2 lint typecheck pytest bench clean
+.PHONY: demo test docs test-dates test-e2e test-airflow2 lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml emulator/pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml emulator/pyproject.toml
-	$(UV_PIP) -e '.[test]' -e './emulator[test]'
+	$(UV_PIP) -e '.[test,docs]' -e './emulator[test]'
 	touch $@ $(VENV)/.installed
 
 # The repository's own packages to bytecode too (this machine may not write .pyc at import time):
@@ -31,7 +31,11 @@ demo: $(VENV)/.installed
 	$(BYTECODE)
 	$(BIN)/python scripts/demo.py
 
-test: $(VENV)/.installed-test lint typecheck pytest
+test: $(VENV)/.installed-test lint typecheck docs pytest
+
+# The docs site, warnings as errors, into docs/_build/html.
+docs: $(VENV)/.installed-test
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -74,4 +78,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(VENV2) .pytest_cache .mypy_cache .ruff_cache build *.egg-info emulator/build emulator/*.egg-info
+	rm -rf $(VENV) $(VENV2) docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info emulator/build emulator/*.egg-info
