@@ -12,6 +12,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from harvest import harvest_rows, watcher_rows  # bench/harvest.py, beside this script
@@ -20,6 +21,8 @@ from triggerer import trigger_import_rows  # bench/triggerer.py
 API_KEY = "bench-emulator-key"
 SERIES = "evt_bench_weekly"
 ROUNDS = 3
+#: Where the docs take the last run's table from (docs/performance.md includes it).
+DOCS_TABLE = Path(__file__).resolve().parent.parent / "docs" / "generated" / "benchmarks.md"
 
 
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
@@ -307,7 +310,30 @@ def main() -> int:
     print("  ".join("-" * width for width in widths))
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    write_docs_table(header, rows)
     return 0
+
+
+def write_docs_table(header: tuple[str, ...], rows: list[tuple[str, str, str, str]]) -> None:
+    """The table as the docs include it (docs/generated/benchmarks.md), with when and where it ran."""
+    import platform
+    from importlib.metadata import version
+
+    ran = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, Airflow {version('apache-airflow')}"
+    )
+    lines = [
+        f"The last `make bench`, {ran}, on {machine}; written by `bench/run.py`, not by hand.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows),
+    ]
+    DOCS_TABLE.parent.mkdir(exist_ok=True)
+    DOCS_TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\nWritten to {DOCS_TABLE.relative_to(DOCS_TABLE.parents[2])}.")
 
 
 if __name__ == "__main__":

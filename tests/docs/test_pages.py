@@ -38,7 +38,7 @@ def test_no_code_block_is_written_in_a_page(page: Path) -> None:
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
 def test_every_included_file_and_marker_exists(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
-    for match in re.finditer(r"\{literalinclude\}\s+(\S+)((?:\n:[\w-]+:.*)*)", text):
+    for match in re.finditer(r"\{(?:literalinclude|include)\}\s+(\S+)((?:\n:[\w-]+:.*)*)", text):
         path = (page.parent / match.group(1)).resolve()
         assert path.is_file(), match.group(1)
         for marker in re.findall(r":(?:start-after|end-before): (.+)", match.group(2)):
