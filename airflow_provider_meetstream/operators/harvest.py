@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 #: How far back a harvest looks for ended meetings unless told otherwise: a week, the time
 #: MeetStream-like services keep a bot's media by default.
 DEFAULT_LOOKBACK = timedelta(days=7)
-#: How long after its meeting a transcript may stay at 202 before the meeting lands without it.
+#: How long after its meeting a transcript may stay at 202 before the meeting lands as failed.
 DEFAULT_TRANSCRIPT_TIMEOUT = timedelta(hours=6)
 #: The longest ``lookback`` or ``transcript_timeout``: a year.
 MAX_SPAN = 366 * 86400.0
@@ -66,9 +66,10 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
     - ``Stopped`` or ``Done``: ``<bot_id>/transcript.jsonl`` (one segment a line),
       ``participants.jsonl``, ``speaker_timeline.jsonl``, with ``include_audio`` the recording
       (streamed from its link, never held in memory), then ``meeting.json`` last. Data still
-      processing (202) leaves the meeting **pending** for the next run; a transcript still
-      processing ``transcript_timeout`` after the meeting, or a streaming-only bot's, which never
-      comes, lands the meeting without it and says so.
+      processing (202) leaves the meeting **pending** for the next run; a streaming-only bot's
+      transcript, which never comes, lands the meeting without it and says so; a transcript still
+      processing ``transcript_timeout`` after the meeting lands the meeting as **failed**
+      (``meeting.json`` alone, with the reason).
     - ``Denied``, ``NotAllowed``, ``Error``: ``meeting.json`` alone, with the status and reason
       (**failed**), never fetched again; so does a meeting whose data MeetStream no longer has.
     - ``Cancelled``: never met, **skipped**; so is a meeting that landed before. A bot still in
@@ -94,7 +95,7 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
         7 days. An outage shorter than it is caught up by the next run. Templated.
     :param include_audio: Also land the meeting's recording.
     :param transcript_timeout: How long after its meeting a transcript may still be processing
-        before the meeting lands without it (default 6 hours). Templated.
+        before the meeting lands as failed (default 6 hours). Templated.
     :param max_concurrency: Meetings landed at once, on one pooled hook.
     :param max_meetings: The most meetings one run lands; the rest wait for the next. Templated.
     :param storage_conn_id: The Airflow connection of the object store, if it needs one. Templated.
