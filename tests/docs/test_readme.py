@@ -80,8 +80,9 @@ def test_the_quickstart_schedules_bots_and_lands_their_meetings(tmp_path: Path) 
             os.killpg(shell.pid, signal.SIGKILL)
             shell.wait()
     assert shell.returncode == 0, output[-3000:]
-    # The first run's plan: a bot added on each meeting to record.
-    assert output.count("no bot yet") == 3, output[-3000:]
+    # The first run's plan: a bot added on each meeting to record (Airflow 2 logs each line twice).
+    added = {line.strip() for line in output.splitlines() if line.lstrip().startswith("add ")}
+    assert len(added) == 3, output[-3000:]
     folders = sorted(path for path in landed.iterdir() if path.is_dir() and not path.name.startswith("."))
     # The demo calendar's next-day data-team meetings with an outsider: the sync, the review, a daily.
     assert len(folders) == 3, output[-3000:]
