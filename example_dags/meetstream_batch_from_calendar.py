@@ -29,7 +29,6 @@ import pendulum
 from airflow.providers.common.compat.sdk import DAG, Param, task
 
 from airflow_provider_meetstream.operators.calendar_sync import SyncCalendarBotsOperator
-from airflow_provider_meetstream.rules import DEFAULT_OPT_OUT_MARKERS
 from airflow_provider_meetstream.sensors.meetstream import ListScheduledSensor
 
 with DAG(
@@ -47,7 +46,7 @@ with DAG(
                 "internal_domains": ["example.com"],
                 "record": "external",
                 "skip_declined": True,
-                "opt_out_markers": list(DEFAULT_OPT_OUT_MARKERS),
+                # opt_out_markers left out: the defaults, #norecord, #nobot, [no bot], [no recording].
             },
             type="object",
             description="Recording rules: the keys of airflow_provider_meetstream.rules.RecordingRules",

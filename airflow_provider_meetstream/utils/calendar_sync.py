@@ -168,7 +168,7 @@ def plan(
             continue
         key = deduplication_key(sync_id, identity)
         filtered = selection.left_out(meeting)
-        decision = filtered or selection.decide(meeting)
+        decision = filtered or selection.by_rules(meeting)
         if not decision.record:
             # What the filters leave out is not listed (a calendar holds meetings that are none of
             # the sync's business); what the rules leave out is, with the reason.

@@ -53,14 +53,14 @@ class Selection:
 
     def decide(self, meeting: Meeting) -> Decision:
         """Whether ``meeting`` should have a bot, and why: the filters, then the rules."""
-        found = self.left_out(meeting)
-        if found is not None:
-            return found
-        if self.rules is not None:
-            kept = self._copies(meeting)
-            assert kept is not None
-            return self.rules.decide(kept)
-        return Decision(True, "recorded: selected")
+        return self.left_out(meeting) or self.by_rules(meeting)
+
+    def by_rules(self, meeting: Meeting) -> Decision:
+        """The rules' decision on a meeting the filters keep (:meth:`left_out` gave None)."""
+        kept = self._copies(meeting)
+        if self.rules is None or kept is None:
+            return Decision(True, "recorded: selected")
+        return self.rules.decide(kept)
 
     def __call__(self, meeting: Meeting) -> bool:
         """Tell whether ``meeting`` should have a bot."""

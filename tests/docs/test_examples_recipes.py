@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from docs_examples import EXAMPLES, example_dag, run_example
+from docs_examples import EXAMPLES, example_dag, run_example, xcom
 
 # The demo calendar moves with the clock: the emulator and dag.test() agree on one instant.
 pytestmark = pytest.mark.usefixtures("meetstream_frozen_now")
@@ -28,22 +28,6 @@ AFTER = timedelta(hours=25)
 def meetings(base: Path) -> dict[str, dict]:
     """Every landed ``meeting.json`` under ``base``, by bot id."""
     return {p.parent.name: json.loads(p.read_text()) for p in base.glob("*/meeting.json")}
-
-
-def xcom(name: str, task_id: str, **conf: object):
-    """Run the example as ``run_example`` does, and return one task's XCom."""
-    from airflow import settings
-
-    dag = example_dag(name)
-    # dag.test() serializes the DAG from its bundle, the dags folder: here, the docs' examples.
-    dags_folder, settings.DAGS_FOLDER = settings.DAGS_FOLDER, str(EXAMPLES)
-    try:
-        dag_run = dag.test(run_conf=conf)
-    finally:
-        settings.DAGS_FOLDER = dags_folder
-    assert dag_run.state == "success"
-    (ti,) = [ti for ti in dag_run.get_task_instances() if ti.task_id == task_id]
-    return ti.xcom_pull(task_ids=task_id)
 
 
 def test_after_bot_to_storage(meetstream_conn_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,7 +93,8 @@ def test_recipe_refused_bot(meetstream_conn_env, tmp_path: Path) -> None:
     )
     hook.delete_scheduled_bot(bots["evt_demo_data_internal"])  # cancelled before it joined
     admin.advance_clock(AFTER)
-    counts = xcom("recipe_refused_bot", "report", base_path=f"file://{tmp_path}", key_prefix="sales|")
+    run_example("recipe_refused_bot", base_path=f"file://{tmp_path}", key_prefix="sales|")
+    counts = xcom("docs_recipe_refused_bot", "report")
     assert counts == {"landed": 1, "pending": 0, "failed": 1, "skipped": 1}
     landed = meetings(tmp_path)
     assert set(landed) == {bots["evt_demo_data_sync"], bots["evt_demo_data_review"]}

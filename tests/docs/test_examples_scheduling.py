@@ -7,21 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from docs_examples import run_example
+from docs_examples import run_example, xcom
 
 # The demo calendar's dates follow the emulator's clock: every test runs at one frozen instant
 # (Wednesday 2027-01-13 10:00 UTC), which the provider's "now" shares.
 pytestmark = pytest.mark.usefixtures("meetstream_frozen_now")
-
-
-def xcom(dag_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
-    """What the latest run of ``dag_id`` pushed from ``task_id``."""
-    from airflow.models.dagrun import DagRun
-
-    dag_run = sorted(DagRun.find(dag_id=dag_id), key=lambda run: run.id)[-1]
-    ti = dag_run.get_task_instance(task_id, map_index=map_index)
-    assert ti is not None, (dag_id, task_id, map_index)
-    return ti.xcom_pull(task_ids=task_id, key=key, map_indexes=map_index)
 
 
 def schedules(emulator: Any) -> list[dict[str, Any]]:

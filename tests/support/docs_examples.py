@@ -41,3 +41,13 @@ def run_example(name: str, **conf: Any) -> dict[str, str]:
     }
     assert dag_run.state == DagRunState.SUCCESS, states
     return states
+
+
+def xcom(dag_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+    """What the latest run of ``dag_id`` pushed from ``task_id``."""
+    from airflow.models.dagrun import DagRun
+
+    dag_run = sorted(DagRun.find(dag_id=dag_id), key=lambda run: run.id)[-1]
+    ti = dag_run.get_task_instance(task_id, map_index=map_index)
+    assert ti is not None, (dag_id, task_id, map_index)
+    return ti.xcom_pull(task_ids=task_id, key=key, map_indexes=map_index)
