@@ -8,18 +8,19 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 UV_PIP := $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python
 
-.PHONY: demo test docs test-dates test-e2e test-airflow2 lint typecheck pytest bench clean
+.PHONY: demo test docs test-dates test-e2e test-compat test-airflow2 lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
-# Stamp files re-run the install when either pyproject.toml changes.
-$(VENV)/.installed: $(BIN)/python pyproject.toml emulator/pyproject.toml
+# Stamp files re-run the install when either pyproject.toml or VERSION changes (an editable
+# install's metadata, where both packages read their __version__, is written at install time).
+$(VENV)/.installed: $(BIN)/python pyproject.toml emulator/pyproject.toml VERSION
 	$(UV_PIP) -e . -e ./emulator
 	touch $@
 
-$(VENV)/.installed-test: $(BIN)/python pyproject.toml emulator/pyproject.toml
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml emulator/pyproject.toml VERSION
 	$(UV_PIP) -e '.[test,docs]' -e './emulator[test]'
 	touch $@ $(VENV)/.installed
 
@@ -58,24 +59,27 @@ test-e2e: $(BIN)/python
 	$(BYTECODE)
 	$(BIN)/pytest tests/e2e --e2e -s
 
-# The same suite and every example DAG on `airflow standalone`, on Airflow 2.11 in a venv of its own.
-VENV2 := .venv-airflow2
+# Every supported Airflow (2.11, 3.0, 3.1, 3.2, 3.3), each in .venv-airflow-<version>, installed as
+# Airflow's users install it: the whole suite on each, and the example DAGs on `airflow standalone`
+# on 2.11; then a table of versions, results and times. test-airflow2 is its 2.11 row alone.
+test-compat: $(VENV)/.installed
+	$(BIN)/python scripts/test_compat.py
 
-# uv in it too, like in .venv: the packaging tests build both distributions with the uv beside python.
-$(VENV2)/bin/python: | $(BIN)/python
-	$(PYTHON) -m venv $(VENV2)
-	$(UV) pip install --quiet --python $(VENV2)/bin/python uv
-
-$(VENV2)/.installed-test: $(BIN)/python $(VENV2)/bin/python pyproject.toml emulator/pyproject.toml
-	$(UV) pip install --quiet --compile-bytecode --python $(VENV2)/bin/python 'apache-airflow==2.11.*' \
-		-e '.[test]' -e './emulator[test]'
-	touch $@
-
-test-airflow2: $(VENV2)/.installed-test
-	$(VENV2)/bin/python scripts/test_airflow2.py
+test-airflow2: $(VENV)/.installed
+	$(BIN)/python scripts/test_compat.py --airflow 2.11
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 
+# Both distributions' sdists and wheels into dist/, checked by twine, and the provider's wheel
+# installed alone with Airflow in a clean venv: listed by `airflow providers list`, an example parsed.
+.PHONY: dist
+$(VENV)/.installed-release: $(BIN)/python pyproject.toml VERSION
+	$(UV_PIP) -e '.[release]'
+	touch $@
+
+dist: $(VENV)/.installed-test $(VENV)/.installed-release
+	$(BIN)/python scripts/dist.py
+
 clean:
-	rm -rf $(VENV) $(VENV2) docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info emulator/build emulator/*.egg-info
+	rm -rf $(VENV) .venv-airflow-* docs/_build .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info emulator/build emulator/*.egg-info

@@ -50,6 +50,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_meetstream.operators.calendar_sync",
                     "airflow_provider_meetstream.operators.bots",
                     "airflow_provider_meetstream.operators.transcripts",
+                    "airflow_provider_meetstream.operators.harvest",
                 ],
             }
         ],

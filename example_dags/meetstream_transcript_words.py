@@ -65,8 +65,9 @@ with DAG(
     default_args={"retries": 3, "retry_delay": timedelta(seconds=10)},
     tags=["meetstream", "example", "transcripts"],
 ) as dag:
-
-    @task
+    # One XCom, the dict: inferred from the return type, multiple_outputs would push each URI as an
+    # XCom key of its own, which Airflow 3.0's task API refuses for a key with a slash.
+    @task(multiple_outputs=False)
     def count_words(
         params: dict, triggering_asset_events=None, triggering_dataset_events=None
     ) -> dict[str, dict[str, int]]:

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="meetstream-tests-airflow-home-")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -128,11 +129,27 @@ def memory_storage(monkeypatch: pytest.MonkeyPatch) -> str:
 
     import fsspec
 
-    if version("apache-airflow").startswith("2."):
-        from airflow.io import _register_filesystems
-    else:
+    try:
         from airflow.sdk.io.fs import _register_filesystems
+    except ImportError:  # Airflow 2 and 3.0 keep the registry in airflow.io
+        from airflow.io import _register_filesystems
     monkeypatch.setitem(
         _register_filesystems(), "memory", lambda conn_id, options=None: fsspec.filesystem("memory")
     )
     return f"memory:///meetstream-tests/{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def collector(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """
+    A fresh collector of this Airflow's, as a hook-lineage reader (the OpenLineage plugin) makes one.
+
+    Airflow's own getter is replaced, so that common-compat's adds the layer this Airflow needs
+    (Airflow 2 names assets datasets), as it does for the hook.
+    """
+    from airflow.providers.common.compat.lineage.hook import get_hook_lineage_collector
+    from airflow.providers.common.compat.sdk import HookLineageCollector
+
+    fresh = HookLineageCollector()
+    monkeypatch.setattr("airflow.providers.common.compat.sdk.get_hook_lineage_collector", lambda: fresh)
+    return get_hook_lineage_collector()

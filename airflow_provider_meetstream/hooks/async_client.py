@@ -77,6 +77,9 @@ class MeetStreamAsyncClient:
     only the transport differs. The connection is read through common-compat's
     ``get_async_connection`` and the httpx client built in a thread, so nothing blocks the event loop.
 
+    Unlike the sync hook, it reports nothing to Airflow's hook-lineage collector (the rows'
+    ``lineage`` is not read here): it runs in the triggerer, where no task collects lineage.
+
     :param meetstream_conn_id: The Airflow connection to use.
     :param timeout: Read timeout in seconds; overrides the connection's ``timeout`` extra.
     :param max_retries: Attempts per request; overrides the connection's ``max_retries`` extra.

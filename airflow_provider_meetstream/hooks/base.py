@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
@@ -17,22 +18,27 @@ from airflow_provider_meetstream.constants import (
     MAX_PAGES_BOUND,
     MAX_POOL_MAXSIZE,
 )
-from airflow_provider_meetstream.exceptions import MeetStreamAuthError, MeetStreamError
-from airflow_provider_meetstream.hooks import endpoints
+from airflow_provider_meetstream.exceptions import (
+    MeetStreamAPIError,
+    MeetStreamAuthError,
+    MeetStreamError,
+)
+from airflow_provider_meetstream.hooks import endpoints, policy
 from airflow_provider_meetstream.hooks.config import (
     ClientConfig,
     MeetStreamAuth,
     build_config,
     checked_overrides,
 )
-from airflow_provider_meetstream.hooks.errors import naming_the_connection
+from airflow_provider_meetstream.hooks.errors import naming_the_connection, scrub
 from airflow_provider_meetstream.hooks.policy import RequestPolicy
 from airflow_provider_meetstream.hooks.transport import send_once
+from airflow_provider_meetstream.utils import lineage
 
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_meetstream.hooks.endpoints import Endpoint, Pages, Read
+    from airflow_provider_meetstream.hooks.endpoints import Endpoint, Lineage, Pages, Read
     from airflow_provider_meetstream.hooks.policy import Budget
     from airflow_provider_meetstream.hooks.wire import Answer, ApiRequest, MediaLink
 
@@ -162,16 +168,44 @@ class MeetStreamBaseHook(BaseHook):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _send(self, request: ApiRequest) -> dict[str, Any]:
+    def _send(self, request: ApiRequest, policy: RequestPolicy | None = None) -> dict[str, Any]:
         attempt = self._pool.attempt(request, self.config, lambda: MeetStreamAuth(self.config.api_key))
         try:
-            return self.policy.call(attempt, request, self.log)
+            return (policy or self.policy).call(attempt, request, self.log)
         except MeetStreamAuthError as err:
             raise naming_the_connection(err, self.meetstream_conn_id) from None
 
     def _call(self, endpoint: Endpoint[Read], *ids: Any, **arguments: Any) -> Read:
         request = endpoint.request(*ids, **arguments)
-        return endpoint.read(self._send(request), request)
+        read = endpoint.read(self._send(request), request)
+        if endpoint.lineage is not None:
+            self._report_lineage(endpoint.lineage, ids, read)
+        return read
+
+    @cached_property
+    def _lineage_collector(self) -> tuple[Any, str] | None:
+        # Airflow's collector is one per process: looked up once per hook, never per request.
+        try:
+            from airflow.providers.common.compat.lineage.hook import get_hook_lineage_collector
+
+            collector = get_hook_lineage_collector()  # type: ignore[no-untyped-call]
+        except ImportError:  # an Airflow without hook lineage
+            return None
+        return collector, lineage.authority(self.config.base_url)
+
+    def _report_lineage(self, row: Lineage, ids: tuple[Any, ...], read: Any) -> None:
+        """Tell Airflow's hook-lineage collector, if any, what a successful call read or changed."""
+        found = self._lineage_collector
+        if found is None:
+            return
+        collector, host = found
+        try:
+            add = collector.add_output_asset if row.output else collector.add_input_asset
+            for identifier in row.ids(ids, read):
+                add(context=self, uri=lineage.api_uri(host, row.collection, identifier))
+        except Exception as err:
+            # Lineage is a by-product: it never fails the call that produced it.
+            self.log.debug("Could not report lineage of %s: %s", row.collection, err)
 
     def _pages(self, pages: Pages, first: ApiRequest, max_pages: int) -> Iterator[dict[str, Any]]:
         # Not a generator itself, so that max_pages is checked before any request, as the rest.
@@ -195,9 +229,51 @@ class MeetStreamBaseHook(BaseHook):
         return link
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the API key with a cheap, read-only call: list one scheduled bot."""
+        """
+        Check the connection with a cheap, read-only call: list one scheduled bot.
+
+        The answer says what was called and what it found: on success the endpoint, whether any bot
+        is scheduled (the listing gives no count, and one bot is all it asks for) and the round trip,
+        retries included; on failure the connection id and the check that failed. Never the key.
+        """
+        where = f"Connection {self.meetstream_conn_id!r}"
+        request = endpoints.LIST_SCHEDULED.request(limit=1)
         try:
-            self._call(endpoints.LIST_SCHEDULED, limit=1)
+            # Scheme, host, port and path: never a user or password the host field may carry.
+            base, parts = self.config.base_url, urlsplit(self.config.base_url)
+            endpoint = (
+                f"{request.method} {parts.scheme}://{lineage.authority(base)}{parts.path}{request.path}"
+            )
         except MeetStreamError as err:
-            return False, str(err)
-        return True, "Connected to MeetStream."
+            return False, f"{where}: its settings were refused before any request: {err}"
+        # A person waits for the answer: at most two attempts, within 15 s, whatever the tasks get.
+        bounded = RequestPolicy(
+            max_attempts=min(self.config.max_attempts, 2), deadline=min(self.config.deadline, 15.0)
+        )
+        started = policy.clock()
+        try:
+            scheduled = endpoints.LIST_SCHEDULED.read(self._send(request, bounded), request)
+        except MeetStreamError as err:
+            return False, scrub(f"{where}: {endpoint} {_what_failed(err)}", self.config.api_key) or ""
+        elapsed = (policy.clock() - started) * 1000
+        found = "at least one bot is scheduled" if scheduled else "no bot is scheduled"
+        return True, f"Connected to MeetStream: {endpoint} answered in {elapsed:.0f} ms; {found}."
+
+
+#: What the check's failing answers mean for the connection: the words, and what to check.
+_REFUSALS = {
+    401: ("was refused", "Check the connection's password, the MeetStream API key."),
+    403: ("was refused", "The API key is not valid, or may not list scheduled bots."),
+    404: ("was not found", "Check the connection's host, the API base URL."),
+}
+
+
+def _what_failed(err: MeetStreamError) -> str:
+    # The check's outcome in words, after the endpoint; MeetStream's own message and request id kept.
+    if not isinstance(err, MeetStreamAPIError):
+        # No answer (refused, timed out): the error says what happened, and after how many attempts.
+        return f"failed: {err}"
+    said = err.message if err.message.endswith((".", "!", "?")) else f"{err.message}."
+    verb, advice = _REFUSALS.get(err.status_code, ("answered", ""))
+    request_id = f" (MeetStream request id {err.request_id})" if err.request_id else ""
+    return f"{verb} ({err.status_code}): {said}{f' {advice}' if advice else ''}{request_id}"

@@ -85,7 +85,9 @@ def normalize_base_url(host: str | None, port: int | None = None) -> str:
         raw = f"https://{raw}"
     parts = urlsplit(raw)
     if not parts.hostname:
-        raise MeetStreamError(f"The MeetStream connection's host {host!r} is not a URL.")
+        # Without what a user:password@ would carry: the host field is not a secret field.
+        shown = (host or "").rpartition("@")[2]
+        raise MeetStreamError(f"The MeetStream connection's host {shown!r} is not a URL.")
     netloc = parts.netloc
     if port and parts.port is None:
         netloc = f"{netloc}:{port}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -20,6 +20,7 @@ from airflow_provider_meetstream.constants import (
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
 from airflow_provider_meetstream.hooks import answers
 from airflow_provider_meetstream.hooks.wire import Answer, ApiRequest
+from airflow_provider_meetstream.utils import lineage
 
 #: What an endpoint's reader returns, and so what its client methods do.
 Read = TypeVar("Read")
@@ -31,6 +32,40 @@ Parts = dict[str, Any]
 
 def _no_arguments() -> Parts:
     return {}
+
+
+def _path_id(ids: tuple[Any, ...], read: Any) -> list[str]:
+    return [str(ids[0])]
+
+
+def _answer_bots(ids: tuple[Any, ...], read: Any) -> list[str]:
+    # The new bot is known only from the answer; a series scheduled at once has one per occurrence.
+    created = read.get("schedules_created") if isinstance(read, dict) else None
+    found = [read.get("bot_id") if isinstance(read, dict) else None]
+    found += [item.get("bot_id") for item in created or () if isinstance(item, dict)]
+    return [bot_id for bot_id in dict.fromkeys(found) if isinstance(bot_id, str) and bot_id]
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """
+    What a call of a row reads or changes, for Airflow's hook-lineage collector.
+
+    Each id is reported as the asset ``meetstream://<host[:port]>/<collection>/<id>``.
+
+    :param output: The row changes what it names (creates, schedules, updates, removes); else it reads it.
+    :param collection: Where the ids live under the API: ``bots``, ``transcripts``, ``calendar/events``.
+    :param ids: The ids a call touched, from its path ids and its read answer; by default the path's first.
+    """
+
+    output: bool
+    collection: str = lineage.BOTS
+    ids: Callable[[tuple[Any, ...], Any], list[str]] = _path_id
+
+
+#: A bot's data read, or a bot changed, as named by the path's ``bot_id``.
+READS_BOT = Lineage(output=False)
+CHANGES_BOT = Lineage(output=True)
 
 
 class Endpoint(Generic[Read]):
@@ -47,6 +82,8 @@ class Endpoint(Generic[Read]):
     :param not_ready_statuses: See :class:`ApiRequest`.
     :param list_key: See :class:`ApiRequest`.
     :param secret_answer: See :class:`ApiRequest`.
+    :param lineage: What a call reads or writes, reported to Airflow's hook-lineage collector; None
+        for a row that reports nothing (the listings, which would name every bot of a shared workspace).
     """
 
     def __init__(
@@ -61,9 +98,11 @@ class Endpoint(Generic[Read]):
         not_ready_statuses: frozenset[int] = frozenset(),
         list_key: str | None = None,
         secret_answer: bool = False,
+        lineage: Lineage | None = None,
     ) -> None:
         self.method, self.path, self.read, self.parts = method, path, read, parts
         self.gone, self.list_key, self.secret_answer = gone, list_key, secret_answer
+        self.lineage = lineage
         self.success_statuses, self.not_ready_statuses = success_statuses, not_ready_statuses
         self.ids: tuple[str, ...] = tuple(re.findall(r"{(\w+)}", path))
 
@@ -195,23 +234,46 @@ def _list_bots(*, page_size: int = 50, cursor: str | None = None) -> Parts:
 
 
 # The table. Adding an endpoint is one row here and one method per client.
-SCHEDULE_EVENT = Endpoint("POST", "/calendar/schedule/{event_id}", answers.scheduled, _schedule)
+#: The bot scheduled is known from the answer (every bot of a series scheduled at once).
+SCHEDULE_EVENT = Endpoint(
+    "POST",
+    "/calendar/schedule/{event_id}",
+    answers.scheduled,
+    _schedule,
+    lineage=Lineage(output=True, ids=_answer_bots),
+)
+#: The answer counts the bots it deleted without naming them: the lineage names the event.
 UNSCHEDULE_EVENT = Endpoint(
-    "DELETE", "/calendar/schedule/{event_id}", answers.whole, _unschedule, gone={"unscheduled": True}
+    "DELETE",
+    "/calendar/schedule/{event_id}",
+    answers.whole,
+    _unschedule,
+    gone={"unscheduled": True},
+    lineage=Lineage(output=True, collection="calendar/events"),
 )
 LIST_SCHEDULED = Endpoint("GET", "/calendar/scheduled", answers.scheduled_bots, _list_scheduled)
-UPDATE_SCHEDULED_BOT = Endpoint("PATCH", "/calendar/scheduled/{bot_id}", answers.whole, _update_scheduled)
-DELETE_SCHEDULED_BOT = Endpoint("DELETE", "/calendar/scheduled/{bot_id}", answers.whole, gone={})
+UPDATE_SCHEDULED_BOT = Endpoint(
+    "PATCH", "/calendar/scheduled/{bot_id}", answers.whole, _update_scheduled, lineage=CHANGES_BOT
+)
+DELETE_SCHEDULED_BOT = Endpoint(
+    "DELETE", "/calendar/scheduled/{bot_id}", answers.whole, gone={}, lineage=CHANGES_BOT
+)
 LIST_EVENTS = Endpoint("GET", "/calendar/events", answers.events_page, _events)
-BOT_STATUS = Endpoint("GET", "/bots/{bot_id}/status", answers.status)
+BOT_STATUS = Endpoint("GET", "/bots/{bot_id}/status", answers.status, lineage=READS_BOT)
 #: A replay of an ``Idempotency-Key`` answers 507 with the original bot: a success.
 CREATE_BOT = Endpoint(
-    "POST", "/bots/create_bot", answers.created_bot, _create_bot, success_statuses=frozenset({507})
+    "POST",
+    "/bots/create_bot",
+    answers.created_bot,
+    _create_bot,
+    success_statuses=frozenset({507}),
+    lineage=Lineage(output=True, ids=_answer_bots),
 )
-BOT_DETAIL = Endpoint("GET", "/bots/{bot_id}/detail", answers.bot_detail)
-TRANSCRIPTIONS = Endpoint("GET", "/bots/{bot_id}/transcriptions", answers.transcriptions)
+BOT_DETAIL = Endpoint("GET", "/bots/{bot_id}/detail", answers.bot_detail, lineage=READS_BOT)
+TRANSCRIPTIONS = Endpoint("GET", "/bots/{bot_id}/transcriptions", answers.transcriptions, lineage=READS_BOT)
 #: A transcript, and each of the meeting's data below, answers 202 while MeetStream processes it.
 PROCESSING = frozenset({202})
+#: Read by its own id: naming its bot would cost a request, so the lineage names the transcript.
 TRANSCRIPT = Endpoint(
     "GET",
     "/transcript/{transcript_id}/get_transcript",
@@ -219,9 +281,10 @@ TRANSCRIPT = Endpoint(
     _transcript,
     not_ready_statuses=PROCESSING,
     list_key=answers.SEGMENTS_KEY,
+    lineage=Lineage(output=False, collection="transcripts"),
 )
 #: A GET, not a DELETE: the bot leaves its meeting; its recording and transcript stay.
-REMOVE_BOT = Endpoint("GET", "/bots/{bot_id}/remove_bot", answers.whole)
+REMOVE_BOT = Endpoint("GET", "/bots/{bot_id}/remove_bot", answers.whole, lineage=CHANGES_BOT)
 #: The workspace's bots, newest first, one page; ``BOT_PAGES`` follows them all.
 LIST_BOTS = Endpoint("GET", "/bots", answers.bots_page, _list_bots)
 PARTICIPANTS = Endpoint(
@@ -230,6 +293,7 @@ PARTICIPANTS = Endpoint(
     answers.participants,
     not_ready_statuses=PROCESSING,
     list_key=answers.PARTICIPANTS_KEY,
+    lineage=READS_BOT,
 )
 SPEAKER_TIMELINE = Endpoint(
     "GET",
@@ -237,13 +301,24 @@ SPEAKER_TIMELINE = Endpoint(
     answers.speaker_timeline,
     not_ready_statuses=PROCESSING,
     list_key=answers.TIMELINE_KEY,
+    lineage=READS_BOT,
 )
 #: Presigned links: the answer is a credential, so no error carries it.
 AUDIO_LINK = Endpoint(
-    "GET", "/bots/{bot_id}/get_audio", answers.media_link, not_ready_statuses=PROCESSING, secret_answer=True
+    "GET",
+    "/bots/{bot_id}/get_audio",
+    answers.media_link,
+    not_ready_statuses=PROCESSING,
+    secret_answer=True,
+    lineage=READS_BOT,
 )
 VIDEO_LINK = Endpoint(
-    "GET", "/bots/{bot_id}/get_video", answers.media_link, not_ready_statuses=PROCESSING, secret_answer=True
+    "GET",
+    "/bots/{bot_id}/get_video",
+    answers.media_link,
+    not_ready_statuses=PROCESSING,
+    secret_answer=True,
+    lineage=READS_BOT,
 )
 
 

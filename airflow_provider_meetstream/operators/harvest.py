@@ -15,10 +15,12 @@ from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_CONCURREN
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
 from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
 from airflow_provider_meetstream.templating import KeepsLiteralText, is_templated
-from airflow_provider_meetstream.utils import harvest
+from airflow_provider_meetstream.utils import harvest, lineage
+from airflow_provider_meetstream.utils.lineage import RunLineage
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
     from airflow_provider_meetstream.utils.calendar_meetings import Meeting
@@ -86,6 +88,8 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
     landed meeting is one event of every ``Asset`` in ``outlets``, its item in ``extra`` (the
     operator turns each such outlet into an ``AssetAlias`` that adds the events, so that no event
     without a meeting is recorded); on Airflow 2, one event a run with ``{"meetings": [...]}``.
+    With the OpenLineage provider installed, the run's event names the bots read and the objects
+    written: see :meth:`get_openlineage_facets_on_complete`.
 
     :param base_path: The folder meetings land under, any ``ObjectStoragePath``. Templated.
     :param sync_id: Harvest the bots of this sync (keys starting ``f"{sync_id}|"``). Templated.
@@ -116,6 +120,8 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
         "meetstream_conn_id",
     )
     ui_color = "#e8f5e4"
+    #: What the run read and wrote, for the OpenLineage facets.
+    _lineage: RunLineage | None = None
 
     def __init__(
         self,
@@ -219,8 +225,12 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
                 )
                 to_land = to_land[:max_meetings]
             calendar = self._calendar(hook, to_land, now, lookback)
+            # Recorded as the meetings land, so that a run failing half-way reports what it wrote.
+            self._lineage = lineage = RunLineage(hook.config.base_url)
             for result in landing.land_all(to_land, calendar, self.max_concurrency):
                 getattr(report, result.kind).append(result.item)
+                lineage.bot_ids.append(result.item["bot_id"])
+                lineage.uris.extend(result.written)
             if run is not None and report.landed:
                 landing.mark_run(run, [item["bot_id"] for item in report.landed])
         self.log.info(
@@ -270,6 +280,22 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
             for seat in calendar.seats.get(meeting.identity, ()):
                 found.setdefault(seat, meeting)
         return found
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
+        """
+        The run's lineage, for the OpenLineage provider: the bots read, the objects written.
+
+        Only the OpenLineage provider calls this, and only here is it imported. The inputs are the
+        bots whose data this run read to land their meetings (landed, failed, or left pending),
+        each ``meetstream://<host[:port]>`` of the connection's API and ``bots/<bot_id>``; the outputs
+        are the objects this run wrote (``transcript.jsonl``, ``participants.jsonl``,
+        ``speaker_timeline.jsonl``, the audio, ``meeting.json``), named by OpenLineage's dataset
+        naming (a local file is ``file`` and its absolute path; ``s3://bucket`` and the key).
+        Meetings landed by earlier runs are in neither.
+
+        :param task_instance: The finished task instance; unused: the run recorded what it did.
+        """
+        return lineage.operator_lineage(self._lineage)
 
     def _emit(self, context: Context, report: Report) -> None:
         if not report.landed:

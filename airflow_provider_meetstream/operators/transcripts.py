@@ -21,10 +21,12 @@ from airflow_provider_meetstream.exceptions import (
 )
 from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
 from airflow_provider_meetstream.templating import KeepsLiteralText, check_now, is_templated, rendered_data
-from airflow_provider_meetstream.utils import harvest, transcripts
+from airflow_provider_meetstream.utils import harvest, lineage, transcripts
+from airflow_provider_meetstream.utils.lineage import RunLineage
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
 
@@ -68,6 +70,10 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
     "text_uri", "segments", "speakers", "duration_seconds", "bot_id", "transcript_id",
     "meeting_url", "event_id"}``.
 
+    With the OpenLineage provider installed, the run's event names the bot read
+    (``meetstream://<host[:port]>``, ``bots/<bot_id>``) and the objects written (``file`` and the
+    path, ``s3://<bucket>`` and the key...): see :meth:`get_openlineage_facets_on_complete`.
+
     :param bot_id: The bot, or an upstream XCom with ``bot_id`` (``CreateBotOperator``'s also
         brings ``transcript_id`` and ``meeting_url``): pass it as it is (``create_bot.output``), or
         rendered as JSON; its Python repr is refused. Templated.
@@ -93,6 +99,8 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
         "meetstream_conn_id",
     )
     ui_color = "#e8f5e4"
+    #: What the run read and wrote, once it has written; for the OpenLineage facets.
+    _lineage: RunLineage | None = None
 
     def __init__(
         self,
@@ -246,6 +254,10 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
                 target.bot_id, str(target.transcript_id), str(final), f"{type(err).__name__}: {err}"
             ) from err
         text_uri = None if text_path is None else str(text_path)
+        # Recorded here, the one place both the direct and the deferred path write.
+        self._lineage = RunLineage(
+            self.hook.config.base_url, [target.bot_id], [str(final)] + ([text_uri] if text_uri else [])
+        )
         metadata = {
             "uri": str(final),
             "text_uri": text_uri,
@@ -259,6 +271,20 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
         )
         self._emit(context, metadata)
         return metadata
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
+        """
+        The run's lineage, for the OpenLineage provider: the bot read, the objects written.
+
+        Only the OpenLineage provider calls this, and only here is it imported. The input is the
+        bot, ``meetstream://<host[:port]>`` of the connection's API and ``bots/<bot_id>``; the outputs
+        are ``transcript.jsonl`` and, with ``write_text``, ``transcript.txt``, named by OpenLineage's
+        dataset naming (a local file is ``file`` and its absolute path; ``s3://bucket`` and the key).
+        A run that failed before its objects were written reports nothing.
+
+        :param task_instance: The finished task instance; unused: the run recorded what it did.
+        """
+        return lineage.operator_lineage(self._lineage)
 
     def _emit(self, context: Context, metadata: dict[str, Any]) -> None:
         # Airflow records an event for every outlet when the task succeeds; the first asset's

@@ -85,10 +85,17 @@ def bot_folder(base: ObjectStoragePath, bot_id: str) -> ObjectStoragePath:
 
 @dataclass(frozen=True)
 class Result:
-    """One meeting's fate in a run: ``landed``, ``pending`` or ``failed``, and its report item."""
+    """
+    One meeting's fate in a run: ``landed``, ``pending`` or ``failed``, its report item, what it wrote.
+
+    :param kind: ``landed``, ``pending`` or ``failed``.
+    :param item: Its item in the run's report.
+    :param written: The objects this run wrote for it, as URIs, ``meeting.json`` last; none when pending.
+    """
 
     kind: str
     item: dict[str, Any]
+    written: tuple[str, ...] = ()
 
 
 class _Pending(Exception):
@@ -222,18 +229,19 @@ class Landing:
         meeting = calendar.get((bot.event_id or "", bot.occurrence))
         folder = bot_folder(self.base, bot.bot_id)
         title = meeting.title if meeting is not None else None
-        item = harvest.report_item(bot, title, str(folder / harvest.MEETING_FILE), bot.reason)
+        record = str(folder / harvest.MEETING_FILE)
+        item = harvest.report_item(bot, title, record, bot.reason)
         try:
             if harvest.fate(bot.status) == harvest.FAIL:
                 refused = bot.reason or f"the bot ended {bot.status}"
                 self._finish(folder, bot, meeting, "failed", {}, refused)
-                return Result("failed", {**item, "reason": refused})
+                return Result("failed", {**item, "reason": refused}, (record,))
             objects, facts = self._fetch(folder, bot)
         except _Pending as pending:
             return Result("pending", {**item, "reason": str(pending)})
         except _Gone as gone:
             self._finish(folder, bot, meeting, "failed", {}, str(gone))
-            return Result("failed", {**item, "reason": str(gone)})
+            return Result("failed", {**item, "reason": str(gone)}, (record,))
         except (MeetStreamStorageError, MeetStreamAuthError):
             raise
         except MeetStreamError as err:
@@ -242,7 +250,8 @@ class Landing:
         reason = facts.pop("reason", None)
         self._finish(folder, bot, meeting, "landed", objects, reason, **facts)
         transcript_uri = str(folder / objects["transcript"]) if "transcript" in objects else None
-        return Result("landed", {**item, "reason": reason, "transcript_uri": transcript_uri})
+        written = (*(str(folder / name) for name in objects.values()), record)
+        return Result("landed", {**item, "reason": reason, "transcript_uri": transcript_uri}, written)
 
     def _fetch(self, folder: ObjectStoragePath, bot: harvest.Bot) -> tuple[dict[str, str], dict[str, Any]]:
         # Every read first, every write after: a meeting still processing writes nothing.

@@ -236,9 +236,19 @@ def test_connection_test_endpoint_answers_for_good_and_bad_keys(deployment: Depl
     good = deployment.api("POST", "/connections/test", json={**body, "password": API_KEY})
     bad = deployment.api("POST", "/connections/test", json={**body, "password": "e2e-wrong-key"})
     print(f"\n[e2e] {deployment.executor}: connection test, good key {good}, bad key {bad}")
+    # The API server tests the form under a random, transient connection id: it is named as such.
+    endpoint = re.escape(f"GET {deployment.emulator_url}/api/v1/calendar/scheduled")
     assert good["status"] is True
+    found = r"(no bot is|at least one bot is) scheduled"
+    assert re.fullmatch(
+        rf"Connected to MeetStream: {endpoint} answered in \d+ ms; {found}\.", good["message"]
+    ), good["message"]
     assert bad["status"] is False
-    assert "Invalid API key." in bad["message"]
+    # The emulator, like MeetStream, answers a key it does not know with 403.
+    assert re.match(
+        rf"Connection '[^']+': {endpoint} was refused \(403\): Invalid API key\.", bad["message"]
+    ), bad["message"]
+    assert "e2e-wrong-key" not in bad["message"]
 
 
 def test_every_dag_succeeds_under_injected_faults(deployment: Deployment) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -256,8 +257,15 @@ class TestEndpoints:
             hook.list_scheduled_bots(limit=101)
         assert meetstream_emulator.admin.requests() == []
 
-    def test_test_connection(self, hook: MeetStreamHook) -> None:
-        assert hook.test_connection() == (True, "Connected to MeetStream.")
+    def test_test_connection(self, hook: MeetStreamHook, meetstream_emulator) -> None:
+        said = rf"Connected to MeetStream: GET {re.escape(meetstream_emulator.api_url)}/calendar/scheduled "
+        ok, message = hook.test_connection()
+        assert ok
+        assert re.fullmatch(rf"{said}answered in \d+ ms; no bot is scheduled\.", message)
+        hook.schedule_event(ZOOM, deduplication_key="k")
+        ok, message = hook.test_connection()
+        assert ok
+        assert re.fullmatch(rf"{said}answered in \d+ ms; at least one bot is scheduled\.", message)
 
 
 class TestAsyncClient:

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import requests_mock as rm
+from airflow_versions import without_masker_echo, write_dag_assets
 
 from airflow_provider_meetstream.exceptions import MeetStreamError
 from airflow_provider_meetstream.hooks.errors import secret_forms
@@ -156,7 +157,6 @@ def first_check_misses(sensor: type) -> Any:
 def test_no_example_dag_leaves_the_key_anywhere(
     airflow_db, dagbag, secret_env, deferrals, capfd, tmp_path, figures
 ) -> None:
-    from importlib.metadata import version
 
     admin = secret_env.admin
     batch_meetings(admin)
@@ -170,8 +170,7 @@ def test_no_example_dag_leaves_the_key_anywhere(
     bot_ids = sorted(s["bot_id"] for s in admin.state()["schedules"] if s["event_id"] == "evt_secret_scan")
     assert bot_ids
     admin.advance_clock(timedelta(hours=25))
-    if version("apache-airflow").startswith("2."):
-        dagbag.get_dag("meetstream_transcripts_to_storage").sync_to_db()
+    write_dag_assets(dagbag.get_dag("meetstream_transcripts_to_storage"))
     storage = run(
         dagbag, "meetstream_transcripts_to_storage", bot_ids=bot_ids, base_path=f"file://{tmp_path}"
     )
@@ -198,8 +197,8 @@ def test_no_example_dag_leaves_the_key_anywhere(
 
     search = Search()
     out, err = capfd.readouterr()
-    search.text("console stdout", out)
-    search.text("console stderr", err)
+    search.text("console stdout", without_masker_echo(out))
+    search.text("console stderr", without_masker_echo(err))
     logs = Path(os.environ["AIRFLOW_HOME"], "logs")
     for path in sorted(p for p in logs.rglob("*") if p.is_file()):
         search.text(f"task log {path.relative_to(logs)}", path.read_bytes())

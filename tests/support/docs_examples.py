@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from airflow_versions import write_dag_assets
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLES = DOCS / "examples"
 
@@ -29,6 +31,7 @@ def run_example(name: str, **conf: Any) -> dict[str, str]:
     from airflow.utils.state import DagRunState
 
     dag = example_dag(name)
+    write_dag_assets(dag)
     # dag.test() serializes the DAG from its bundle, the dags folder: here, the docs' examples.
     dags_folder, settings.DAGS_FOLDER = settings.DAGS_FOLDER, str(EXAMPLES)
     try:

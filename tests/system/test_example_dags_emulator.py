@@ -6,6 +6,7 @@ import copy
 from datetime import timedelta
 
 import pytest
+from airflow_versions import write_dag_assets
 
 # The example DAGs read the demo calendar, which moves with the clock, and take "now" from the
 # clock too (the batch DAG's next 24 hours, the recurring DAGs' window): every test runs with the
@@ -178,7 +179,6 @@ def test_batch_sensor_defers_and_resumes(
 
 
 def test_transcripts_to_storage_then_words(dagbag, meetstream_conn_env, tmp_path) -> None:
-    from importlib.metadata import version
 
     admin = meetstream_conn_env.admin
     run(dagbag, "meetstream_batch_from_calendar")
@@ -186,8 +186,7 @@ def test_transcripts_to_storage_then_words(dagbag, meetstream_conn_env, tmp_path
     assert bot_ids
     # Past every meeting of the next day, and the transcripts' delay.
     admin.advance_clock(timedelta(hours=25))
-    if version("apache-airflow").startswith("2."):
-        dagbag.get_dag("meetstream_transcripts_to_storage").sync_to_db()
+    write_dag_assets(dagbag.get_dag("meetstream_transcripts_to_storage"))
     tis = run(dagbag, "meetstream_transcripts_to_storage", bot_ids=bot_ids, base_path=f"file://{tmp_path}")
     states = {(ti.task_id, ti.map_index): ti.state for ti in tis}
     assert states[("create_bot", -1)] == "skipped"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import requests_mock as rm
+from airflow_versions import write_dag_assets
 from meetstream_fakes import API_KEY, BASE
 
 pytestmark = pytest.mark.usefixtures("default_connection")
@@ -66,8 +67,6 @@ def _xcoms(dag_id: str) -> dict[str, object]:
 
 
 def test_bot_to_transcript_with_an_asset_event(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from importlib.metadata import version
-
     from airflow import settings
     from airflow.utils.state import DagRunState, TaskInstanceState
 
@@ -85,10 +84,7 @@ def test_bot_to_transcript_with_an_asset_event(monkeypatch: pytest.MonkeyPatch, 
     bag = DagBag(dag_folder=str(dags))
     assert bag.import_errors == {}
     dag = bag.get_dag("meetstream_transcript_test")
-    if version("apache-airflow").startswith("2."):
-        # Airflow 2's dag.test() does not write the DAG's assets, and an event for an asset the
-        # database does not hold is dropped; the DAG processor writes them in a deployment.
-        dag.sync_to_db()
+    write_dag_assets(dag)
     created = {
         "bot_id": "bot_5",
         "transcript_id": "tr_5",

@@ -1,10 +1,14 @@
-"""What each distribution installs: the provider without the emulator's server stack, the emulator with it."""
+"""
+What each distribution installs (the provider without the emulator's server stack, the emulator with
+it) and what its metadata says: one version, the license, the links and the classifiers.
+"""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+import tarfile
 import zipfile
 from email.message import Message
 from email.parser import Parser
@@ -14,6 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+VERSION = (REPO_ROOT / "VERSION").read_text(encoding="utf-8").strip()
 # What the provider's own modules import; pendulum comes with Airflow and only the DAGs use it.
 PROVIDER_RUNTIME = {
     "apache-airflow",
@@ -78,8 +83,8 @@ def _entry_points(text: str) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Wheel]:
-    """Both distributions built as `pip install` from their sdists would build them, side by side."""
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both distributions' sdists, and wheels built from them as `pip install` would, side by side."""
     uv = Path(sys.executable).with_name("uv")
     builds = {
         name: (source, tmp_path_factory.mktemp(name))
@@ -97,7 +102,13 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Wheel]:
     for name, process in running.items():
         output, _ = process.communicate(timeout=300)
         assert process.returncode == 0, f"uv build of the {name} failed:\n{output}"
-    return {name: Wheel(next(out.glob("*.whl"))) for name, (_, out) in builds.items()}
+    return {name: out for name, (_, out) in builds.items()}
+
+
+@pytest.fixture(scope="module")
+def wheels(builds: dict[str, Path]) -> dict[str, Wheel]:
+    """Both distributions' wheels, built from their sdists."""
+    return {name: Wheel(next(out.glob("*.whl"))) for name, out in builds.items()}
 
 
 def test_the_provider_requires_only_what_it_imports(wheels: dict[str, Wheel]) -> None:
@@ -150,10 +161,63 @@ def test_both_distributions_have_one_version(wheels: dict[str, Wheel]) -> None:
     import airflow_provider_meetstream
     import meetstream_emulator
 
-    assert meetstream_emulator.__version__ == airflow_provider_meetstream.__version__
-    assert wheels["emulator"].metadata["Version"] == wheels["provider"].metadata["Version"]
-    assert wheels["provider"].metadata["Version"] == airflow_provider_meetstream.__version__
+    # Both pyproject.toml read the root's VERSION, the emulator's through a link beside it.
+    for source in (REPO_ROOT, REPO_ROOT / "emulator"):
+        project = (source / "pyproject.toml").read_text(encoding="utf-8")
+        assert 'dynamic = ["version"]' in project
+        assert re.search(r'^version = \{ file = "VERSION" \}$', project, flags=re.MULTILINE)
+    assert (REPO_ROOT / "emulator" / "VERSION").resolve() == REPO_ROOT / "VERSION"
+    assert {wheel.metadata["Version"] for wheel in wheels.values()} == {VERSION}
+    assert meetstream_emulator.__version__ == airflow_provider_meetstream.__version__ == VERSION
     installed = {
         distribution(name).version for name in ("airflow-provider-meetstream", "meetstream-emulator")
     }
-    assert installed == {airflow_provider_meetstream.__version__}
+    assert installed == {VERSION}, "the editable installs are stale: `make test` reinstalls them"
+
+
+@pytest.mark.parametrize("name", ["provider", "emulator"])
+def test_the_sdists_carry_version_and_license_as_files(builds: dict[str, Path], name: str) -> None:
+    # The emulator's VERSION and LICENSE are links to the root's; its sdist must hold the files.
+    (sdist,) = builds[name].glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        root = sdist.name.removesuffix(".tar.gz")
+        for member in ("VERSION", "LICENSE"):
+            info = archive.getmember(f"{root}/{member}")
+            assert info.isfile(), f"{sdist.name}: {member} is not a regular file"
+            extracted = archive.extractfile(info)
+            assert extracted is not None
+            assert extracted.read() == (REPO_ROOT / member).read_bytes()
+
+
+@pytest.mark.parametrize("name", ["provider", "emulator"])
+def test_both_distributions_declare_the_license_and_link_only_real_pages(
+    wheels: dict[str, Wheel], name: str
+) -> None:
+    wheel = wheels[name]
+    # PEP 639: an SPDX expression and the license file itself, no License classifier beside them.
+    assert wheel.metadata["License-Expression"] == "Apache-2.0"
+    assert wheel.metadata.get_all("License-File") == ["LICENSE"]
+    assert any(path.endswith(".dist-info/licenses/LICENSE") for path in wheel.files)
+    assert not [c for c in wheel.metadata.get_all("Classifier") or [] if c.startswith("License ::")]
+    # No repository or docs site of the project's own is public: MeetStream's API docs only.
+    assert wheel.metadata.get_all("Project-URL") == ["MeetStream API, https://docs.meetstream.ai/"]
+    assert wheel.metadata["Keywords"]
+
+
+def test_the_classifiers_say_what_each_distribution_is(wheels: dict[str, Wheel]) -> None:
+    provider, emulator = (
+        set(wheels[name].metadata.get_all("Classifier") or []) for name in ("provider", "emulator")
+    )
+    pythons = {f"Programming Language :: Python :: 3.{minor}" for minor in (10, 11, 12)}
+    both = {"Intended Audience :: Developers", "Typing :: Typed", *pythons}
+    assert both | {"Framework :: Apache Airflow", "Framework :: Apache Airflow :: Provider"} <= provider
+    assert any(c.startswith("Development Status ::") for c in provider)
+    assert any(c.startswith("Topic ::") for c in provider)
+    assert both | {"Framework :: Pytest", "Topic :: Software Development :: Testing"} <= emulator
+    assert any(c.startswith("Development Status ::") for c in emulator)
+    # The emulator imports no Airflow.
+    assert not [c for c in emulator if "Apache Airflow" in c]
+    # The oldest Python classified is requires-python's floor.
+    for wheel in wheels.values():
+        assert wheel.metadata["Requires-Python"] == ">=3.10"
+        assert "Programming Language :: Python :: 3.9" not in wheel.metadata.get_all("Classifier")

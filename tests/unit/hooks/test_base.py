@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 import requests_mock as rm
@@ -42,7 +44,13 @@ class TestHook:
     def test_test_connection(self, hook: MeetStreamHook) -> None:
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/calendar/scheduled", json={"scheduled_bots": []})
-            assert hook.test_connection() == (True, "Connected to MeetStream.")
+            ok, message = hook.test_connection()
+            assert ok
+            assert re.fullmatch(
+                rf"Connected to MeetStream: GET {re.escape(BASE)}/calendar/scheduled answered in \d+ ms; "
+                r"no bot is scheduled\.",
+                message,
+            )
             assert mock.last_request.qs == {"limit": ["1"]}
             mock.get(f"{BASE}/calendar/scheduled", status_code=401, json={"message": "Invalid token"})
             ok, message = hook.test_connection()

@@ -183,3 +183,12 @@ class TestForm:
         assert behaviour["hidden_fields"] == ["schema", "port", "login"]
         assert behaviour["relabeling"] == {"password": "API key", "host": "API base URL"}
         assert behaviour["placeholders"]["host"] == "https://api.meetstream.ai"
+
+
+@pytest.mark.parametrize("host", ["https://ada:s3cret@", "ada:s3cret@:8080"])
+def test_a_host_that_names_no_host_is_refused_without_its_password(host: str) -> None:
+    from airflow_provider_meetstream.hooks.config import normalize_base_url
+
+    with pytest.raises(MeetStreamError, match="is not a URL") as caught:
+        normalize_base_url(host)
+    assert "s3cret" not in str(caught.value)

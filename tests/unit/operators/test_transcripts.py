@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import Mock
+from unittest.mock import MagicMock, Mock
 from urllib.parse import quote
 
 import pytest
@@ -266,13 +266,16 @@ class TestFetchTranscript:
             base_path=f"file://{tmp_path}",
             outlets=[first, second],
         )
-        events: dict[Any, Any] = {first: Mock(extra={}), second: Mock(extra={})}
+        # By name: Airflow 3.0's assets are not hashable.
+        events = {first.name: Mock(extra={}), second.name: Mock(extra={})}
+        accessors = MagicMock()
+        accessors.__getitem__.side_effect = lambda asset: events[asset.name]
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {"bot_id": "bot_1"}})
             mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
-            result = operator.execute(task_context(outlet_events=events))
-        assert events[first].extra == result
-        assert events[second].extra == {}
+            result = operator.execute(task_context(outlet_events=accessors))
+        assert events[first.name].extra == result
+        assert events[second.name].extra == {}
 
     @pytest.mark.parametrize(
         ("kwargs", "argument"),

@@ -1,9 +1,20 @@
-"""`make test-airflow2`: the pytest suite, then every example DAG on `airflow standalone`, on Airflow 2.11."""
+"""
+`make test-compat`: every supported Airflow, each in a venv of its own, against the whole suite.
+
+For each version of :data:`AIRFLOW`, the script makes (or refreshes) ``.venv-airflow-<version>``
+the way Airflow tells its users to install: Airflow first, resolved as of its release (what its
+constraints file pinned then), then the project with its test extras beside it. It runs this same
+script inside that venv (``--inside``): the pytest suite (unit, integration, system, docs,
+reliability, the emulator's), and on Airflow 2, every example DAG on ``airflow standalone`` (3.3's
+deployment is ``make test-e2e``'s). Then it prints a table of versions against results and times.
+``make test-airflow2`` is the 2.11 row alone.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -22,12 +33,28 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
+#: Each supported Airflow: its latest patch, and the day after its release, as of which its
+#: dependencies are resolved. Without that date, 3.0.6 takes today's cadwyn and FastAPI, and its
+#: own task runner's requests fail validation: Airflow's constraints file pins them, and so do we.
+AIRFLOW: dict[str, tuple[str, str]] = {
+    "2.11": ("2.11.2", "2026-03-15"),
+    "3.0": ("3.0.6", "2025-08-30"),
+    "3.1": ("3.1.8", "2026-03-12"),
+    "3.2": ("3.2.2", "2026-05-30"),
+    "3.3": ("3.3.2", "2026-09-18"),
+}
+#: Installed with Airflow where the tests need them: 3.0 and 3.1 build a provider's connection
+#: fields with Flask-AppBuilder's widgets, which the FAB provider brings (3.2 reads the provider info).
+WITH_AIRFLOW = {"3.0": ["apache-airflow-providers-fab"], "3.1": ["apache-airflow-providers-fab"]}
+#: What makes a venv stale: the project's metadata, its version, and how Airflow is pinned.
+INSTALL_INPUTS = ("pyproject.toml", "emulator/pyproject.toml", "VERSION")
 #: Example DAG files that define no DAG on Airflow 2: an asset watcher needs Airflow 3.
 AIRFLOW_3_ONLY = {
     "meetstream_meeting_finished": "an AssetWatcher needs Airflow 3; meetstream_harvest is the way"
 }
 TRANSCRIPTS_DAG = "meetstream_transcripts_to_storage"
-# The interpreter of .venv-airflow2: its airflow, pytest and emulator scripts sit beside it.
+# The interpreter running this script; inside a compat venv its airflow, pytest and emulator
+# scripts sit beside it.
 BIN = Path(sys.executable).parent
 API_KEY = "airflow2-emulator-key"
 # pytest's last line, "909 passed, 65 warnings in 125.64s (0:02:05)", bare under -q or between "="s.
@@ -354,7 +381,7 @@ def run_standalone(
     dag_timeout: float, only: list[str], keep_logs: bool, times: dict[str, float]
 ) -> dict[str, tuple[bool, str]]:
     """The example DAGs (all, or ``only``), one at a time, on `airflow standalone`; return each result."""
-    home = Path(tempfile.mkdtemp(prefix="meetstream-airflow2-"))
+    home = Path(tempfile.mkdtemp(prefix="meetstream-compat-"))
     log_dir = home / "process-logs"
     log_dir.mkdir()
     processes = Processes(log_dir)
@@ -394,18 +421,9 @@ def run_standalone(
     return results
 
 
-def main() -> int:
-    """Run the phases; exit non-zero when the suite or any DAG run failed."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--skip-pytest", action="store_true", help="only the standalone DAG runs")
-    parser.add_argument("--skip-standalone", action="store_true", help="only the pytest suite")
-    parser.add_argument("--dag-timeout", type=float, default=600, help="seconds each DAG run may take")
-    parser.add_argument("--dag", action="append", default=[], help="run only this example DAG; repeatable")
-    parser.add_argument("--keep-logs", action="store_true", help="keep the temporary AIRFLOW_HOME")
-    args, pytest_args = parser.parse_known_args()
+def run_inside(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    """In a compat venv: the suite, then on Airflow 2 the example DAGs; write the result as JSON."""
     airflow_version = version("apache-airflow")
-    if not airflow_version.startswith("2."):
-        raise SystemExit(f"expected Airflow 2.x in {BIN.parent}, found {airflow_version}")
     # `kill` of this script still stops what it started.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
@@ -415,7 +433,8 @@ def main() -> int:
         with phase("pytest", times):
             ok, summary = run_pytest(pytest_args)
     results: dict[str, tuple[bool, str]] = {}
-    if not args.skip_standalone:
+    # Airflow 3's deployment, every component on PostgreSQL, is `make test-e2e`'s.
+    if not args.skip_standalone and airflow_version.startswith("2."):
         print(f"\nThe example DAGs on airflow standalone (Airflow {airflow_version}):", flush=True)
         try:
             results = run_standalone(args.dag_timeout, args.dag, args.keep_logs, times)
@@ -428,7 +447,124 @@ def main() -> int:
     for dag_id, (dag_ok, line) in results.items():
         print(f"  {'ok    ' if dag_ok else 'FAILED'}  {dag_id}: {line.splitlines()[0]}")
     print("  phases: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in times.items()))
-    return 0 if ok and all(dag_ok for dag_ok, _ in results.values()) else 1
+    passed = ok and all(dag_ok for dag_ok, _ in results.values())
+    if args.result:
+        Path(args.result).write_text(
+            json.dumps(
+                {
+                    "airflow": airflow_version,
+                    "ok": passed,
+                    "pytest": summary,
+                    "pytest_ok": ok,
+                    "dags": None if not results else sum(dag_ok for dag_ok, _ in results.values()),
+                    "dags_run": len(results),
+                    "times": times,
+                }
+            )
+        )
+    return 0 if passed else 1
+
+
+def install_stamp(minor: str) -> str:
+    """What the venv of ``minor`` was installed from; a venv whose stamp differs is refreshed."""
+    digest = hashlib.sha256(repr((AIRFLOW[minor], WITH_AIRFLOW.get(minor))).encode())
+    for name in INSTALL_INPUTS:
+        digest.update((REPO / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_venv(minor: str) -> Path:
+    """``.venv-airflow-<minor>``, made or refreshed as Airflow's users install; return its python."""
+    release, as_of = AIRFLOW[minor]
+    venv = REPO / f".venv-airflow-{minor}"
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed-test"
+    wanted = install_stamp(minor)
+    if stamp.exists() and stamp.read_text() == wanted:
+        return python
+    uv = [str(BIN / "uv"), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # Airflow as its constraints file had it (resolved as of its release), then the project beside
+    # it with Airflow pinned, so that nothing upgrades or downgrades Airflow.
+    subprocess.run(
+        [
+            *uv,
+            "--exclude-newer",
+            f"{as_of}T00:00:00Z",
+            f"apache-airflow=={release}",
+            *WITH_AIRFLOW.get(minor, []),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        # uv too, as in .venv: the packaging tests build both distributions with the uv beside python.
+        [*uv, f"apache-airflow=={release}", "uv", "-e", ".[test]", "-e", "./emulator[test]"],
+        cwd=REPO,
+        check=True,
+    )
+    stamp.write_text(wanted)
+    return python
+
+
+def run_version(minor: str, passed_on: list[str]) -> dict[str, Any]:
+    """Make the venv of ``minor``, run this script inside it, and return its result."""
+    row: dict[str, Any] = {"minor": minor, "airflow": AIRFLOW[minor][0], "ok": False, "pytest": "-"}
+    started = time.monotonic()
+    print(f"\n=== Airflow {AIRFLOW[minor][0]} (.venv-airflow-{minor}) ===", flush=True)
+    try:
+        python = ensure_venv(minor)
+    except subprocess.CalledProcessError as exc:
+        return {**row, "pytest": f"install failed: {exc}", "install": time.monotonic() - started}
+    row["install"] = time.monotonic() - started
+    with tempfile.NamedTemporaryFile(suffix=".json") as result:
+        subprocess.run([str(python), __file__, "--inside", "--result", result.name, *passed_on], cwd=REPO)
+        text = Path(result.name).read_text()
+    return {**row, **(json.loads(text) if text else {"pytest": "no result (the run was cut short)"})}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The versions against their results and times."""
+    lines = [
+        f"{'Airflow':<9} {'result':<7} {'pytest':<52} {'standalone DAGs':<16} "
+        f"{'venv':>6} {'pytest':>7} {'DAGs':>6}"
+    ]
+    for row in rows:
+        times = row.get("times", {})
+        dags = "-" if not row.get("dags_run") else f"{row['dags']} of {row['dags_run']} ok"
+        dag_seconds = sum(seconds for name, seconds in times.items() if name != "pytest")
+        lines.append(
+            f"{row['airflow']:<9} {'ok' if row['ok'] else 'FAILED':<7} {row['pytest'][:52]:<52} {dags:<16} "
+            f"{row.get('install', 0):>5.0f}s {times.get('pytest', 0):>6.0f}s "
+            f"{(f'{dag_seconds:.0f}s' if row.get('dags_run') else '-'):>6}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Every version asked for (all by default), then the table; non-zero when any failed."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--airflow", action="append", choices=sorted(AIRFLOW), help="only this version; repeatable"
+    )
+    parser.add_argument("--skip-pytest", action="store_true", help="only the standalone DAG runs")
+    parser.add_argument("--skip-standalone", action="store_true", help="only the pytest suite")
+    parser.add_argument("--dag-timeout", type=float, default=600, help="seconds each DAG run may take")
+    parser.add_argument("--dag", action="append", default=[], help="run only this example DAG; repeatable")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the temporary AIRFLOW_HOME")
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args, pytest_args = parser.parse_known_args()
+    if args.inside:
+        return run_inside(args, pytest_args)
+    passed_on = [arg for arg in sys.argv[1:] if not arg.startswith("--airflow") and arg not in AIRFLOW]
+    started = time.monotonic()
+    rows = [run_version(minor, passed_on) for minor in args.airflow or AIRFLOW]
+    print(f"\nEvery supported Airflow, {os.cpu_count()} CPUs, in {time.monotonic() - started:.0f} s:")
+    print(table(rows))
+    return 0 if all(row["ok"] for row in rows) else 1
 
 
 if __name__ == "__main__":
