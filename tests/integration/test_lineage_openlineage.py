@@ -134,7 +134,8 @@ def _events(output: str) -> list[dict[str, Any]]:
         if '"eventType"' not in line:
             continue
         try:
-            event, _ = json.JSONDecoder().raw_decode(line[line.index("{") :])
+            # From the event's own brace: Airflow 2's log prefix has one too ("{console.py:30}").
+            event, _ = json.JSONDecoder().raw_decode(line[line.index('{"') :])
         except ValueError:
             continue
         found.append(event)

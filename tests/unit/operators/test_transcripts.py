@@ -266,16 +266,16 @@ class TestFetchTranscript:
             base_path=f"file://{tmp_path}",
             outlets=[first, second],
         )
-        # By name: Airflow 3.0's assets are not hashable.
-        events = {first.name: Mock(extra={}), second.name: Mock(extra={})}
+        # By URI: Airflow 3.0's assets are not hashable, and Airflow 2's datasets have no name.
+        events = {first.uri: Mock(extra={}), second.uri: Mock(extra={})}
         accessors = MagicMock()
-        accessors.__getitem__.side_effect = lambda asset: events[asset.name]
+        accessors.__getitem__.side_effect = lambda asset: events[asset.uri]
         with rm.Mocker() as mock:
             mock.get(f"{BASE}/bots/bot_1/detail", json={"bot_details": {"bot_id": "bot_1"}})
             mock.get(TRANSCRIPT_URL, json=ZOOM_SEGMENTS)
             result = operator.execute(task_context(outlet_events=accessors))
-        assert events[first.name].extra == result
-        assert events[second.name].extra == {}
+        assert events[first.uri].extra == result
+        assert events[second.uri].extra == {}
 
     @pytest.mark.parametrize(
         ("kwargs", "argument"),
