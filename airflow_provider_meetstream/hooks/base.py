@@ -220,12 +220,12 @@ class MeetStreamBaseHook(BaseHook):
 
         return follow(first)
 
-    def _link(self, endpoint: Endpoint[MediaLink], bot_id: str) -> MediaLink:
+    def _link(self, endpoint: Endpoint[MediaLink], bot_id: str, mask: bool) -> MediaLink:
         link = self._call(endpoint, bot_id)
-        # A secret like the API key: masked wherever Airflow's logs might show it, e.g. urllib3's
-        # debug lines, which carry the path and query (the signature) without the host.
-        for form in link.secret_forms():
-            mask_secret(form)
+        if mask:
+            # A secret like the API key: masked wherever Airflow's logs might show it.
+            for form in link.secret_forms():
+                mask_secret(form)
         return link
 
     def test_connection(self) -> tuple[bool, str]:

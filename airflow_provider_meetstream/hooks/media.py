@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -68,17 +69,41 @@ def stream(
             "HTTPS; not followed, since the link, a credential, would travel unencrypted."
         )
     budget = Budget(config.deadline)
+    # urllib3 logs each request's path and query (the signature) at debug level: its lines lose
+    # them while this link downloads, whether or not the masker knows the link.
+    redact = _Redact(link)
+    urllib3_log = logging.getLogger("urllib3.connectionpool")
+    urllib3_log.addFilter(redact)
     # Its own session: the hook's carries MeetStreamAuth, and its pool, sized for the API's host,
     # would lose its connections to a second host.
-    with requests.Session() as session:
-        response = _open(session, link, config, budget)
-        try:
-            _check_status(response.status_code, link)
-            written = _copy(response, write, chunk_size, budget, link)
-        finally:
-            response.close()
+    try:
+        with requests.Session() as session:
+            response = _open(session, link, config, budget)
+            try:
+                _check_status(response.status_code, link)
+                written = _copy(response, write, chunk_size, budget, link)
+            finally:
+                response.close()
+    finally:
+        urllib3_log.removeFilter(redact)
     log.info("Downloaded %d bytes of the %s recording from %s", written, link.file_type, link.host)
     return written
+
+
+class _Redact(logging.Filter):
+    """Takes a link's secret forms (its URL; its path and query) out of the log records it sees."""
+
+    def __init__(self, link: MediaLink) -> None:
+        super().__init__()
+        self.forms = link.secret_forms()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(form in message for form in self.forms):
+            for form in self.forms:
+                message = message.replace(form, "***")
+            record.msg, record.args = message, None
+        return True
 
 
 def _open(

@@ -318,28 +318,34 @@ class MeetStreamHook(MeetStreamBaseHook):
         """
         return self._call(endpoints.SPEAKER_TIMELINE, bot_id)
 
-    def get_audio_url(self, bot_id: str) -> MediaLink:
+    def get_audio_url(self, bot_id: str, *, mask: bool = True) -> MediaLink:
         """
         Get a presigned link to the bot's audio, valid about an hour (``GET /bots/{bot_id}/get_audio``).
 
         Whoever holds the link can download the recording: fetch it right before
-        :meth:`stream_media`, never log or keep it. It is registered with the secrets masker.
+        :meth:`stream_media`, never log or keep it.
 
         :param bot_id: The bot.
+        :param mask: Register the link with Airflow's secrets masker, so that no log line shows it
+            (the default). A caller that hands the link straight to :meth:`stream_media`, which
+            keeps it out of the HTTP library's logs itself, may pass False: the masker compiles
+            every secret it holds again at each new one, so a run landing hundreds of recordings
+            would spend most of its time there.
         :raises MeetStreamNotReadyError: While MeetStream processes the recording (202).
         """
-        return self._link(endpoints.AUDIO_LINK, bot_id)
+        return self._link(endpoints.AUDIO_LINK, bot_id, mask)
 
-    def get_video_url(self, bot_id: str) -> MediaLink:
+    def get_video_url(self, bot_id: str, *, mask: bool = True) -> MediaLink:
         """
         Get a presigned link to the bot's video, valid about ten minutes (``GET /bots/{bot_id}/get_video``).
 
         As :meth:`get_audio_url`: fetch it right before :meth:`stream_media`, never log or keep it.
 
         :param bot_id: The bot.
+        :param mask: As :meth:`get_audio_url`'s.
         :raises MeetStreamNotReadyError: While MeetStream processes the recording (202).
         """
-        return self._link(endpoints.VIDEO_LINK, bot_id)
+        return self._link(endpoints.VIDEO_LINK, bot_id, mask)
 
     def stream_media(
         self, link: MediaLink, write: Callable[[bytes], object], *, chunk_size: int = MEDIA_CHUNK_BYTES
@@ -350,7 +356,8 @@ class MeetStreamHook(MeetStreamBaseHook):
         The link's host gets no ``Authorization`` header: the link is its own credential. The
         download is one attempt within the hook's timeout and deadline (raise ``deadline`` for a
         long video); on failure, fetch a new link and start again, since what ``write`` has taken
-        cannot be taken back. Errors name the host and the status, never the link.
+        cannot be taken back. Errors name the host and the status, never the link, and urllib3's
+        debug lines show ``***`` for its path and query while it downloads.
 
         :param link: From :meth:`get_audio_url` or :meth:`get_video_url`.
         :param write: Takes each chunk, e.g. an open file's ``write``.

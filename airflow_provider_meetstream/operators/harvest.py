@@ -15,8 +15,7 @@ from airflow_provider_meetstream.constants import DEFAULT_CONN_ID, MAX_CONCURREN
 from airflow_provider_meetstream.exceptions import MeetStreamError, MeetStreamInputError
 from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
 from airflow_provider_meetstream.templating import KeepsLiteralText, is_templated
-from airflow_provider_meetstream.utils import harvest, lineage
-from airflow_provider_meetstream.utils.lineage import RunLineage
+from airflow_provider_meetstream.utils import harvest
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
     from airflow_provider_meetstream.utils.calendar_meetings import Meeting
+    from airflow_provider_meetstream.utils.lineage import RunLineage
 
 #: How far back a harvest looks for ended meetings unless told otherwise: a week, the time
 #: MeetStream-like services keep a bot's media by default.
@@ -175,6 +175,7 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
     def execute(self, context: Context) -> dict[str, Any]:
         """List the bots in scope, land each finished meeting that has not landed, and report."""
         from airflow_provider_meetstream.utils.landing import Landing
+        from airflow_provider_meetstream.utils.lineage import RunLineage
 
         scope = harvest.scope_of(self.sync_id, self.key_prefix, self.bot_ids)
         base_path = validation.non_empty_text(self.base_path, "base_path")
@@ -295,7 +296,9 @@ class HarvestMeetingsOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
 
         :param task_instance: The finished task instance; unused: the run recorded what it did.
         """
-        return lineage.operator_lineage(self._lineage)
+        from airflow_provider_meetstream.utils.lineage import operator_lineage
+
+        return operator_lineage(self._lineage)
 
     def _emit(self, context: Context, report: Report) -> None:
         if not report.landed:

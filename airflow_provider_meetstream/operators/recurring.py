@@ -15,6 +15,7 @@ from airflow_provider_meetstream.constants import (
     DEFAULT_POOL_MAXSIZE,
     IF_OTHER_BOT,
     MAX_CONCURRENCY,
+    MAX_LIST_LIMIT,
 )
 from airflow_provider_meetstream.exceptions import (
     MeetStreamAPIError,
@@ -22,7 +23,12 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamInputError,
 )
 from airflow_provider_meetstream.hooks.mixin import merge_hook_params
-from airflow_provider_meetstream.operators.series import RecurringSeriesMixin
+from airflow_provider_meetstream.operators.series import (
+    RecurringSeriesMixin,
+    schedule_summary,
+    series_report,
+    skip_summary,
+)
 from airflow_provider_meetstream.templating import KeepsLiteralText, check_now
 
 if TYPE_CHECKING:
@@ -273,13 +279,26 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
         from airflow_provider_meetstream.operators.scheduling import other_bots, schedule_on_meeting
         from airflow_provider_meetstream.recurrence import format_occurrence
 
-        moments, event = self._occurrences(hook)
+        pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="meetstream")
+        # The scheduled bots, read once for the series, are listed while the series is looked up:
+        # neither read needs the other, and each costs a round trip.
+        listing = (
+            pool.submit(hook.list_scheduled_bots, limit=MAX_LIST_LIMIT)
+            if self.if_other_bot != "replace"
+            else None
+        )
+        try:
+            moments, event = self._occurrences(hook)
+            scheduled = None if listing is None else listing.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
         occurrences = [format_occurrence(moment) for moment in moments]
         total = len(occurrences)
         others: dict[str, list[ListedBot]] = {}
-        if self.if_other_bot != "replace" and moments:
-            # Read once for the series: which occurrences another owner's bot already records.
-            found = other_bots(hook, self.event_id, self._own_key, moments, event=event)
+        if scheduled is not None and moments:
+            # Which occurrences another owner's bot already records.
+            found = other_bots(hook, self.event_id, self._own_key, moments, event=event, scheduled=scheduled)
             others = {format_occurrence(moment): bots for moment, bots in found.items() if moment}
         created: list[dict[str, Any]] = []
         failed: list[dict[str, str]] = []
@@ -297,7 +316,7 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
                 occurrence_date=occurrence,
             )
 
-        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="meetstream") as pool:
+        with pool:
             futures = {pool.submit(schedule, occurrence): occurrence for occurrence in occurrences}
             for future in as_completed(futures):
                 occurrence = futures[future]
@@ -308,9 +327,9 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
                     failed.append({"occurrence_date": occurrence, "error": str(err)})
                 else:
                     if answer.get("skipped"):
-                        skipped.append(_skip_summary(answer, occurrence))
+                        skipped.append(skip_summary(answer, occurrence))
                     else:
-                        created.append(_schedule_summary(answer, occurrence))
+                        created.append(schedule_summary(answer, occurrence))
                 done = len(created) + len(failed) + len(skipped)
                 if done == total or done * 10 // total != (done - 1) * 10 // total:
                     # About every tenth: 52 lines for 52 occurrences drown the retry lines.
@@ -323,7 +342,7 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
                     )
         for items in (created, failed, skipped):
             items.sort(key=lambda item: item["occurrence_date"])
-        return _report(self.event_id, total, created, failed, skipped)
+        return series_report(self.event_id, total, created, failed, skipped)
 
     def _schedule_on_server(self, hook: MeetStreamHook, bot_config: dict[str, Any]) -> dict[str, Any]:
         if self.if_other_bot != "replace":
@@ -345,7 +364,7 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
                 path=f"/calendar/schedule/{self.event_id}",
             )
         created = [
-            _schedule_summary(item, item.get("occurrence_date"))
+            schedule_summary(item, item.get("occurrence_date"))
             for item in answer["schedules_created"]
             if isinstance(item, dict)
         ]
@@ -357,43 +376,6 @@ class ScheduleRecurringEventOperator(RecurringSeriesMixin, KeepsLiteralText, Bas
             for item in answer.get("failed_occurrences") or []
         ]
         total = answer.get("total_occurrences")
-        return _report(
+        return series_report(
             self.event_id, total if isinstance(total, int) else len(created) + len(failed), created, failed
         )
-
-
-def _schedule_summary(answer: dict[str, Any], occurrence: Any) -> dict[str, Any]:
-    return {
-        "occurrence_date": occurrence if occurrence is not None else answer.get("occurrence_date"),
-        "bot_id": answer.get("bot_id"),
-        "schedule_id": answer.get("schedule_id"),
-        "scheduled_time": answer.get("scheduled_time"),
-    }
-
-
-def _skip_summary(answer: dict[str, Any], occurrence: str) -> dict[str, Any]:
-    return {
-        "occurrence_date": occurrence,
-        "bot_id": answer.get("bot_id"),
-        "deduplication_key": answer.get("deduplication_key"),
-        "reason": answer.get("reason"),
-    }
-
-
-def _report(
-    event_id: str,
-    total: int,
-    created: list[dict[str, Any]],
-    failed: list[dict[str, str]],
-    skipped: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    return {
-        "event_id": event_id,
-        "total_occurrences": total,
-        "occurrences_scheduled": len(created),
-        "occurrences_failed": len(failed),
-        "occurrences_skipped": len(skipped or []),
-        "schedules_created": created,
-        "failed_occurrences": failed,
-        "skipped_occurrences": skipped or [],
-    }

@@ -14,16 +14,12 @@ from airflow_provider_meetstream.exceptions import (
     MeetStreamNotFoundError,
     MeetStreamOtherBotError,
 )
-from airflow_provider_meetstream.utils.calendar_sync import recorded_by, short_key
-from airflow_provider_meetstream.utils.scheduled_bots import found_or_none
-from airflow_provider_meetstream.utils.workspace_bots import (
-    ListedBot,
-    listed_bots,
-    other_owners,
-)
 
+# The calendar's and the workspace's vocabulary is imported where it is used: the operators
+# import this module when they run, and a DAG file that imports them must stay cheap to parse.
 if TYPE_CHECKING:
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.utils.workspace_bots import ListedBot
 
 
 def other_bots(
@@ -33,6 +29,7 @@ def other_bots(
     occurrences: Sequence[datetime | None],
     *,
     event: dict[str, Any] | None = None,
+    scheduled: list[dict[str, Any]] | None = None,
 ) -> dict[datetime | None, list[ListedBot]]:
     """
     The live bots of other keys on an event's occurrences, which a schedule would displace.
@@ -47,8 +44,13 @@ def other_bots(
     :param own: Tells the caller's own keys.
     :param occurrences: The occurrences, UTC; None stands for the event (every occurrence of it).
     :param event: The event as the events listing showed it, when the caller has it.
+    :param scheduled: ``list_scheduled_bots(limit=MAX_LIST_LIMIT)``, when the caller read it already.
     """
-    scheduled = hook.list_scheduled_bots(limit=MAX_LIST_LIMIT)
+    from airflow_provider_meetstream.utils.scheduled_bots import found_or_none
+    from airflow_provider_meetstream.utils.workspace_bots import listed_bots, other_owners
+
+    if scheduled is None:
+        scheduled = hook.list_scheduled_bots(limit=MAX_LIST_LIMIT)
     known = sorted(occurrence for occurrence in occurrences if occurrence is not None)
     if event is None and len(scheduled) >= MAX_LIST_LIMIT:
         window: dict[str, datetime] = {}
@@ -73,6 +75,8 @@ def left_to(bot: ListedBot, event_id: str, occurrence_date: str | None, if_other
     :param if_other_bot: ``"fail"`` or ``"skip"``.
     :raises MeetStreamOtherBotError: For ``"fail"``.
     """
+    from airflow_provider_meetstream.utils.calendar_sync import recorded_by
+
     if if_other_bot == "fail":
         raise MeetStreamOtherBotError(event_id, bot.bot_id, bot.deduplication_key, occurrence_date)
     return {
@@ -153,6 +157,8 @@ def schedule_on_meeting(
                 hook.delete_scheduled_bot(holder.bot_id)
             return hook.schedule_event(event_id, **schedule)
         if not holder.sits_on(event_id, occurrence):
+            from airflow_provider_meetstream.utils.calendar_sync import short_key
+
             place = f"event {holder.event_id}" if holder.event_id else "an event MeetStream does not name"
             if holder.occurrence is not None:
                 place += f", occurrence {holder.occurrence.isoformat()}"

@@ -167,3 +167,43 @@ class RecurringSeriesMixin(MeetStreamHookMixin):
     def _occurrence_key(self, occurrence: str) -> str:
         # Deterministic per occurrence, so a re-run updates the same schedules instead of adding new ones.
         return f"{self.deduplication_key}:{occurrence}"
+
+
+def schedule_summary(answer: dict[str, Any], occurrence: Any) -> dict[str, Any]:
+    """One scheduled occurrence as the report lists it."""
+    return {
+        "occurrence_date": occurrence if occurrence is not None else answer.get("occurrence_date"),
+        "bot_id": answer.get("bot_id"),
+        "schedule_id": answer.get("schedule_id"),
+        "scheduled_time": answer.get("scheduled_time"),
+    }
+
+
+def skip_summary(answer: dict[str, Any], occurrence: str) -> dict[str, Any]:
+    """One occurrence left to another owner's bot, as the report lists it."""
+    return {
+        "occurrence_date": occurrence,
+        "bot_id": answer.get("bot_id"),
+        "deduplication_key": answer.get("deduplication_key"),
+        "reason": answer.get("reason"),
+    }
+
+
+def series_report(
+    event_id: str,
+    total: int,
+    created: list[dict[str, Any]],
+    failed: list[dict[str, str]],
+    skipped: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The bulk operator's XCom: the counts, then what was scheduled, failed and skipped."""
+    return {
+        "event_id": event_id,
+        "total_occurrences": total,
+        "occurrences_scheduled": len(created),
+        "occurrences_failed": len(failed),
+        "occurrences_skipped": len(skipped or []),
+        "schedules_created": created,
+        "failed_occurrences": failed,
+        "skipped_occurrences": skipped or [],
+    }

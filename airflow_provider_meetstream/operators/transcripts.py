@@ -21,14 +21,13 @@ from airflow_provider_meetstream.exceptions import (
 )
 from airflow_provider_meetstream.hooks.mixin import MeetStreamHookMixin, merge_hook_params
 from airflow_provider_meetstream.templating import KeepsLiteralText, check_now, is_templated, rendered_data
-from airflow_provider_meetstream.utils import harvest, lineage, transcripts
-from airflow_provider_meetstream.utils.lineage import RunLineage
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
     from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
+    from airflow_provider_meetstream.utils.lineage import RunLineage
 
 #: Where transcripts go unless told otherwise.
 DEFAULT_BASE_PATH = "file:///tmp/meetstream-transcripts"
@@ -152,6 +151,8 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
         return Target(bot_id, transcript_id, given.get("meeting_url") or None, self.event_id or None)
 
     def _resolve(self, hook: MeetStreamHook, target: Target) -> Target:
+        from airflow_provider_meetstream.utils import transcripts
+
         detail = hook.get_bot_detail(target.bot_id)
         listed = (
             []
@@ -237,7 +238,9 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
     def _write(self, context: Context, target: Target, segments: list[dict[str, Any]]) -> dict[str, Any]:
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
+        from airflow_provider_meetstream.utils import harvest, transcripts
         from airflow_provider_meetstream.utils.landing import bot_folder, write_atomically
+        from airflow_provider_meetstream.utils.lineage import RunLineage
 
         # The harvest's layout, written by the harvest's code: a bot id of 1,024 characters makes a
         # folder name cut to fit, the same on every run, and the ids stay in each line of the file.
@@ -284,7 +287,9 @@ class FetchTranscriptOperator(MeetStreamHookMixin, KeepsLiteralText, BaseOperato
 
         :param task_instance: The finished task instance; unused: the run recorded what it did.
         """
-        return lineage.operator_lineage(self._lineage)
+        from airflow_provider_meetstream.utils.lineage import operator_lineage
+
+        return operator_lineage(self._lineage)
 
     def _emit(self, context: Context, metadata: dict[str, Any]) -> None:
         # Airflow records an event for every outlet when the task succeeds; the first asset's

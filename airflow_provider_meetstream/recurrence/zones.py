@@ -54,14 +54,18 @@ def lookup_zone(name: object) -> tzinfo | None:
     if not isinstance(name, str) or not name.strip():
         return None
     key = name.strip()
-    for candidate in (key, _windows_zone(key)):
-        if candidate is None:
-            continue
-        try:
-            return ZoneInfo(candidate)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            continue
-    return None
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    # Only then the Windows table, whose import is most of a first expansion's time.
+    windows = _windows_zone(key)
+    if windows is None:
+        return None
+    try:
+        return ZoneInfo(windows)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
 
 
 def _windows_zone(name: str) -> str | None:

@@ -260,7 +260,9 @@ class Landing:
         participants = self._read(lambda: hook.get_participants(bot.bot_id), "participants", bot)
         timeline = self._read(lambda: hook.get_speaker_timeline(bot.bot_id), "speaker timeline", bot)
         link = (
-            self._read(lambda: hook.get_audio_url(bot.bot_id), "recording", bot)
+            # Unmasked: streamed at once by stream_media, which keeps it out of urllib3's logs; the
+            # masker would compile every link of the run again at each new one.
+            self._read(lambda: hook.get_audio_url(bot.bot_id, mask=False), "recording", bot)
             if self.include_audio
             else None
         )

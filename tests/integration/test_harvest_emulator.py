@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,26 @@ def test_explicit_ids_and_the_scope_rules(calendar, tmp_path: Path) -> None:
     for scope in ({}, {"sync_id": SYNC, "key_prefix": "x"}):
         with pytest.raises(MeetStreamInputError, match="exactly one scope"):
             HarvestMeetingsOperator(task_id="h", base_path=f"file://{tmp_path}", **{"sync_id": None, **scope})
+
+
+def test_recording_links_stay_out_of_urllib3s_debug_lines_and_the_masker(
+    calendar, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The harvest streams each link at once and keeps it from the masker, whose cost grows with
+    # every secret it holds; urllib3's lines, which carry the path and query, show *** instead.
+    from airflow_provider_meetstream.hooks import base
+
+    masked: list[str] = []
+    monkeypatch.setattr(base, "mask_secret", lambda secret, name=None: masked.append(secret))
+    calendar.emulator.admin.advance_clock(AFTER)
+    with caplog.at_level(logging.DEBUG, logger="urllib3"):
+        result = harvest(calendar, tmp_path, include_audio=True)
+    assert result["counts"]["landed"] == 3
+    downloads = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "urllib3.connectionpool" and "***" in r.getMessage()
+    ]
+    assert len(downloads) == 3
+    assert not [r.getMessage() for r in caplog.records if "/_media/" in r.getMessage()]
+    assert [secret for secret in masked if "/_media/" in secret] == []
