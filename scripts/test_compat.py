@@ -531,10 +531,12 @@ def table(rows: list[dict[str, Any]]) -> str:
     ]
     for row in rows:
         times = row.get("times", {})
+        # "2632 passed, 5 skipped, 1461 warnings in 344.39s (0:05:44)": the outcomes; the time has its column.
+        outcomes = re.sub(r"(, \d+ warnings?)? in [\d.]+s.*$", "", row["pytest"])
         dags = "-" if not row.get("dags_run") else f"{row['dags']} of {row['dags_run']} ok"
         dag_seconds = sum(seconds for name, seconds in times.items() if name != "pytest")
         lines.append(
-            f"{row['airflow']:<9} {'ok' if row['ok'] else 'FAILED':<7} {row['pytest'][:52]:<52} {dags:<16} "
+            f"{row['airflow']:<9} {'ok' if row['ok'] else 'FAILED':<7} {outcomes[:52]:<52} {dags:<16} "
             f"{row.get('install', 0):>5.0f}s {times.get('pytest', 0):>6.0f}s "
             f"{(f'{dag_seconds:.0f}s' if row.get('dags_run') else '-'):>6}"
         )
