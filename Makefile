@@ -68,7 +68,13 @@ test-compat: $(VENV)/.installed
 test-airflow2: $(VENV)/.installed
 	$(BIN)/python scripts/test_compat.py --airflow 2.11
 
-bench: $(VENV)/.installed-test
+# The provider beside an HttpHook loop and a hand-written pool, against the emulator with 50 ms of
+# latency; prints one table, writes bench/results.json and docs/generated/benchmarks.md (~10 min).
+$(VENV)/.installed-bench: $(BIN)/python pyproject.toml emulator/pyproject.toml VERSION
+	$(UV_PIP) -e '.[bench]' -e ./emulator
+	touch $@ $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 
 # Both distributions' sdists and wheels into dist/, checked by twine, and the provider's wheel

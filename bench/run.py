@@ -1,199 +1,50 @@
-"""`make bench`: time the provider's hot paths against the emulator and print a table (no assertions)."""
+"""
+`make bench`: the provider against the emulator on loopback, beside what a user would write instead
+and the limit the latency sets; prints one table and writes bench/results.json (no assertions).
+
+Sections (the issue's): scheduling, sync, harvest, parse (import cost), expansion. Every figure is
+the median of ROUNDS runs with their min and max; a section with baselines runs them in the same
+rounds as the provider, interleaved, so that a noisy machine moves both. The first run after the
+imports a DAG file makes is a round like any other: nothing is warmed up and thrown away.
+
+``python bench/run.py --only scheduling,sync`` runs some sections, and ``BENCH_ROUNDS=1`` fewer
+rounds, for a quick look: results.json and the docs' table are then left alone, and the results
+go to a temporary file. ``bench/profiling.py`` shows where a figure's time goes.
+"""
 
 from __future__ import annotations
 
+import argparse
+import atexit
+import compileall
 import json
 import os
-import statistics
-import subprocess
+import platform
+import shutil
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from harvest import harvest_rows, watcher_rows  # bench/harvest.py, beside this script
-from triggerer import trigger_import_rows  # bench/triggerer.py
-
-API_KEY = "bench-emulator-key"
-SERIES = "evt_bench_weekly"
-ROUNDS = 3
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
 #: Where the docs take the last run's table from (docs/performance.md includes it).
-DOCS_TABLE = Path(__file__).resolve().parent.parent / "docs" / "generated" / "benchmarks.md"
+DOCS_TABLE = ROOT / "docs" / "generated" / "benchmarks.md"
+SECTIONS = ("scheduling", "sync", "harvest", "parse", "expansion")
+HEADER = ("benchmark", "median", "min-max", "ratios and counts", "target")
 
 
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    """The emulator in its own process, so its work does not share this process's GIL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "meetstream_emulator", "--port", "0", "--api-key", API_KEY],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = process.stdout.readline() if process.stdout else ""
-    if "ready on " not in line:
-        process.kill()
-        raise SystemExit(f"The emulator did not start: {line!r}")
-    return process, line.split("ready on ", 1)[1].split()[0]
-
-
-def load_series(admin: Any) -> None:
-    """Reset the emulator and add an open-ended weekly series, so that 52 occurrences exist."""
-    admin.reset()
-    standup = next(event for event in admin.events() if event["id"] == "evt_demo_standup_weekly")
-    raw = {**standup["raw"], "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=MO"]}
-    admin.load_events([{**standup, "id": SERIES, "raw": raw}], replace=False)
-
-
-#: What an idle sync run may send at 1,000 meetings (issue 16): the events' pages and one list.
-IDLE_SYNC_TARGET = 25
-
-
-def calendar_of(admin: Any, count: int, *, shift_minutes: int = 0) -> list[dict[str, Any]]:
-    """``count`` meetings spread over the next 23 hours, each its own event."""
-    now = admin.now()
-    step = 23 * 3600 // count
-    return [
-        {
-            "id": f"evt_bench_{i:04d}",
-            "start_time": (now + timedelta(minutes=30 + shift_minutes, seconds=i * step)).isoformat(),
-            "end_time": (now + timedelta(minutes=60 + shift_minutes, seconds=i * step)).isoformat(),
-            "calendar_id": "cal_bench",
-            "ical_uid": f"bench-{i}@example.com",
-            "meeting_url": f"https://meet.google.com/bench-{i}",
-            "raw": {"id": f"g_bench_{i}", "summary": f"Customer sync {i}"},
-        }
-        for i in range(count)
-    ]
-
-
-def sync_rows(admin: Any) -> list[tuple[str, str, str, str]]:
-    """An idle sync at 100, 300 and 1,000 meetings (requests counted), and a run that moves 50."""
-    from airflow_provider_meetstream.operators.calendar_sync import SyncCalendarBotsOperator
-
-    def sync() -> dict[str, Any]:
-        operator = SyncCalendarBotsOperator(
-            task_id="sync", sync_id="bench.sync", lookahead=timedelta(hours=24), max_concurrency=16
-        )
-        return operator.execute({})
-
-    rows = []
-    admin.clear_faults()
-    for count in (100, 300, 1000):
-        admin.reset()
-        admin.load_events(calendar_of(admin, count))
-        added = sync()["counts"]["add"]
-        admin.clear_requests()
-        seconds, mib, report = measure(sync)
-        api = [r for r in admin.requests() if r["path"].startswith("/api/")]
-        sent = len(api) // (ROUNDS + 1)
-        writes = sum(1 for r in api if r["method"] != "GET")
-        verdict = f"target <= {IDLE_SYNC_TARGET}: {'met' if sent <= IDLE_SYNC_TARGET else 'MISSED'}"
-        if count != 1000:
-            verdict = "reads only" if not writes else f"{writes} writes"
-        rows.append(
-            (
-                f"sync, idle run over {count} meetings ({added} bots of its own)",
-                f"{seconds:.3f} s",
-                f"{mib:.2f}",
-                f"{sent} requests, {writes} writes, {report['counts']['keep']} kept ({verdict})",
-            )
-        )
-    admin.reset()
-    admin.load_events(calendar_of(admin, 300))
-    sync()
-    moves = iter(range(1, 100))
-
-    def move_fifty() -> None:
-        moved = calendar_of(admin, 300, shift_minutes=next(moves))[::6]
-        admin.load_events(moved, replace=False)
-
-    for latency_ms in (0, 50):
-        if latency_ms:
-            admin.set_faults(latency_ms=latency_ms)
-        seconds, mib, report = measure(sync, before=move_fifty)
-        rows.append(
-            (
-                f"sync, a run that moves 50 of 300 meetings, +{latency_ms} ms/request",
-                f"{seconds:.3f} s",
-                f"{mib:.2f}",
-                f"{report['counts']['move']} moved, {report['counts']['failed']} failed",
-            )
-        )
-    admin.clear_faults()
-    return rows
-
-
-#: What a DAG file, a worker and the triggerer import: each timed in a fresh interpreter, after the
-#: part of Airflow every one of them has loaded already.
-IMPORTED = {
-    "DAG file: the scheduling operators": "airflow_provider_meetstream.operators.meetstream",
-    "DAG file: the calendar sync": "airflow_provider_meetstream.operators.calendar_sync",
-    "DAG file: the scheduled-list sensor": "airflow_provider_meetstream.sensors.meetstream",
-    "triggerer: a trigger module": "airflow_provider_meetstream.triggers.meetstream",
-    "worker: the hook": "airflow_provider_meetstream.hooks.meetstream",
-    "triggerer thread: the async client": "airflow_provider_meetstream.hooks.async_client",
-}
-IMPORT_CODE = (
-    "import importlib, sys, time; import airflow.providers.common.compat.sdk; before = set(sys.modules); "
-    "started = time.perf_counter(); importlib.import_module(sys.argv[1]); "
-    "print(time.perf_counter() - started, len(set(sys.modules) - before))"
-)
-IMPORT_ROUNDS = 7
-
-
-def import_rows() -> list[tuple[str, str, str, str]]:
-    """Median import time of each entry of IMPORTED over IMPORT_ROUNDS fresh interpreters."""
-    # Bytecode cached, as in a deployment: compiling the provider's sources is not its import cost.
-    cache = tempfile.mkdtemp(prefix="meetstream-bench-pyc-")
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = cache
-    rows = []
-    for what, module in IMPORTED.items():
-        runs = [
-            subprocess.run(
-                [sys.executable, "-c", IMPORT_CODE, module],
-                capture_output=True,
-                text=True,
-                check=True,
-                env=env,
-            ).stdout.split()
-            for _ in range(IMPORT_ROUNDS + 1)
-        ][1:]  # the first run writes the bytecode
-        seconds = statistics.median(float(run[0]) for run in runs)
-        rows.append(
-            (
-                f"import {what} ({IMPORT_ROUNDS} runs)",
-                f"{seconds * 1000:.1f} ms",
-                "-",
-                f"{runs[0][1]} modules loaded",
-            )
-        )
-    return rows
-
-
-def measure(run: Callable[[], Any], before: Callable[[], Any] = lambda: None) -> tuple[float, float, Any]:
-    """Median seconds over ROUNDS untraced runs, then peak memory (MiB) of one traced run, and its result."""
-    times = []
-    for _ in range(ROUNDS):
-        before()
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    before()
-    tracemalloc.start()
-    result = run()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return statistics.median(times), peak / 2**20, result
-
-
-def main() -> int:
-    """Run every benchmark and print one row each."""
+def prepare_environment() -> None:
+    """Airflow without a database (connections from the environment), quiet; the sources compiled."""
+    # A deployment runs from bytecode; this machine may not write it at import time, so the
+    # provider's and the emulator's modules are compiled here, once, like `make demo` does.
+    for package in (ROOT / "airflow_provider_meetstream", ROOT / "emulator" / "meetstream_emulator"):
+        compileall.compile_dir(package, quiet=1)
     home = tempfile.mkdtemp(prefix="meetstream-bench-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ.update(
         {
             "AIRFLOW_HOME": home,
@@ -201,140 +52,145 @@ def main() -> int:
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
         }
     )
-    emulator, base_url = start_emulator()
-    os.environ["AIRFLOW_CONN_MEETSTREAM_DEFAULT"] = json.dumps(
-        {"conn_type": "meetstream", "host": f"{base_url}/api/v1", "password": API_KEY}
-    )
+
+
+def machine() -> dict[str, Any]:
+    """Where and with what this run ran."""
     try:
-        from airflow_provider_meetstream.hooks.meetstream import MeetStreamHook
-        from airflow_provider_meetstream.operators.recurring import ScheduleRecurringEventOperator
-        from airflow_provider_meetstream.recurrence import expand_occurrences
-        from meetstream_emulator.admin import EmulatorAdmin
+        load = os.getloadavg()
+    except OSError:
+        load = (0.0, 0.0, 0.0)
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "system": f"{platform.system()} {platform.machine()}",
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "airflow": version("apache-airflow"),
+        "http_provider": version("apache-airflow-providers-http"),
+        "provider": version("airflow-provider-meetstream"),
+        "load_average_at_start": [round(value, 2) for value in load],
+    }
 
-        admin = EmulatorAdmin(base_url)
-        rows: list[tuple[str, str, str, str]] = import_rows() + trigger_import_rows()
 
-        weekly = ["RRULE:FREQ=WEEKLY;BYDAY=MO", "EXDATE;TZID=America/New_York:20270315T090000"]
-        start = datetime(2020, 1, 6, 14, tzinfo=timezone.utc)
-        seconds, mib, result = measure(
-            lambda: expand_occurrences(
-                weekly, start, timezone="America/New_York", window_start=start.replace(year=2027)
-            )
-        )
-        rows.append(
-            (
-                "expand 52 weekly occurrences (series from 2020)",
-                f"{seconds * 1000:.2f} ms",
-                f"{mib:.2f}",
-                f"{len(result)} instants",
-            )
-        )
-        daily = ["RRULE:FREQ=DAILY"]
-        seconds, mib, result = measure(
-            lambda: expand_occurrences(
-                daily,
-                datetime(2000, 1, 1, 9, tzinfo=timezone.utc),
-                window_start=start.replace(year=2027),
-                limit=1000,
-            )
-        )
-        rows.append(
-            (
-                "expand 1000 daily occurrences (series from 2000)",
-                f"{seconds * 1000:.2f} ms",
-                f"{mib:.2f}",
-                f"{len(result)} instants",
-            )
-        )
-
-        with MeetStreamHook() as hook:
-            hook.list_scheduled_bots(limit=1)
-            seconds, mib, _ = measure(lambda: [hook.list_scheduled_bots(limit=1) for _ in range(200)])
-        rows.append(
-            (
-                "200 GETs on one pooled session",
-                f"{seconds * 1000 / 200:.2f} ms/request",
-                f"{mib:.2f}",
-                f"{admin.connections()['api_connections']} TCP connection(s)",
-            )
-        )
-
-        for latency_ms in (0, 50):
-            for concurrency in (1, 8):
-                operator = ScheduleRecurringEventOperator(
-                    task_id="bench",
-                    event_id=SERIES,
-                    deduplication_key="bench",
-                    occurrence_limit=52,
-                    max_concurrency=concurrency,
-                )
-
-                def reset(latency: int = latency_ms) -> None:
-                    load_series(admin)
-                    if latency:
-                        admin.set_faults(latency_ms=latency)
-
-                seconds, mib, report = measure(lambda op=operator: op.execute({}), before=reset)
-                state = admin.state()
-                rows.append(
-                    (
-                        f"client mode, 52 occurrences, concurrency {concurrency}, +{latency_ms} ms/request",
-                        f"{seconds:.3f} s",
-                        f"{mib:.2f}",
-                        f"{report['occurrences_scheduled']} scheduled, {len(state['schedules'])} held, "
-                        f"{admin.connections()['api_connections']} conn.",
-                    )
-                )
-        rows.extend(sync_rows(admin))
-        rows.extend(harvest_rows(admin, measure, calendar_of))
-        rows.extend(watcher_rows(admin, calendar_of))
-        server = ScheduleRecurringEventOperator(
-            task_id="bench", event_id=SERIES, deduplication_key="bench", occurrence_limit=52, mode="server"
-        )
-        seconds, mib, report = measure(lambda: server.execute({}), before=lambda: load_series(admin))
-        rows.append(
-            (
-                "server mode, 52 occurrences, one request",
-                f"{seconds:.3f} s",
-                f"{mib:.2f}",
-                f"{report['occurrences_scheduled']} scheduled",
-            )
-        )
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
-
-    header = ("benchmark", f"median of {ROUNDS}", "peak MiB", "check")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
-    print("  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True)))
-    print("  ".join("-" * width for width in widths))
+def render(rows: list[Any]) -> list[str]:
+    """The table as printed: one line a row, columns padded."""
+    cells = [HEADER]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    write_docs_table(header, rows)
-    return 0
-
-
-def write_docs_table(header: tuple[str, ...], rows: list[tuple[str, str, str, str]]) -> None:
-    """The table as the docs include it (docs/generated/benchmarks.md), with when and where it ran."""
-    import platform
-    from importlib.metadata import version
-
-    ran = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    machine = (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, Airflow {version('apache-airflow')}"
-    )
+        median, spread = row.figure.cells() if row.figure is not None else (row.median, "-")
+        cells.append((row.what, median, spread, row.notes, row.target))
+    widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
     lines = [
-        f"The last `make bench`, {ran}, on {machine}; written by `bench/run.py`, not by hand.",
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in cells
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
+def write_docs_table(rows: list[Any], results: dict[str, Any], seconds: float) -> None:
+    """The printed table, as the docs include it, with when and where it ran, and what each module imports."""
+    about = results["machine"]
+    lines = [
+        f"The last `make bench`: {about['date']}, {about['system']}, {about['cpu_count']} CPUs "
+        f"(load average {about['load_average_at_start'][0]} at the start), Python {about['python']}, "
+        f"Airflow {about['airflow']}, apache-airflow-providers-http {about['http_provider']}; "
+        f"it took {seconds / 60:.1f} minutes. Written by `bench/run.py`, not by hand; "
+        "bench/results.json on the same machine has every round.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows),
+        "```text",
+        *render(rows),
+        "```",
+        "",
+        "What each module imports at parse time, beyond what `import airflow.sdk` has loaded:",
+        "",
+        *imports_list(results.get("parse", {})),
     ]
     DOCS_TABLE.parent.mkdir(exist_ok=True)
     DOCS_TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"\nWritten to {DOCS_TABLE.relative_to(DOCS_TABLE.parents[2])}.")
+
+
+def imports_list(parse: dict[str, Any]) -> list[str]:
+    """One line a module of the parse section: the provider's modules, then the others by package."""
+    lines = []
+    prefix = "airflow_provider_meetstream."
+    for subject, figure in parse.items():
+        if not subject.startswith(prefix):
+            continue
+        own = ", ".join(name.removeprefix(prefix) for name in figure["provider_modules"]) or "-"
+        others = ", ".join(f"{name} ({count})" for name, count in figure["other_modules"].items())
+        lines.append(f"- `{subject.removeprefix(prefix)}`: {own}; and {others or 'nothing else'}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sections, print the table, write bench/results.json and the docs' table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    only = [name.strip() for name in parser.parse_args(argv).only.split(",") if name.strip()]
+    unknown = sorted(set(only) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown sections {unknown}; choose from {', '.join(SECTIONS)}")
+    started = time.perf_counter()
+    prepare_environment()
+    about = machine()
+    import common
+    import expansion
+    import harvest
+    import parse
+    import scheduling
+    import sync
+
+    rows: list[Any] = []
+    results: dict[str, Any] = {"machine": about, "rounds": common.ROUNDS, "latency_ms": common.LATENCY_MS}
+    # The import sections run first, each in fresh processes: nothing here has loaded the provider.
+    if "parse" in only:
+        table, results["parse"] = parse.rows()
+        rows += table
+    if "expansion" in only:
+        table, results["expansion"] = expansion.rows()
+        rows += table
+    emulator = common.Emulator()
+    try:
+        os.environ["BENCH_API_KEY"] = common.API_KEY
+        os.environ["AIRFLOW_CONN_MEETSTREAM_DEFAULT"] = json.dumps(
+            {"conn_type": "meetstream", "host": emulator.api_url, "password": common.API_KEY}
+        )
+        os.environ[f"AIRFLOW_CONN_{scheduling.HTTP_CONN_ID.upper()}"] = scheduling.http_connection(
+            emulator.api_url, common.API_KEY
+        )
+        worker_imports()
+        for name, section in (("scheduling", scheduling), ("sync", sync), ("harvest", harvest)):
+            if name in only:
+                table, results[name] = section.rows(emulator)
+                rows += table
+    finally:
+        emulator.stop()
+    seconds = time.perf_counter() - started
+    results["run_seconds"] = round(seconds, 1)
+    print("\n".join(render(rows)))
+    print(f"\n{len(rows)} rows in {seconds / 60:.1f} minutes on {about['cpu_count']} CPUs.")
+    if set(only) == set(SECTIONS) and common.ROUNDS >= 5:
+        RESULTS.write_text(common.dumps(results), encoding="utf-8")
+        write_docs_table(rows, results, seconds)
+        print(f"Written to {RESULTS.relative_to(ROOT)} and {DOCS_TABLE.relative_to(ROOT)}.")
+    else:
+        partial = Path(tempfile.gettempdir()) / "meetstream-bench-partial.json"
+        partial.write_text(common.dumps(results), encoding="utf-8")
+        print(f"Some sections only: written to {partial}, not to {RESULTS.relative_to(ROOT)}.")
+    return 0
+
+
+def worker_imports() -> None:
+    """
+    What a worker has imported before a task's first ``execute``: the task SDK, the supervisor its
+    task process is forked from, Airflow's connection model, and the DAG file's operator modules.
+    Whatever else the provider needs it imports in its first run, which is a round like the others.
+    (The admin client has imported ``requests`` already: a worker that has not pays for it too.)
+    """
+
+    import airflow_provider_meetstream.operators.recurring  # noqa: F401
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     sys.exit(main())
