@@ -168,10 +168,11 @@ class MeetStreamBaseHook(BaseHook):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _send(self, request: ApiRequest, policy: RequestPolicy | None = None) -> dict[str, Any]:
+    def _send(self, request: ApiRequest, retries: RequestPolicy | None = None) -> dict[str, Any]:
+        # ``retries``: bounds of one call's own (the Test button's), else the connection's policy.
         attempt = self._pool.attempt(request, self.config, lambda: MeetStreamAuth(self.config.api_key))
         try:
-            return (policy or self.policy).call(attempt, request, self.log)
+            return (retries or self.policy).call(attempt, request, self.log)
         except MeetStreamAuthError as err:
             raise naming_the_connection(err, self.meetstream_conn_id) from None
 
